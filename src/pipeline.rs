@@ -1,0 +1,265 @@
+//! The whole pipeline in one function: revisions → change set → snapshots → parsed files →
+//! dependency graphs → scores → report. Each stage is its own module; this file only wires them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::{self, Config, LoadedConfig};
+use crate::diff::{self, ChangeSet};
+use crate::error::Result;
+use crate::glob::GlobList;
+use crate::graph::{DepGraph, ResolvedImport};
+use crate::parse::{select_sources, Filters, ParseStore, SourceFile};
+use crate::report::{self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Report, Tool};
+use crate::resolve::javascript::JsResolver;
+use crate::resolve::vfs::SnapshotFs;
+use crate::resolve::workspaces;
+use crate::revisions::{self, Revisions};
+use crate::score::{self, impact, Dimension};
+use crate::snapshot::Snapshot;
+
+/// What to score and how.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub repo: PathBuf,
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub config_path: Option<PathBuf>,
+    /// Overrides the configured threshold.
+    pub threshold: Option<u8>,
+}
+
+/// Wall time of each stage, for `--timings`.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let v = f();
+        self.stages.push((name, t.elapsed()));
+        v
+    }
+}
+
+/// Everything one run produced.
+pub struct Outcome {
+    pub report: Report,
+    pub timings: Timings,
+}
+
+/// A snapshot with its sources and graph.
+pub struct Side {
+    pub snapshot: Snapshot,
+    pub sources: Vec<SourceFile>,
+    pub graph: DepGraph,
+    pub notes: Vec<String>,
+}
+
+pub fn run(req: &Request) -> Result<Outcome> {
+    let mut t = Timings::default();
+    let repo = revisions::open(&req.repo)?;
+    let git_dir = repo.path().to_path_buf();
+    let loaded = t.time("config", || {
+        config::load(repo.workdir(), req.config_path.as_deref())
+    })?;
+    let mut cfg = loaded.config.clone();
+    if let Some(th) = req.threshold {
+        cfg.threshold = th;
+    }
+    let revs = t.time("revisions", || {
+        revisions::resolve(&repo, req.base.as_deref(), req.head.as_deref())
+    })?;
+    let changes = t.time("change set", || {
+        diff::change_set(
+            &repo,
+            revs.merge_base_oid,
+            revs.head_oid,
+            cfg.limits.max_file_size,
+        )
+    })?;
+    let (base_snap, head_snap) = t.time("snapshots", || -> Result<_> {
+        Ok((
+            Snapshot::of_commit(&repo, revs.merge_base_oid)?,
+            Snapshot::of_commit(&repo, revs.head_oid)?,
+        ))
+    })?;
+    let filters = Filters {
+        include: GlobList::new(cfg.include.iter()),
+        exclude: GlobList::new(cfg.exclude.iter()),
+    };
+    let base_sources = select_sources(&base_snap, &filters);
+    let head_sources = select_sources(&head_snap, &filters);
+    let mut store = ParseStore::default();
+    t.time("parse", || {
+        store.parse(
+            &git_dir,
+            head_sources.iter().chain(base_sources.iter()),
+            cfg.limits.max_file_size,
+        )
+    });
+    let (head, base) = t.time("graph", || {
+        rayon::join(
+            || build_side(&git_dir, head_snap, head_sources, &store),
+            || build_side(&git_dir, base_snap, base_sources, &store),
+        )
+    });
+    let report = t.time("score", || {
+        assemble(&loaded, &cfg, revs, changes, &head, &base, &store)
+    });
+    Ok(Outcome { report, timings: t })
+}
+
+
+/// Resolve every import of a snapshot's sources and build its graph.
+pub fn build_side(
+    git_dir: &Path,
+    snapshot: Snapshot,
+    sources: Vec<SourceFile>,
+    store: &ParseStore,
+) -> Side {
+    let packages = match git2::Repository::open(git_dir) {
+        Ok(r) => workspaces::packages(&r, &snapshot),
+        Err(_) => BTreeMap::new(),
+    };
+    let links = JsResolver::workspace_links(&packages);
+    let resolver = JsResolver::new(
+        SnapshotFs::new(&snapshot, git_dir, links.clone()),
+        SnapshotFs::new(&snapshot, git_dir, links),
+        packages,
+    );
+    let imports: Vec<ResolvedImport> = sources
+        .par_iter()
+        .flat_map_iter(|f| {
+            let facts = store.facts(f).cloned();
+            let resolver = &resolver;
+            facts
+                .into_iter()
+                .flat_map(|facts| facts.imports.clone())
+                .map(move |import| ResolvedImport {
+                    target: resolver.resolve(&f.path, &import.specifier),
+                    from: f.path.clone(),
+                    import,
+                })
+        })
+        .collect();
+    let parsed = sources
+        .iter()
+        .filter(|f| store.facts(f).is_some())
+        .map(|f| f.path.as_str());
+    let graph = DepGraph::build(parsed, imports);
+    let notes = resolver.notes();
+    Side {
+        snapshot,
+        sources,
+        graph,
+        notes,
+    }
+}
+
+fn assemble(
+    loaded: &LoadedConfig,
+    cfg: &Config,
+    revs: Revisions,
+    changes: ChangeSet,
+    head: &Side,
+    base: &Side,
+    store: &ParseStore,
+) -> Report {
+    let impact = impact::score(impact::ImpactInput {
+        changes: &changes,
+        head: &head.graph,
+        base: &base.graph,
+        config: cfg,
+    });
+    let pending = |w: f64, name: &str| {
+        Dimension::unavailable(
+            w,
+            format!("the {name} dimension is not computed by this version of pr-risk"),
+        )
+    };
+    let dimensions = Dimensions {
+        regression: pending(cfg.weights.regression, "regression"),
+        security: pending(cfg.weights.security, "security"),
+        coupling: pending(cfg.weights.coupling, "coupling"),
+        impact,
+    };
+    let composite = score::composite(
+        &cfg.weights,
+        dimensions.impact.score,
+        dimensions.regression.score,
+        dimensions.security.score,
+        dimensions.coupling.score,
+    );
+    let gate = report::decide(&composite, cfg.threshold);
+    let mut notes = Vec::new();
+    notes.extend(skipped_notes(&changes, head, store));
+    notes.extend(head.notes.iter().cloned());
+    for n in &base.notes {
+        if !notes.contains(n) {
+            notes.push(n.clone());
+        }
+    }
+    if head.snapshot.non_utf8_paths > 0 {
+        notes.push(format!(
+            "{} path(s) with names that are not valid UTF-8 were not analysed",
+            head.snapshot.non_utf8_paths
+        ));
+    }
+    let count = |k: &str| head.graph.unresolved.iter().filter(|u| u.kind == k).count();
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: Tool::current(),
+        revisions: revs,
+        config: ConfigInfo {
+            source: loaded
+                .source
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+            threshold: cfg.threshold,
+        },
+        change: ChangeSummary {
+            files_changed: changes.files.len(),
+            additions: changes.additions(),
+            deletions: changes.deletions(),
+            files: changes.files,
+        },
+        graph: GraphSummary {
+            files: head.graph.node_count(),
+            edges: head.graph.edge_count(),
+            unresolved_external: count("external"),
+            unresolved_builtin: count("builtin"),
+            unresolved_missing: count("missing"),
+        },
+        dimensions,
+        composite,
+        gate,
+        notes,
+    }
+}
+
+/// Notes for changed files that were listed but not analysed.
+fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<String> {
+    let mut notes = Vec::new();
+    for f in &changes.files {
+        if f.submodule {
+            notes.push(format!("{}: submodule entry, not analysed", f.path));
+        } else if f.symlink {
+            notes.push(format!("{}: symbolic link, not analysed", f.path));
+        } else if f.binary {
+            notes.push(format!("{}: binary file, not analysed", f.path));
+        } else if f.oversize {
+            notes.push(format!("{}: larger than limits.max-file-size, not parsed", f.path));
+        } else if let Some(src) = head.sources.iter().find(|s| s.path == f.path) {
+            if let Some(Err(why)) = store.get(src) {
+                notes.push(format!("{}: not parsed ({why})", f.path));
+            }
+        }
+    }
+    notes
+}

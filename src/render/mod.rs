@@ -1,0 +1,74 @@
+//! Renderers: the report as text for a terminal, or as JSON. They never compute — every number
+//! they show is a field of [`Report`].
+//!
+//! Text is a minijinja template embedded from `templates/`; a repository may override templates
+//! by passing a directory with files of the same names.
+
+use std::path::Path;
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::error::{Error, Result};
+use crate::report::Report;
+
+pub const TERMINAL_TEMPLATE: &str = "terminal.txt.j2";
+
+/// The embedded templates, by name.
+pub const EMBEDDED: &[(&str, &str)] = &[(
+    TERMINAL_TEMPLATE,
+    include_str!("../../templates/terminal.txt.j2"),
+)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub struct Options<'a> {
+    pub explain: bool,
+    pub template_dir: Option<&'a Path>,
+}
+
+pub fn render(report: &Report, format: Format, opts: &Options) -> Result<String> {
+    match format {
+        Format::Json => json(report),
+        Format::Text => template(report, TERMINAL_TEMPLATE, opts),
+    }
+}
+
+pub fn json(report: &Report) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(report)
+        .map_err(|e| Error::Internal(format!("serializing the report: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    for (name, src) in EMBEDDED {
+        let override_src = template_dir
+            .map(|d| d.join(name))
+            .filter(|p| p.is_file())
+            .map(|p| {
+                std::fs::read_to_string(&p).map_err(|source| Error::Io { path: p, source })
+            })
+            .transpose()?;
+        let src = override_src.unwrap_or_else(|| src.to_string());
+        env.add_template_owned(name.to_string(), src)
+            .map_err(|e| Error::Usage(format!("template {name}: {e}")))?;
+    }
+    Ok(env)
+}
+
+pub fn template(report: &Report, name: &str, opts: &Options) -> Result<String> {
+    let env = environment(opts.template_dir)?;
+    let tpl = env
+        .get_template(name)
+        .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
+    tpl.render(minijinja::context! { report => report, explain => opts.explain })
+        .map_err(|e| Error::Usage(format!("rendering template {name}: {e}")))
+}

@@ -1,0 +1,210 @@
+//! A read-only file system over a git snapshot, for `oxc_resolver`.
+//!
+//! Paths live under a virtual root (`/repo`). Directories are implied by the files in the tree.
+//! Workspace packages appear as symbolic links under `/repo/node_modules/<name>`, the way package
+//! managers link them, so bare specifiers (`@acme/ui/button`) go through the package's real
+//! `exports`/`main`/`types` resolution. Git symlinks are links too.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use git2::{Oid, Repository};
+use oxc_resolver::{FileMetadata, FileSystem, ResolveError};
+
+use crate::snapshot::{EntryKind, Snapshot};
+
+pub const ROOT: &str = "/repo";
+
+pub fn to_virtual(rel: &str) -> PathBuf {
+    Path::new(ROOT).join(rel)
+}
+
+/// The repository-relative path of a virtual path, if it is inside the repository.
+pub fn to_relative(abs: &Path) -> Option<String> {
+    let rel = abs.strip_prefix(ROOT).ok()?;
+    let s = rel.to_str()?;
+    Some(s.to_string())
+}
+
+pub struct SnapshotFs {
+    files: HashMap<PathBuf, Oid>,
+    dirs: HashSet<PathBuf>,
+    links: HashMap<PathBuf, PathBuf>,
+    repo: Option<Mutex<Repository>>,
+    contents: Mutex<HashMap<Oid, Arc<Vec<u8>>>>,
+}
+
+impl SnapshotFs {
+    /// `links`: extra virtual links (absolute link path → absolute target), e.g. workspace packages.
+    pub fn new(
+        snapshot: &Snapshot,
+        git_dir: &Path,
+        extra_links: Vec<(PathBuf, PathBuf)>,
+    ) -> SnapshotFs {
+        let repo = Repository::open(git_dir).ok();
+        let mut files = HashMap::with_capacity(snapshot.entries.len());
+        let mut dirs = HashSet::new();
+        let mut links = HashMap::new();
+        dirs.insert(PathBuf::from(ROOT));
+        dirs.insert(PathBuf::from("/"));
+        for (path, entry) in &snapshot.entries {
+            let abs = to_virtual(path);
+            add_parents(&abs, &mut dirs);
+            match entry.kind {
+                EntryKind::File | EntryKind::Executable => {
+                    files.insert(abs, entry.oid);
+                }
+                EntryKind::Symlink => {
+                    let target = repo
+                        .as_ref()
+                        .and_then(|r| r.find_blob(entry.oid).ok())
+                        .and_then(|b| std::str::from_utf8(b.content()).ok().map(str::to_string));
+                    if let Some(t) = target {
+                        let dir = abs.parent().unwrap_or(Path::new(ROOT));
+                        let joined = normalize(&dir.join(t.trim()));
+                        // Links that leave the repository resolve to nothing.
+                        if joined.starts_with(ROOT) {
+                            links.insert(abs, joined);
+                        }
+                    }
+                }
+                EntryKind::Submodule => {
+                    dirs.insert(abs);
+                }
+            }
+        }
+        for (link, target) in extra_links {
+            add_parents(&link, &mut dirs);
+            links.entry(link).or_insert(target);
+        }
+        SnapshotFs {
+            files,
+            dirs,
+            links,
+            repo: repo.map(Mutex::new),
+            contents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Follow links in every component of `path`; `None` when it does not exist.
+    fn real(&self, path: &Path) -> Option<PathBuf> {
+        let mut p = normalize(path);
+        for _ in 0..40 {
+            if self.files.contains_key(&p) || self.dirs.contains(&p) {
+                return Some(p);
+            }
+            // Find the longest prefix that is a link and rewrite it.
+            let mut rewritten = None;
+            for anc in p.ancestors() {
+                if let Some(t) = self.links.get(anc) {
+                    let rest = p.strip_prefix(anc).unwrap_or(Path::new(""));
+                    rewritten = Some(normalize(&t.join(rest)));
+                    break;
+                }
+            }
+            p = rewritten?;
+        }
+        None
+    }
+
+    fn read_oid(&self, oid: Oid) -> io::Result<Arc<Vec<u8>>> {
+        if let Some(c) = self.contents.lock().ok().and_then(|m| m.get(&oid).cloned()) {
+            return Ok(c);
+        }
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or_else(|| io::Error::other("repository unavailable"))?;
+        let bytes = {
+            let r = repo.lock().map_err(|_| io::Error::other("poisoned"))?;
+            let blob = r.find_blob(oid).map_err(io::Error::other)?;
+            Arc::new(blob.content().to_vec())
+        };
+        if let Ok(mut m) = self.contents.lock() {
+            m.insert(oid, bytes.clone());
+        }
+        Ok(bytes)
+    }
+}
+
+fn add_parents(abs: &Path, dirs: &mut HashSet<PathBuf>) {
+    let mut p = abs.parent();
+    while let Some(d) = p {
+        if !dirs.insert(d.to_path_buf()) {
+            break;
+        }
+        p = d.parent();
+    }
+}
+
+/// Lexically normalise `.` and `..` components.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn not_found() -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, "not in snapshot")
+}
+
+impl FileSystem for SnapshotFs {
+    fn new() -> Self {
+        SnapshotFs {
+            files: HashMap::new(),
+            dirs: HashSet::new(),
+            links: HashMap::new(),
+            repo: None,
+            contents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let real = self.real(path).ok_or_else(not_found)?;
+        let oid = self.files.get(&real).ok_or_else(not_found)?;
+        Ok(self.read_oid(*oid)?.as_ref().clone())
+    }
+
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        String::from_utf8(self.read(path)?)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+    }
+
+    fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        let real = self.real(path).ok_or_else(not_found)?;
+        Ok(FileMetadata::new(
+            self.files.contains_key(&real),
+            self.dirs.contains(&real),
+            false,
+        ))
+    }
+
+    fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        let p = normalize(path);
+        if self.links.contains_key(&p) {
+            return Ok(FileMetadata::new(false, false, true));
+        }
+        self.metadata(&p)
+    }
+
+    fn read_link(&self, path: &Path) -> Result<PathBuf, ResolveError> {
+        self.links
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| ResolveError::from(io::Error::new(io::ErrorKind::InvalidInput, "not a link")))
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.real(path).ok_or_else(not_found)
+    }
+}
