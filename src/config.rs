@@ -163,7 +163,10 @@ impl Config {
         if self.threshold > 100 {
             return Err(at(
                 "threshold",
-                format!("`threshold` must be between 0 and 100, got {}", self.threshold),
+                format!(
+                    "`threshold` must be between 0 and 100, got {}",
+                    self.threshold
+                ),
             ));
         }
         let w = &self.weights;
@@ -329,7 +332,10 @@ mod tests {
     #[test]
     fn unknown_key_names_line_and_suggestion() {
         let e = err("threshold: 50\nthreshhold: 60\n");
-        assert!(e.starts_with(".pr-risk.yml:2:1: unknown key `threshhold`"), "{e}");
+        assert!(
+            e.starts_with(".pr-risk.yml:2:1: unknown key `threshhold`"),
+            "{e}"
+        );
         assert!(e.contains("did you mean `threshold`?"), "{e}");
     }
 

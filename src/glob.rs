@@ -86,7 +86,10 @@ impl GlobList {
     }
 
     pub fn from_strs(patterns: &[&str]) -> GlobList {
-        let ps: Vec<Pattern> = patterns.iter().filter_map(|p| Pattern::new(p).ok()).collect();
+        let ps: Vec<Pattern> = patterns
+            .iter()
+            .filter_map(|p| Pattern::new(p).ok())
+            .collect();
         GlobList::new(ps.iter())
     }
 

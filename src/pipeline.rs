@@ -115,7 +115,6 @@ pub fn run(req: &Request) -> Result<Outcome> {
     Ok(Outcome { report, timings: t })
 }
 
-
 /// Resolve every import of a snapshot's sources and build its graph.
 pub fn build_side(
     git_dir: &Path,
@@ -254,7 +253,10 @@ fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<St
         } else if f.binary {
             notes.push(format!("{}: binary file, not analysed", f.path));
         } else if f.oversize {
-            notes.push(format!("{}: larger than limits.max-file-size, not parsed", f.path));
+            notes.push(format!(
+                "{}: larger than limits.max-file-size, not parsed",
+                f.path
+            ));
         } else if let Some(src) = head.sources.iter().find(|s| s.path == f.path) {
             if let Some(Err(why)) = store.get(src) {
                 notes.push(format!("{}: not parsed ({why})", f.path));

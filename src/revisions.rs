@@ -85,10 +85,7 @@ pub fn resolve(repo: &Repository, base: Option<&str>, head: Option<&str>) -> Res
         }
         Err(e) => return Err(Error::git("computing the merge-base")(e)),
     };
-    let workdir = repo
-        .workdir()
-        .unwrap_or_else(|| repo.path())
-        .to_path_buf();
+    let workdir = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     Ok(Revisions {
         base: Revision {
             rev: base_rev,

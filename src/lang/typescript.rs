@@ -266,7 +266,10 @@ fn in_type_position(node: Node) -> bool {
         if TYPE_KINDS.contains(&k) {
             return true;
         }
-        if matches!(k, "statement_block" | "program" | "class_body" | "arguments") {
+        if matches!(
+            k,
+            "statement_block" | "program" | "class_body" | "arguments"
+        ) {
             return false;
         }
         p = n.parent();

@@ -53,9 +53,7 @@ fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
         let override_src = template_dir
             .map(|d| d.join(name))
             .filter(|p| p.is_file())
-            .map(|p| {
-                std::fs::read_to_string(&p).map_err(|source| Error::Io { path: p, source })
-            })
+            .map(|p| std::fs::read_to_string(&p).map_err(|source| Error::Io { path: p, source }))
             .transpose()?;
         let src = override_src.unwrap_or_else(|| src.to_string());
         env.add_template_owned(name.to_string(), src)

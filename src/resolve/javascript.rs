@@ -51,7 +51,11 @@ fn options() -> ResolveOptions {
 }
 
 impl JsResolver {
-    pub fn new(fs_with: SnapshotFs, fs_without: SnapshotFs, packages: BTreeMap<String, Package>) -> Self {
+    pub fn new(
+        fs_with: SnapshotFs,
+        fs_without: SnapshotFs,
+        packages: BTreeMap<String, Package>,
+    ) -> Self {
         let with = ResolveOptions {
             tsconfig: Some(TsconfigDiscovery::Auto),
             ..options()
@@ -99,7 +103,9 @@ impl JsResolver {
         };
         match result {
             Ok(res) => match vfs::to_relative(res.path()) {
-                Some(rel) if !rel.split('/').any(|c| c == "node_modules") => Target::File { path: rel },
+                Some(rel) if !rel.split('/').any(|c| c == "node_modules") => {
+                    Target::File { path: rel }
+                }
                 _ => Target::External {
                     package: package_name(specifier).to_string(),
                 },

@@ -198,10 +198,9 @@ impl FileSystem for SnapshotFs {
     }
 
     fn read_link(&self, path: &Path) -> Result<PathBuf, ResolveError> {
-        self.links
-            .get(&normalize(path))
-            .cloned()
-            .ok_or_else(|| ResolveError::from(io::Error::new(io::ErrorKind::InvalidInput, "not a link")))
+        self.links.get(&normalize(path)).cloned().ok_or_else(|| {
+            ResolveError::from(io::Error::new(io::ErrorKind::InvalidInput, "not a link"))
+        })
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {

@@ -64,7 +64,12 @@ pub fn packages(repo: &Repository, snapshot: &Snapshot) -> BTreeMap<String, Pack
     if pats.is_empty() {
         return result;
     }
-    let clean = |p: &str| p.trim().trim_start_matches("./").trim_end_matches('/').to_string();
+    let clean = |p: &str| {
+        p.trim()
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_string()
+    };
     let include: Vec<String> = pats
         .iter()
         .filter(|p| !p.starts_with('!'))

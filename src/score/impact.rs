@@ -103,7 +103,12 @@ pub fn score(input: ImpactInput) -> Dimension<ImpactEvidence> {
         .filter(|n| input.head.graph[*n].source && production(input.head, *n))
         .count();
 
-    let changed: BTreeSet<&str> = input.changes.files.iter().map(|f| f.path.as_str()).collect();
+    let changed: BTreeSet<&str> = input
+        .changes
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
     let mut union: BTreeSet<String> = BTreeSet::new();
     let mut tests_union: BTreeSet<String> = BTreeSet::new();
     let mut entry_counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -167,7 +172,11 @@ pub fn score(input: ImpactInput) -> Dimension<ImpactEvidence> {
             downstream: prod.len(),
             tests: test_count,
             dependents_truncated: prod.len() > MAX_LISTED,
-            dependents: prod.iter().take(MAX_LISTED).map(|(_, p)| p.to_string()).collect(),
+            dependents: prod
+                .iter()
+                .take(MAX_LISTED)
+                .map(|(_, p)| p.to_string())
+                .collect(),
             stopped_at: stopped,
         });
     }
@@ -176,7 +185,11 @@ pub fn score(input: ImpactInput) -> Dimension<ImpactEvidence> {
         .into_iter()
         .map(|(path, reached_from)| EntryPoint { path, reached_from })
         .collect();
-    entry_points.sort_by(|a, b| b.reached_from.cmp(&a.reached_from).then(a.path.cmp(&b.path)));
+    entry_points.sort_by(|a, b| {
+        b.reached_from
+            .cmp(&a.reached_from)
+            .then(a.path.cmp(&b.path))
+    });
     entry_points.truncate(cfg.impact.top.max(1) * 2);
 
     let reach = union.len();
@@ -187,7 +200,8 @@ pub fn score(input: ImpactInput) -> Dimension<ImpactEvidence> {
     let value = (100.0 * absolute.max(share)).round().clamp(0.0, 100.0) as u8;
 
     let summary = if files.is_empty() {
-        "no changed file is part of the dependency graph, so the change cannot propagate".to_string()
+        "no changed file is part of the dependency graph, so the change cannot propagate"
+            .to_string()
     } else if reach == 0 {
         format!(
             "{} changed file(s) in the graph; nothing else in production code depends on them",

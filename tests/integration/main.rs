@@ -1,0 +1,6 @@
+//! The integration tests: one binary (faster to build), one module per area.
+//! Each test builds a real git repository in a temp dir and runs the real `pr-risk` binary.
+
+mod support;
+
+mod engine;
