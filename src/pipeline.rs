@@ -89,10 +89,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
             Snapshot::of_commit(&repo, revs.head_oid)?,
         ))
     })?;
-    let filters = Filters {
-        include: GlobList::new(cfg.include.iter()),
-        exclude: GlobList::new(cfg.exclude.iter()),
-    };
+    let filters = filters(&cfg);
     let base_sources = select_sources(&base_snap, &filters);
     let head_sources = select_sources(&head_snap, &filters);
     let mut store = ParseStore::default();
@@ -115,6 +112,24 @@ pub fn run(req: &Request) -> Result<Outcome> {
     Ok(Outcome { report, timings: t })
 }
 
+/// The dependency graph of one revision on its own (for `pr-risk graph` and tests).
+pub fn side_at(repo_path: &Path, rev: &str, cfg: &Config) -> Result<Side> {
+    let repo = revisions::open(repo_path)?;
+    let oid = revisions::commit_of(&repo, rev, "graph")?;
+    let snapshot = Snapshot::of_commit(&repo, oid)?;
+    let sources = select_sources(&snapshot, &filters(cfg));
+    let mut store = ParseStore::default();
+    store.parse(repo.path(), &sources, cfg.limits.max_file_size);
+    Ok(build_side(repo.path(), snapshot, sources, &store))
+}
+
+fn filters(cfg: &Config) -> Filters {
+    Filters {
+        include: GlobList::new(cfg.include.iter()),
+        exclude: GlobList::new(cfg.exclude.iter()),
+    }
+}
+
 /// Resolve every import of a snapshot's sources and build its graph.
 pub fn build_side(
     git_dir: &Path,
@@ -127,9 +142,10 @@ pub fn build_side(
         Err(_) => BTreeMap::new(),
     };
     let links = JsResolver::workspace_links(&packages);
+    let dirs = JsResolver::package_dirs(&packages);
     let resolver = JsResolver::new(
-        SnapshotFs::new(&snapshot, git_dir, links.clone()),
-        SnapshotFs::new(&snapshot, git_dir, links),
+        SnapshotFs::new(&snapshot, git_dir, links.clone()).with_packages(dirs.clone()),
+        SnapshotFs::new(&snapshot, git_dir, links).with_packages(dirs),
         packages,
     );
     let imports: Vec<ResolvedImport> = sources

@@ -13,7 +13,7 @@
 //! resolution: the file is resolved again without tsconfig, and the problem is noted once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use oxc_resolver::{ResolveError, ResolveOptions, ResolverGeneric, TsconfigDiscovery};
@@ -78,6 +78,16 @@ impl JsResolver {
                     vfs::to_virtual(&p.dir),
                 )
             })
+            .collect()
+    }
+
+    /// Workspace package name → real directory (virtual path).
+    pub fn package_dirs(
+        packages: &BTreeMap<String, Package>,
+    ) -> std::collections::HashMap<String, PathBuf> {
+        packages
+            .values()
+            .map(|p| (p.name.clone(), vfs::to_virtual(&p.dir)))
             .collect()
     }
 
@@ -153,11 +163,4 @@ fn is_tsconfig_error(e: &ResolveError) -> bool {
             | ResolveError::TsconfigSelfReference(_)
             | ResolveError::TsconfigCircularExtend(_)
     ) || e.to_string().to_lowercase().contains("tsconfig")
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn f<T: Send + Sync>() {}
-    f::<JsResolver>();
-    let _ = Path::new("");
 }

@@ -34,6 +34,8 @@ pub struct SnapshotFs {
     links: HashMap<PathBuf, PathBuf>,
     repo: Option<Mutex<Repository>>,
     contents: Mutex<HashMap<Oid, Arc<Vec<u8>>>>,
+    /// Workspace package name → its real directory, for tsconfig `extends` into a package.
+    packages: HashMap<String, PathBuf>,
 }
 
 impl SnapshotFs {
@@ -85,7 +87,55 @@ impl SnapshotFs {
             links,
             repo: repo.map(Mutex::new),
             contents: Mutex::new(HashMap::new()),
+            packages: HashMap::new(),
         }
+    }
+
+    /// Let tsconfig `extends` name workspace packages (`"@acme/tsconfig/base.json"`).
+    ///
+    /// TypeScript resolves such an `extends` to the package's real path, so relative paths inside
+    /// the extended file are relative to where it really is. The resolver would keep the
+    /// `node_modules/` path instead, so `extends` values that name a workspace package are
+    /// rewritten to the real file when the JSON is read.
+    pub fn with_packages(mut self, packages: HashMap<String, PathBuf>) -> Self {
+        self.packages = packages;
+        self
+    }
+
+    fn rewrite_extends(&self, text: String) -> String {
+        if self.packages.is_empty() || !text.contains("\"extends\"") {
+            return text;
+        }
+        static EXTENDS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        static STRING: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let extends = EXTENDS.get_or_init(|| {
+            regex::Regex::new(r#""extends"\s*:\s*(\[[^\]]*\]|"[^"]*")"#).expect("valid regex")
+        });
+        let string = STRING.get_or_init(|| regex::Regex::new(r#""([^"]*)""#).expect("valid regex"));
+        extends
+            .replace_all(&text, |c: &regex::Captures| {
+                let value = string.replace_all(&c[1], |s: &regex::Captures| {
+                    let spec = &s[1];
+                    let name = super::package_name(spec);
+                    match self.packages.get(name) {
+                        Some(dir) if !super::is_relative(spec) => {
+                            let rest = spec[name.len()..].trim_start_matches('/');
+                            let mut p = if rest.is_empty() {
+                                dir.join("tsconfig.json")
+                            } else {
+                                dir.join(rest)
+                            };
+                            if p.extension().is_none() {
+                                p.set_extension("json");
+                            }
+                            format!("\"{}\"", p.display())
+                        }
+                        _ => s[0].to_string(),
+                    }
+                });
+                format!("\"extends\": {value}")
+            })
+            .into_owned()
     }
 
     /// Follow links in every component of `path`; `None` when it does not exist.
@@ -166,6 +216,7 @@ impl FileSystem for SnapshotFs {
             links: HashMap::new(),
             repo: None,
             contents: Mutex::new(HashMap::new()),
+            packages: HashMap::new(),
         }
     }
 
@@ -176,8 +227,9 @@ impl FileSystem for SnapshotFs {
     }
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
-        String::from_utf8(self.read(path)?)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+        let text = String::from_utf8(self.read(path)?)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))?;
+        Ok(self.rewrite_extends(text))
     }
 
     fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
