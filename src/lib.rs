@@ -32,3 +32,4 @@ pub mod resolve;
 pub mod revisions;
 pub mod score;
 pub mod snapshot;
+pub mod synth;

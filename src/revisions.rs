@@ -57,7 +57,12 @@ pub struct Revisions {
 
 /// Resolve base and head (applying the defaults) and compute their merge-base.
 pub fn resolve(repo: &Repository, base: Option<&str>, head: Option<&str>) -> Result<Revisions> {
-    if repo.is_empty().unwrap_or(false) {
+    let unborn = matches!(repo.head(), Err(e) if e.code() == ErrorCode::UnbornBranch);
+    let no_refs = repo
+        .references()
+        .map(|mut r| r.next().is_none())
+        .unwrap_or(false);
+    if repo.is_empty().unwrap_or(false) || (unborn && no_refs) {
         return Err(Error::EmptyRepository);
     }
     let head_rev = head.unwrap_or("HEAD").to_string();

@@ -1,0 +1,91 @@
+//! Graph building on a synthetic TypeScript monorepo.
+//!
+//! `cargo bench --bench graph [-- FILES]` (default 10,000 files): generates the repository in a
+//! temp dir (deterministic seed), then times the stages of building its dependency graph from git
+//! objects — snapshot, parse (all cores), resolve + graph — and the whole `pr-risk score` of a
+//! small change. Prints the median of 5 runs per stage.
+
+use std::time::{Duration, Instant};
+
+use pr_risk::config::Config;
+use pr_risk::parse::{select_sources, Filters, ParseStore};
+use pr_risk::pipeline;
+use pr_risk::snapshot::Snapshot;
+use pr_risk::synth;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:>8.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let files: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Instant::now();
+    let repo = synth::init(dir.path()).expect("init");
+    let tree = synth::typescript_monorepo(files, 42);
+    let bytes: usize = tree.iter().map(|(_, c)| c.len()).sum();
+    let base = synth::commit_files(&repo, &tree, None, "main", "synthetic monorepo", 1_700_000_000).unwrap();
+    // A typical PR: 12 changed files.
+    let changed: Vec<(String, String)> = tree
+        .iter()
+        .filter(|(p, _)| p.ends_with(".ts") && p.contains("/d"))
+        .step_by(files / 12 + 1)
+        .map(|(p, c)| (p.clone(), format!("{c}\nexport const changed = 1;\n")))
+        .collect();
+    synth::commit_files(&repo, &changed, Some(base), "feature", "change", 1_700_003_600).unwrap();
+    repo.set_head("refs/heads/feature").unwrap();
+    println!(
+        "synthetic TypeScript monorepo: {} files ({:.1} MB), generated in {}",
+        tree.len(),
+        bytes as f64 / 1e6,
+        ms(t.elapsed())
+    );
+
+    let cfg = Config::default();
+    let filters = Filters {
+        include: pr_risk::glob::GlobList::new(cfg.include.iter()),
+        exclude: pr_risk::glob::GlobList::new(cfg.exclude.iter()),
+    };
+    let (mut snap_t, mut parse_t, mut graph_t, mut score_t) = (vec![], vec![], vec![], vec![]);
+    let mut edges = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let snap = Snapshot::of_commit(&repo, base).unwrap();
+        snap_t.push(t.elapsed());
+        let sources = select_sources(&snap, &filters);
+        let t = Instant::now();
+        let mut store = ParseStore::default();
+        store.parse(repo.path(), &sources, cfg.limits.max_file_size);
+        parse_t.push(t.elapsed());
+        let t = Instant::now();
+        let side = pipeline::build_side(repo.path(), snap, sources, &store);
+        graph_t.push(t.elapsed());
+        edges = side.graph.edge_count();
+
+        let t = Instant::now();
+        let out = pipeline::run(&pipeline::Request {
+            repo: dir.path().to_path_buf(),
+            base: Some("main".into()),
+            head: Some("feature".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        score_t.push(t.elapsed());
+        assert!(out.report.dimensions.impact.available);
+    }
+    println!("edges: {edges}");
+    println!("snapshot (tree walk)       {}", ms(median(snap_t)));
+    println!("parse (all cores)          {}", ms(median(parse_t.clone())));
+    println!("resolve + graph            {}", ms(median(graph_t.clone())));
+    let g: Vec<Duration> = parse_t.iter().zip(&graph_t).map(|(a, b)| *a + *b).collect();
+    println!("graph from git objects     {}", ms(median(g)));
+    println!("pr-risk score (12 files)   {}", ms(median(score_t)));
+}
