@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::coupling_rules::CouplingConfig;
 use crate::error::{Error, Result};
 use crate::glob::Pattern;
 
@@ -31,6 +32,8 @@ pub struct Config {
     pub tests: Vec<Pattern>,
     pub limits: Limits,
     pub impact: ImpactConfig,
+    /// Architectural rules and the built-in cycle / deep-import rules.
+    pub coupling: CouplingConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -92,6 +95,7 @@ impl Default for Config {
             ]),
             limits: Limits::default(),
             impact: ImpactConfig::default(),
+            coupling: CouplingConfig::default(),
         }
     }
 }
@@ -192,6 +196,16 @@ impl Config {
                 format!("`impact.scale` must be > 0, got {}", self.impact.scale),
             ));
         }
+        if let Some((name, nth, message)) = self.coupling.check_names() {
+            let (line, column) =
+                crate::coupling_rules::find_rule_name(text, &name, nth).unwrap_or((1, 1));
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            });
+        }
         Ok(())
     }
 
@@ -241,7 +255,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
 }
 
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
-fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
+fn yaml_error(e: serde_yaml::Error, _text: &str, path: &Path) -> Error {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -276,11 +290,6 @@ fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
         m
     } else {
         msg
-    };
-    let (line, column) = if line == 1 && column == 1 && !text.is_empty() {
-        (line, column)
-    } else {
-        (line, column)
     };
     Error::Config {
         path: path.to_path_buf(),
