@@ -25,7 +25,7 @@
 //! need not match all of it. `$1`, `${1}` and `${name}` in `to`, `to-not` and `allow` are replaced by
 //! the capture groups of `from` (escaped, so a captured `.` is a literal dot).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use regex::Regex;
@@ -638,30 +638,68 @@ pub struct EdgeFacts<'a> {
 }
 
 impl Rule {
-    /// Whether the import violates this rule.
+    /// Whether the import violates this rule (compiles templates afresh; use [`RuleMatcher`] for
+    /// many imports).
     pub fn violated_by(&self, e: EdgeFacts) -> bool {
-        if self.severity == Severity::Off || (e.type_only && self.type_only == TypeOnly::Ignore) {
+        RuleMatcher::new(self).violated_by(e)
+    }
+}
+
+/// A rule ready to judge many imports: patterns filled from capture groups are compiled once per
+/// distinct set of captured values (once per feature, not once per import).
+pub struct RuleMatcher<'a> {
+    pub rule: &'a Rule,
+    cache: HashMap<(usize, Captures), Matcher>,
+}
+
+impl<'a> RuleMatcher<'a> {
+    pub fn new(rule: &'a Rule) -> Self {
+        RuleMatcher {
+            rule,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn test(&mut self, slot: usize, p: &PathPattern, caps: &Captures, path: &str) -> bool {
+        if !p.has_refs() {
+            return p.matcher(caps).is_match(path);
+        }
+        self.cache
+            .entry((slot, caps.clone()))
+            .or_insert_with(|| p.matcher(caps))
+            .is_match(path)
+    }
+
+    /// Whether the import violates the rule.
+    pub fn violated_by(&mut self, e: EdgeFacts) -> bool {
+        let r = self.rule;
+        if r.severity == Severity::Off || (e.type_only && r.type_only == TypeOnly::Ignore) {
             return false;
         }
-        let Some(caps) = self.from.captures(e.from) else {
+        let Some(caps) = r.from.captures(e.from) else {
             return false;
         };
-        if let Some(n) = &self.from_not {
-            if n.matcher(&caps).is_match(e.from) {
+        if let Some(n) = &r.from_not {
+            if self.test(0, n, &caps, e.from) {
                 return false;
             }
         }
-        if let Some(to) = &self.to {
-            if !to.matcher(&caps).is_match(e.to) {
+        if let Some(to) = &r.to {
+            if !self.test(1, to, &caps, e.to) {
                 return false;
             }
         }
-        if let Some(n) = &self.to_not {
-            if n.matcher(&caps).is_match(e.to) {
+        if let Some(n) = &r.to_not {
+            if self.test(2, n, &caps, e.to) {
                 return false;
             }
         }
-        !self.allow.iter().any(|a| a.matcher(&caps).is_match(e.to))
+        for (i, a) in r.allow.iter().enumerate() {
+            if self.test(3 + i, a, &caps, e.to) {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -30,7 +30,7 @@ use serde::Serialize;
 use super::Dimension;
 use crate::config::Config;
 use crate::coupling_rules::{
-    CouplingConfig, EdgeFacts, Severity, TypeOnly, CYCLE_RULE, DEEP_IMPORT_RULE,
+    CouplingConfig, EdgeFacts, RuleMatcher, Severity, TypeOnly, CYCLE_RULE, DEEP_IMPORT_RULE,
 };
 use crate::diff::{ChangeSet, Status};
 use crate::graph::DepGraph;
@@ -109,6 +109,7 @@ pub fn import_violations(
 ) -> Vec<Violation> {
     let mut out = Vec::new();
     let deep = cfg.deep_import_severity();
+    let mut matchers: Vec<RuleMatcher> = cfg.rules.iter().map(RuleMatcher::new).collect();
     for (from, to, e) in g.edges() {
         let facts = EdgeFacts {
             from,
@@ -128,8 +129,9 @@ pub fn import_violations(
             detail: None,
             cycle: Vec::new(),
         };
-        for r in &cfg.rules {
-            if r.violated_by(facts) {
+        for m in &mut matchers {
+            if m.violated_by(facts) {
+                let r = m.rule;
                 out.push(base(&r.name, r.severity, false, &r.description));
             }
         }
