@@ -447,3 +447,32 @@ fn graph_path_dependents_and_cycles() {
         run.stderr
     );
 }
+
+/// `fixtures/coupling-rust`: a Cargo workspace. The domain crate starts using the infra crate
+/// (a user rule), and the app reaches `shop_infra::db::Pool` although `shop_infra::Pool` is the
+/// public re-export. Needs the Rust front end, which lands in parallel with this module: until
+/// then the graph has no Rust files and this test cannot pass.
+#[test]
+#[ignore = "needs the Rust front end (Rust files in the dependency graph)"]
+fn rust_workspace_rule_violation() {
+    let r = TestRepo::new();
+    r.copy_fixture("coupling-rust/base");
+    r.commit("shop workspace");
+    r.branch("feature");
+    r.copy_fixture("coupling-rust/head");
+    r.commit("domain persists orders; app reaches into infra::db");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["coupling"]["evidence"];
+    let introduced = rows(&ev["introduced"]);
+    assert!(
+        introduced
+            .iter()
+            .any(|(rule, sev, from, to)| rule == "domain-is-pure"
+                && sev == "error"
+                && from == "crates/domain/src/order.rs:1"
+                && to.starts_with("crates/infra/src/")),
+        "{introduced:?}"
+    );
+    assert_eq!(rows(&ev["pre_existing"]), vec![]);
+}

@@ -3,6 +3,9 @@
 //!
 //! Type-only imports are erased at compile time, so they can be left out: a cycle made only of
 //! `import type` edges does not exist at run time (`coupling.cycles.type-only`, default `ignore`).
+//!
+//! Only JavaScript/TypeScript imports form cycles here: Rust modules of one crate may name each
+//! other freely (that is how the language works), and Cargo already forbids cycles between crates.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -10,12 +13,18 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::graph::DepGraph;
+use crate::lang::{Family, Lang};
 
 /// The edges a cycle analysis follows.
 pub fn follows(g: &DepGraph, a: NodeIndex, b: NodeIndex, type_only: bool) -> bool {
     g.graph
         .edges_connecting(a, b)
         .any(|e| type_only || !e.weight().type_only)
+}
+
+/// Whether imports from this file take part in cycle detection (JavaScript/TypeScript sources).
+pub fn in_scope(path: &str) -> bool {
+    Lang::of_path(path).is_some_and(|l| l.family() == Family::JavaScript)
 }
 
 /// Components of two or more files (and files that import themselves never occur: the graph
@@ -26,6 +35,9 @@ pub fn components(g: &DepGraph, type_only: bool) -> Vec<Vec<NodeIndex>> {
         filtered.add_node(());
     }
     for e in g.graph.edge_references() {
+        if !in_scope(g.path(e.source())) {
+            continue;
+        }
         if type_only || !e.weight().type_only {
             filtered.add_edge(e.source(), e.target(), ());
         }
@@ -129,13 +141,13 @@ mod tests {
     #[test]
     fn finds_components_and_cycles() {
         let g = DepGraph::build(
-            ["a", "b", "c", "d"],
+            ["a.ts", "b.ts", "c.ts", "d.ts"],
             vec![
-                imp("a", "b", false),
-                imp("b", "c", false),
-                imp("c", "a", false),
-                imp("c", "d", false),
-                imp("d", "c", true),
+                imp("a.ts", "b.ts", false),
+                imp("b.ts", "c.ts", false),
+                imp("c.ts", "a.ts", false),
+                imp("c.ts", "d.ts", false),
+                imp("d.ts", "c.ts", true),
             ],
         );
         let with_types = components(&g, true);
@@ -144,32 +156,43 @@ mod tests {
         let runtime = components(&g, false);
         assert_eq!(runtime.len(), 1);
         let names: Vec<&str> = runtime[0].iter().map(|n| g.path(*n)).collect();
-        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(names, ["a.ts", "b.ts", "c.ts"]);
         let set: BTreeSet<NodeIndex> = runtime[0].iter().copied().collect();
-        let (c, a) = (g.node("c").unwrap(), g.node("a").unwrap());
+        let (c, a) = (g.node("c.ts").unwrap(), g.node("a.ts").unwrap());
         let cyc: Vec<&str> = cycle_through(&g, c, a, &set, false)
             .iter()
             .map(|n| g.path(*n))
             .collect();
-        assert_eq!(cyc, ["c", "a", "b", "c"]);
+        assert_eq!(cyc, ["c.ts", "a.ts", "b.ts", "c.ts"]);
     }
 
     #[test]
     fn shortest_path_prefers_fewest_hops() {
         let g = DepGraph::build(
-            ["a", "b", "c", "d"],
+            ["a.ts", "b.ts", "c.ts", "d.ts"],
             vec![
-                imp("a", "b", false),
-                imp("b", "c", false),
-                imp("c", "d", false),
-                imp("a", "d", false),
+                imp("a.ts", "b.ts", false),
+                imp("b.ts", "c.ts", false),
+                imp("c.ts", "d.ts", false),
+                imp("a.ts", "d.ts", false),
             ],
         );
-        let p = shortest_path(&g, g.node("a").unwrap(), g.node("d").unwrap(), true, None);
-        let names: Vec<&str> = p.unwrap().iter().map(|n| g.path(*n)).collect();
-        assert_eq!(names, ["a", "d"]);
-        assert!(
-            shortest_path(&g, g.node("d").unwrap(), g.node("a").unwrap(), true, None).is_none()
+        let p = shortest_path(
+            &g,
+            g.node("a.ts").unwrap(),
+            g.node("d.ts").unwrap(),
+            true,
+            None,
         );
+        let names: Vec<&str> = p.unwrap().iter().map(|n| g.path(*n)).collect();
+        assert_eq!(names, ["a.ts", "d.ts"]);
+        assert!(shortest_path(
+            &g,
+            g.node("d.ts").unwrap(),
+            g.node("a.ts").unwrap(),
+            true,
+            None
+        )
+        .is_none());
     }
 }
