@@ -476,3 +476,36 @@ fn rust_workspace_rule_violation() {
     );
     assert_eq!(rows(&ev["pre_existing"]), vec![]);
 }
+
+#[test]
+fn renaming_a_file_in_a_cycle_keeps_the_cycle_pre_existing() {
+    let r = TestRepo::new();
+    let body = "export const shared = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 2);\n\
+                export const more = shared.filter((n) => n > 4).length;\n\
+                export const label = 'a label long enough for git to see a rename';\n";
+    r.write(
+        "src/a.ts",
+        "import { shared } from './b';\nexport const a = shared;\n",
+    )
+    .write(
+        "src/b.ts",
+        format!("import {{ a }} from './a';\nexport const b = a;\n{body}"),
+    );
+    r.commit("a ↔ b");
+    r.branch("feature");
+    r.rename("src/b.ts", "src/bee.ts").write(
+        "src/a.ts",
+        "import { shared } from './bee';\nexport const a = shared;\n",
+    );
+    r.commit("rename b to bee");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["coupling"]["evidence"];
+    assert_eq!(rows(&ev["introduced"]), vec![]);
+    assert_eq!(rows(&ev["removed"]), vec![]);
+    assert_eq!(
+        rows(&ev["pre_existing"]),
+        vec![row("no-cycle", "error", "src/a.ts:1", "src/bee.ts")]
+    );
+    assert_eq!(v["dimensions"]["coupling"]["score"], 0);
+}
