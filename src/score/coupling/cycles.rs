@@ -66,10 +66,7 @@ pub fn shortest_path(
     let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = VecDeque::from([from]);
     let mut seen = BTreeSet::from([from]);
-    while let Some(n) = queue.pop_front() {
-        if n == to && n != from {
-            break;
-        }
+    'search: while let Some(n) = queue.pop_front() {
         let mut next: Vec<NodeIndex> = g
             .direct_dependencies(n)
             .filter(|m| within.is_none_or(|w| w.contains(m)))
@@ -78,10 +75,13 @@ pub fn shortest_path(
         next.sort_by(|a, b| g.path(*a).cmp(g.path(*b)));
         next.dedup();
         for m in next {
-            if m == to && !prev.contains_key(&to) {
+            // Breadth first: the first time `to` is reached is by a shortest chain. (`to` may be
+            // `from` itself: then the chain is a cycle.)
+            if m == to {
                 prev.insert(to, n);
-                queue.push_back(m);
-            } else if seen.insert(m) {
+                break 'search;
+            }
+            if seen.insert(m) {
                 prev.insert(m, n);
                 queue.push_back(m);
             }
@@ -194,5 +194,27 @@ mod tests {
             None
         )
         .is_none());
+    }
+
+    #[test]
+    fn shortest_path_is_kept_and_cycles_through_the_start() {
+        let g = DepGraph::build(
+            ["a.ts", "b.ts", "c.ts", "d.ts", "e.ts"],
+            vec![
+                imp("a.ts", "b.ts", false),
+                imp("a.ts", "c.ts", false),
+                imp("b.ts", "d.ts", false),
+                imp("c.ts", "e.ts", false),
+                imp("e.ts", "d.ts", false),
+                imp("d.ts", "a.ts", false),
+            ],
+        );
+        let n = |p: &str| g.node(p).unwrap();
+        let names =
+            |v: Vec<NodeIndex>| v.iter().map(|x| g.path(*x).to_string()).collect::<Vec<_>>();
+        let p = shortest_path(&g, n("a.ts"), n("d.ts"), true, None).unwrap();
+        assert_eq!(names(p), ["a.ts", "b.ts", "d.ts"]);
+        let p = shortest_path(&g, n("a.ts"), n("a.ts"), true, None).unwrap();
+        assert_eq!(names(p), ["a.ts", "b.ts", "d.ts", "a.ts"]);
     }
 }
