@@ -438,6 +438,42 @@ fn graph_path_dependents_and_cycles() {
     assert_eq!(type_only[0]["from"], "src/ui/cart-view.ts");
     assert_eq!(type_only[0]["to"], "src/data/cart-repo.ts");
 
+    let run = r.run(&["graph", "--rev", "main"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.starts_with("19 files, 19 imports at main ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\nsrc/features/billing/invoice.ts:1 → src/features/users/profile.ts  (../users/profile)\n"),
+        "{}",
+        run.stdout
+    );
+
+    let run = r.run(&[
+        "graph",
+        "--dependents",
+        "src/domain/orders.ts",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["file"], "src/domain/orders.ts");
+    assert_eq!(v["dependents"][2]["path"], "src/features/orders/index.ts");
+    assert_eq!(v["dependents"][2]["distance"], 2);
+    assert_eq!(v["revision"]["rev"], "HEAD");
+
+    let run = r.run(&["graph", "--cycles", "--format", "dot"]);
+    assert!(
+        run.stdout.contains(
+            "  \"src/features/users/profile.ts\" -> \"src/features/users/index.ts\" [label=\"1\"];\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
     let run = r.run(&["graph", "--dependents", "src/nope.ts"]);
     run.assert_code(2);
     assert!(
