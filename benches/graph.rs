@@ -32,7 +32,15 @@ fn main() {
     let repo = synth::init(dir.path()).expect("init");
     let tree = synth::typescript_monorepo(files, 42);
     let bytes: usize = tree.iter().map(|(_, c)| c.len()).sum();
-    let base = synth::commit_files(&repo, &tree, None, "main", "synthetic monorepo", 1_700_000_000).unwrap();
+    let base = synth::commit_files(
+        &repo,
+        &tree,
+        None,
+        "main",
+        "synthetic monorepo",
+        1_700_000_000,
+    )
+    .unwrap();
     // A typical PR: 12 changed files.
     let changed: Vec<(String, String)> = tree
         .iter()
@@ -40,7 +48,15 @@ fn main() {
         .step_by(files / 12 + 1)
         .map(|(p, c)| (p.clone(), format!("{c}\nexport const changed = 1;\n")))
         .collect();
-    synth::commit_files(&repo, &changed, Some(base), "feature", "change", 1_700_003_600).unwrap();
+    synth::commit_files(
+        &repo,
+        &changed,
+        Some(base),
+        "feature",
+        "change",
+        1_700_003_600,
+    )
+    .unwrap();
     repo.set_head("refs/heads/feature").unwrap();
     println!(
         "synthetic TypeScript monorepo: {} files ({:.1} MB), generated in {}",

@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Score the change between a base and a head revision.
     Score(ScoreArgs),
+    /// Inspect the dependency graph of a revision (the graph the scores use).
+    Graph(crate::graph_cmd::GraphArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +95,7 @@ pub fn main() -> i32 {
     init_logging(cli.verbose);
     let result = match &cli.command {
         Command::Score(args) => score(args),
+        Command::Graph(args) => crate::graph_cmd::run(args),
     };
     match result {
         Ok(code) => code as i32,

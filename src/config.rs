@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::coupling_rules::CouplingConfig;
 use crate::error::{Error, Result};
 use crate::glob::Pattern;
 
@@ -31,6 +32,8 @@ pub struct Config {
     pub tests: Vec<Pattern>,
     pub limits: Limits,
     pub impact: ImpactConfig,
+    /// Architectural rules and the built-in cycle / deep-import rules.
+    pub coupling: CouplingConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -92,6 +95,7 @@ impl Default for Config {
             ]),
             limits: Limits::default(),
             impact: ImpactConfig::default(),
+            coupling: CouplingConfig::default(),
         }
     }
 }
@@ -191,6 +195,16 @@ impl Config {
                 "scale",
                 format!("`impact.scale` must be > 0, got {}", self.impact.scale),
             ));
+        }
+        if let Some((name, nth, message)) = self.coupling.check_names() {
+            let (line, column) =
+                crate::coupling_rules::find_rule_name(text, &name, nth).unwrap_or((1, 1));
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            });
         }
         Ok(())
     }

@@ -19,10 +19,12 @@ revisions ─► diff (change set) ─► snapshot (base, head) ─► lang (par
 
 pub mod cli;
 pub mod config;
+pub mod coupling_rules;
 pub mod diff;
 pub mod error;
 pub mod glob;
 pub mod graph;
+pub mod graph_cmd;
 pub mod lang;
 pub mod parse;
 pub mod pipeline;

@@ -18,7 +18,7 @@ use crate::resolve::javascript::JsResolver;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
-use crate::score::{self, impact, Dimension};
+use crate::score::{self, coupling, impact, Dimension};
 use crate::snapshot::Snapshot;
 
 /// What to score and how.
@@ -59,6 +59,8 @@ pub struct Side {
     pub sources: Vec<SourceFile>,
     pub graph: DepGraph,
     pub notes: Vec<String>,
+    /// Workspace packages and their public entries (for the coupling rule `no-deep-import`).
+    pub packages: Vec<coupling::packages::PackageSurface>,
 }
 
 pub fn run(req: &Request) -> Result<Outcome> {
@@ -146,8 +148,11 @@ pub fn build_side(
     let resolver = JsResolver::new(
         SnapshotFs::new(&snapshot, git_dir, links.clone()).with_packages(dirs.clone()),
         SnapshotFs::new(&snapshot, git_dir, links).with_packages(dirs),
-        packages,
+        packages.clone(),
     );
+    let surfaces = coupling::packages::surfaces(git_dir, &snapshot, &packages, |from, spec| {
+        resolver.resolve(from, spec)
+    });
     let imports: Vec<ResolvedImport> = sources
         .par_iter()
         .flat_map_iter(|f| {
@@ -174,6 +179,7 @@ pub fn build_side(
         sources,
         graph,
         notes,
+        packages: surfaces,
     }
 }
 
@@ -192,6 +198,14 @@ fn assemble(
         base: &base.graph,
         config: cfg,
     });
+    let coupling = coupling::score(coupling::CouplingInput {
+        changes: &changes,
+        head: &head.graph,
+        base: &base.graph,
+        head_packages: &head.packages,
+        base_packages: &base.packages,
+        config: cfg,
+    });
     let pending = |w: f64, name: &str| {
         Dimension::unavailable(
             w,
@@ -201,7 +215,7 @@ fn assemble(
     let dimensions = Dimensions {
         regression: pending(cfg.weights.regression, "regression"),
         security: pending(cfg.weights.security, "security"),
-        coupling: pending(cfg.weights.coupling, "coupling"),
+        coupling,
         impact,
     };
     let composite = score::composite(

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::diff::ChangedFile;
 use crate::revisions::Revisions;
+use crate::score::coupling::CouplingEvidence;
 use crate::score::impact::ImpactEvidence;
 use crate::score::{Composite, Dimension, NoEvidence};
 
@@ -73,7 +74,7 @@ pub struct Dimensions {
     pub impact: Dimension<ImpactEvidence>,
     pub regression: Dimension<NoEvidence>,
     pub security: Dimension<NoEvidence>,
-    pub coupling: Dimension<NoEvidence>,
+    pub coupling: Dimension<CouplingEvidence>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -38,7 +38,8 @@ pub fn typescript_monorepo(files: usize, seed: u64) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(files + packages * 3 + 4);
     out.push((
         "package.json".into(),
-        "{\n  \"name\": \"synth\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n".into(),
+        "{\n  \"name\": \"synth\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n"
+            .into(),
     ));
     out.push((
         "tsconfig.json".into(),
@@ -65,7 +66,10 @@ pub fn typescript_monorepo(files: usize, seed: u64) -> Vec<(String, String)> {
         let mut barrel = String::new();
         for f in list.iter().take(10) {
             let rel = f.trim_start_matches(&format!("packages/p{p}/src/"));
-            barrel.push_str(&format!("export * from \"./{}\";\n", rel.trim_end_matches(".ts")));
+            barrel.push_str(&format!(
+                "export * from \"./{}\";\n",
+                rel.trim_end_matches(".ts")
+            ));
         }
         out.push((format!("packages/p{p}/src/index.ts"), barrel));
     }
@@ -107,7 +111,9 @@ pub fn typescript_monorepo(files: usize, seed: u64) -> Vec<(String, String)> {
                 "\nexport const v{k} = (x: number): number => {{\n  const y = x * {k};\n  return y + 1;\n}};\n"
             ));
             for line in 0..rng.below(30) {
-                src.push_str(&format!("export function helper{line}(a: string) {{ return a.length + {line}; }}\n"));
+                src.push_str(&format!(
+                    "export function helper{line}(a: string) {{ return a.length + {line}; }}\n"
+                ));
             }
             out.push((path.clone(), src));
         }
@@ -170,9 +176,20 @@ pub fn commit_files(
     }
     let tree = repo.find_tree(index.write_tree()?)?;
     let sig = Signature::new("Synth", "synth@example.com", &Time::new(time, 0))?;
-    let parents: Vec<git2::Commit> = parent.map(|p| repo.find_commit(p)).transpose()?.into_iter().collect();
+    let parents: Vec<git2::Commit> = parent
+        .map(|p| repo.find_commit(p))
+        .transpose()?
+        .into_iter()
+        .collect();
     let refs: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some(&format!("refs/heads/{branch}")), &sig, &sig, message, &tree, &refs)
+    repo.commit(
+        Some(&format!("refs/heads/{branch}")),
+        &sig,
+        &sig,
+        message,
+        &tree,
+        &refs,
+    )
 }
 
 /// Create a bare-ish repository at `dir` (with a working directory that is never checked out).

@@ -3,6 +3,7 @@
 //! Every scorer has the same shape: its inputs in, a [`Dimension`] out — a 0–100 score, or
 //! unavailable with the reason, plus the evidence that produced it. Scorers never print.
 
+pub mod coupling;
 pub mod impact;
 
 use serde::Serialize;

@@ -373,24 +373,28 @@ fn text_report_lists_high_impact_files() {
 #[test]
 fn exit_code_one_when_blocked() {
     let r = monorepo_pr();
-    let run = r.run(&["score", "--base", "main", "--threshold", "10"]);
+    let (_, v) = r.score_json(&["--base", "main"]);
+    let score = v["composite"]["score"].as_u64().unwrap();
+    assert!(score >= 5, "{score}");
+    let below = (score - 1).to_string();
+    let run = r.run(&["score", "--base", "main", "--threshold", &below]);
     run.assert_code(1);
     assert!(run.stdout.contains("BLOCKED"), "{}", run.stdout);
-    let (_, v) = r.score_json(&["--base", "main", "--threshold", "10"]);
+    let (_, v) = r.score_json(&["--base", "main", "--threshold", &below]);
     assert_eq!(v["gate"]["blocked"], true);
     assert_eq!(
         v["gate"]["reasons"][0],
-        "risk score 24 is above the threshold 10"
+        format!("risk score {score} is above the threshold {below}")
     );
     // At the threshold is not above it.
-    r.run(&["score", "--base", "main", "--threshold", "24"])
+    r.run(&["score", "--base", "main", "--threshold", &score.to_string()])
         .assert_code(0);
 }
 
 #[test]
 fn config_threshold_and_errors() {
     let r = monorepo_pr();
-    r.write(".pr-risk.yml", "threshold: 20\n");
+    r.write(".pr-risk.yml", "threshold: 2\n");
     r.run(&["score", "--base", "main"]).assert_code(1);
     r.write(".pr-risk.yml", "threshold: 20\nimpcat:\n  stop-at: []\n");
     let run = r.run(&["score", "--base", "main"]);
@@ -406,10 +410,10 @@ fn config_threshold_and_errors() {
     run.assert_code(2);
     assert!(run.stderr.contains(".pr-risk.yml:1:"), "{}", run.stderr);
     r.remove(".pr-risk.yml");
-    r.write(".github/pr-risk.yml", "threshold: 20\n");
+    r.write(".github/pr-risk.yml", "threshold: 2\n");
     let (_, v) = r.score_json(&["--base", "main"]);
     assert_eq!(v["config"]["source"], ".github/pr-risk.yml");
-    assert_eq!(v["gate"]["threshold"], 20);
+    assert_eq!(v["gate"]["threshold"], 2);
     let run = r.run(&["score", "--base", "main", "--config", "nope.yml"]);
     run.assert_code(2);
     assert!(

@@ -3,5 +3,6 @@
 
 mod support;
 
+mod coupling;
 mod engine;
 mod odd_repos;

@@ -8,8 +8,10 @@ use crate::support::{run_in, TestRepo};
 
 fn base_repo() -> TestRepo {
     let r = TestRepo::new();
-    r.write("src/a.ts", "export const a = 1;\n")
-        .write("src/b.ts", "import { a } from './a';\nexport const b = a;\n");
+    r.write("src/a.ts", "export const a = 1;\n").write(
+        "src/b.ts",
+        "import { a } from './a';\nexport const b = a;\n",
+    );
     r.commit("initial");
     r
 }
@@ -36,7 +38,11 @@ fn not_a_repository() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_in(dir.path(), &["score"]);
     run.assert_code(2);
-    assert!(run.stderr.contains("no git repository found"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no git repository found"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -64,10 +70,21 @@ fn base_equal_to_head_is_an_empty_change() {
 fn binary_invalid_utf8_syntax_errors_and_oversize() {
     let r = base_repo();
     r.branch("feature");
-    r.write("assets/logo.png", [0x89u8, b'P', b'N', b'G', 0, 0, 0, 1, 2, 3]);
-    r.write("src/latin1.ts", b"export const s = \"caf\xe9\";\nimport { a } from './a';\n");
-    r.write("src/broken.ts", "import { a } from './a';\nexport function (((\nimport { b } from './b';\n");
-    let big: String = (0..120_000).map(|i| format!("export const v{i} = {i};\n")).collect();
+    r.write(
+        "assets/logo.png",
+        [0x89u8, b'P', b'N', b'G', 0, 0, 0, 1, 2, 3],
+    );
+    r.write(
+        "src/latin1.ts",
+        b"export const s = \"caf\xe9\";\nimport { a } from './a';\n",
+    );
+    r.write(
+        "src/broken.ts",
+        "import { a } from './a';\nexport function (((\nimport { b } from './b';\n",
+    );
+    let big: String = (0..120_000)
+        .map(|i| format!("export const v{i} = {i};\n"))
+        .collect();
     assert!(big.len() > 2 * 1024 * 1024);
     r.write("src/generated.ts", &big);
     r.commit("odd files");
@@ -79,11 +96,21 @@ fn binary_invalid_utf8_syntax_errors_and_oversize() {
     assert_eq!(get("src/generated.ts")["oversize"], true);
     assert_eq!(get("src/generated.ts")["binary"], false);
     let n = notes(&v);
-    assert!(n.contains(&"assets/logo.png: binary file, not analysed".to_string()), "{n:?}");
-    assert!(n.contains(&"src/generated.ts: larger than limits.max-file-size, not parsed".to_string()), "{n:?}");
-    assert!(n.contains(&"src/latin1.ts: not parsed (not valid UTF-8)".to_string()), "{n:?}");
+    assert!(
+        n.contains(&"assets/logo.png: binary file, not analysed".to_string()),
+        "{n:?}"
+    );
+    assert!(
+        n.contains(&"src/generated.ts: larger than limits.max-file-size, not parsed".to_string()),
+        "{n:?}"
+    );
+    assert!(
+        n.contains(&"src/latin1.ts: not parsed (not valid UTF-8)".to_string()),
+        "{n:?}"
+    );
     // The file with syntax errors still contributes the imports that can be read.
-    let side = pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
+    let side =
+        pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
     let from_broken: Vec<&str> = side
         .graph
         .edges()
@@ -105,10 +132,19 @@ fn symlinks_are_listed_not_followed() {
     let (run, v) = r.score_json(&["--base", "main"]);
     run.assert_code(0);
     let n = notes(&v);
-    assert!(n.contains(&"src/alias.ts: symbolic link, not analysed".to_string()), "{n:?}");
+    assert!(
+        n.contains(&"src/alias.ts: symbolic link, not analysed".to_string()),
+        "{n:?}"
+    );
     // An import through a link inside the repository reaches the real file.
-    let side = pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
-    let edges: Vec<(&str, &str)> = side.graph.edges().into_iter().map(|(a, b, _)| (a, b)).collect();
+    let side =
+        pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
+    let edges: Vec<(&str, &str)> = side
+        .graph
+        .edges()
+        .into_iter()
+        .map(|(a, b, _)| (a, b))
+        .collect();
     assert!(edges.contains(&("src/c.ts", "src/a.ts")), "{edges:?}");
 }
 
@@ -135,7 +171,8 @@ fn submodule_entries_are_listed() {
     };
     index.add(&entry).unwrap();
     let tree = r.repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_800_000_000, 0)).unwrap();
+    let sig =
+        git2::Signature::new("T", "t@example.com", &git2::Time::new(1_800_000_000, 0)).unwrap();
     let parent = r.repo.head().unwrap().peel_to_commit().unwrap();
     r.repo
         .commit(Some("HEAD"), &sig, &sig, "add submodule", &tree, &[&parent])
@@ -157,8 +194,13 @@ fn paths_with_spaces_and_unicode() {
     r.commit("change unicode");
     let (run, v) = r.score_json(&["--base", "main"]);
     run.assert_code(0);
-    let files = v["dimensions"]["impact"]["evidence"]["files"].as_array().unwrap();
-    let f = files.iter().find(|f| f["path"] == "src/my file ü.ts").unwrap();
+    let files = v["dimensions"]["impact"]["evidence"]["files"]
+        .as_array()
+        .unwrap();
+    let f = files
+        .iter()
+        .find(|f| f["path"] == "src/my file ü.ts")
+        .unwrap();
     assert_eq!(f["dependents"], serde_json::json!(["src/c.ts"]));
 }
 
@@ -184,14 +226,19 @@ fn shallow_clone_without_base_says_how_to_fix() {
     run.assert_code(2);
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
     assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
-    assert!(run.stderr.contains("git fetch --unshallow"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("git fetch --unshallow"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn unrelated_histories_are_a_clear_error() {
     let r = base_repo();
     let tree = r.repo.head().unwrap().peel_to_tree().unwrap();
-    let sig = git2::Signature::new("T", "t@example.com", &git2::Time::new(1_800_000_000, 0)).unwrap();
+    let sig =
+        git2::Signature::new("T", "t@example.com", &git2::Time::new(1_800_000_000, 0)).unwrap();
     r.repo
         .commit(Some("refs/heads/orphan"), &sig, &sig, "orphan", &tree, &[])
         .unwrap();
@@ -216,9 +263,14 @@ fn bare_repository_works_without_a_checkout() {
     assert!(status.success());
     let run = run_in(
         &bare.path().join("b.git"),
-        &["score", "--base", "main", "--head", "feature", "--format", "json"],
+        &[
+            "score", "--base", "main", "--head", "feature", "--format", "json",
+        ],
     );
     run.assert_code(0);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["dimensions"]["impact"]["evidence"]["files"][0]["dependents"][0], "src/b.ts");
+    assert_eq!(
+        v["dimensions"]["impact"]["evidence"]["files"][0]["dependents"][0],
+        "src/b.ts"
+    );
 }
