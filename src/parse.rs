@@ -116,28 +116,41 @@ impl ParseStore {
         jobs.dedup();
         let done: Vec<((Oid, Lang), Outcome, u64)> = jobs
             .par_iter()
-            .map_init(
-                || snapshot::reopen(git_dir).ok(),
-                |repo, &(oid, lang)| {
-                    let Some(repo) = repo.as_ref() else {
-                        return (
-                            (oid, lang),
-                            Err(Skipped::Unreadable {
-                                error: "repository could not be opened".into(),
-                            }),
-                            0,
-                        );
-                    };
-                    let (outcome, bytes) = parse_blob(repo, oid, lang, max_size);
-                    ((oid, lang), outcome, bytes)
-                },
-            )
+            .map(|&(oid, lang)| {
+                let (outcome, bytes) = with_thread_repo(git_dir, |repo| match repo {
+                    Some(repo) => parse_blob(repo, oid, lang, max_size),
+                    None => (
+                        Err(Skipped::Unreadable {
+                            error: "repository could not be opened".into(),
+                        }),
+                        0,
+                    ),
+                });
+                ((oid, lang), outcome, bytes)
+            })
             .collect();
         for (k, outcome, bytes) in done {
             self.bytes_parsed += bytes;
             self.results.insert(k, outcome);
         }
     }
+}
+
+thread_local! {
+    /// One git handle per worker thread (libgit2 handles are not shared between threads, and
+    /// opening one per file would cost more than parsing it).
+    static REPO: std::cell::RefCell<Option<(std::path::PathBuf, git2::Repository)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn with_thread_repo<T>(git_dir: &Path, f: impl FnOnce(Option<&git2::Repository>) -> T) -> T {
+    REPO.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().map(|(p, _)| p.as_path()) != Some(git_dir) {
+            *slot = snapshot::reopen(git_dir).ok().map(|r| (git_dir.to_path_buf(), r));
+        }
+        f(slot.as_ref().map(|(_, r)| r))
+    })
 }
 
 fn parse_blob(repo: &git2::Repository, oid: Oid, lang: Lang, max_size: u64) -> (Outcome, u64) {

@@ -167,7 +167,7 @@ pub fn commit_files(
             uid: 0,
             gid: 0,
             file_size: content.len() as u32,
-            id: Oid::zero(),
+            id: Oid::ZERO_SHA1,
             flags: 0,
             flags_extended: 0,
             path: path.as_bytes().to_vec(),
