@@ -31,6 +31,10 @@ pub struct Config {
     pub tests: Vec<Pattern>,
     pub limits: Limits,
     pub impact: ImpactConfig,
+    /// The GitHub Action: PR comment and template overrides.
+    pub github: crate::github::GithubConfig,
+    /// Sync to the Massu cloud.
+    pub cloud: crate::cloud::CloudConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -92,6 +96,8 @@ impl Default for Config {
             ]),
             limits: Limits::default(),
             impact: ImpactConfig::default(),
+            github: Default::default(),
+            cloud: Default::default(),
         }
     }
 }
@@ -240,6 +246,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
     })
 }
 
+#[allow(clippy::if_same_then_else)]
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
 fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
     let (line, column) = e

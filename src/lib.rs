@@ -17,10 +17,13 @@ revisions ─► diff (change set) ─► snapshot (base, head) ─► lang (par
 [`pipeline::run`] reads as that chain.
 */
 
+pub mod action;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod github;
 pub mod glob;
 pub mod graph;
 pub mod lang;
@@ -31,4 +34,6 @@ pub mod report;
 pub mod resolve;
 pub mod revisions;
 pub mod score;
+pub mod secret;
 pub mod snapshot;
+pub mod trusted;

@@ -102,7 +102,7 @@ pub fn resolve(repo: &Repository, base: Option<&str>, head: Option<&str>) -> Res
     })
 }
 
-fn commit_of(repo: &Repository, rev: &str, what: &'static str) -> Result<Oid> {
+pub fn commit_of(repo: &Repository, rev: &str, what: &'static str) -> Result<Oid> {
     let obj = repo.revparse_single(rev).map_err(|e| {
         let shallow = repo.is_shallow();
         Error::RevisionNotFound {

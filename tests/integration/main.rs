@@ -4,3 +4,7 @@
 mod support;
 
 mod engine;
+mod server;
+
+mod action;
+mod cloud;
