@@ -158,7 +158,7 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
     // The report file first: whatever fails later, the result is kept.
     let report_path = ctx.workspace.join(REPORT_FILE);
     let report_written = match crate::render::json(report) {
-        Ok(json) => match std::fs::write(&report_path, json) {
+        Ok(json) => match workflow::write_replacing(&report_path, json.as_bytes()) {
             Ok(()) => true,
             Err(e) => {
                 warn(&format!("could not write {}: {e}", report_path.display()));
@@ -328,7 +328,7 @@ fn write_sarif(ctx: &Context, path: &Path, report: &Value) {
         path.to_path_buf()
     };
     let text = sarif::from_report(report);
-    if let Err(e) = std::fs::write(&path, text) {
+    if let Err(e) = workflow::write_replacing(&path, text.as_bytes()) {
         warn(&format!(
             "could not write the SARIF file {}: {e}",
             path.display()

@@ -48,6 +48,37 @@ pub fn set_output(file: &Path, name: &str, value: &str) -> std::io::Result<()> {
     }
 }
 
+/// Write a file in the workspace without following a symlink planted there: the workspace is the
+/// pull request's code, and a link named like the report could otherwise point the write (done as
+/// root in the container) at the runner's command files. The content goes to a fresh file that is
+/// then renamed over the path, which replaces a link instead of writing through it.
+pub fn write_replacing(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
+    let written = f.write_all(content).and_then(|_| f.sync_all());
+    drop(f);
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Append Markdown to the `GITHUB_STEP_SUMMARY` file.
 pub fn append_summary(file: &Path, markdown: &str) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
@@ -80,6 +111,28 @@ mod tests {
             "::error file=src/a%2Cb.ts,line=3,title=x%3A y::50%25 bad%0Anext"
         );
         assert_eq!(command("warning", &[], "plain"), "::warning::plain");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_replace_symlinks_instead_of_following_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("runner-file");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("pr-risk-report.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_replacing(&link, b"{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "{}");
+        assert!(!std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temp file left"
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ struct Gh {
     forbid_comments: bool,
     /// The next N check-run creates answer 502 without creating anything.
     check_create_502: usize,
+    /// The next N check-run creates answer 429 with `retry-after: 1`.
+    check_create_429: usize,
     /// The next N comment creates store the comment and then answer 502 (the answer got lost).
     comment_create_lands_then_502: usize,
     comments: Vec<Value>,
@@ -125,6 +127,12 @@ fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
                         403,
                         json!({"message": "Resource not accessible by integration"}),
                     );
+                }
+                if s.check_create_429 > 0 {
+                    s.check_create_429 -= 1;
+                    return Reply::json(429, json!({"message": "API rate limit exceeded"}))
+                        .header("retry-after", "1")
+                        .header("x-ratelimit-remaining", "0");
                 }
                 if s.check_create_502 > 0 {
                     s.check_create_502 -= 1;
@@ -1016,4 +1024,105 @@ fn a_partial_clone_gets_its_missing_blobs_with_the_git_cli() {
         report["dimensions"]["impact"]["evidence"]["files"][0]["downstream"],
         3
     );
+}
+
+#[test]
+fn a_rate_limited_request_waits_for_retry_after() {
+    let pr = pr_repo(None, None);
+    let server = fake_github(Arc::new(Mutex::new(Gh {
+        check_create_429: 1,
+        ..Gh::default()
+    })));
+    let a = pr.action(&server.url(), &[("INPUT_POST-COMMENT", "false")]);
+    a.run.assert_code(0);
+    assert_eq!(
+        server.lines(),
+        vec![
+            format!("POST /repos/{OWNER_REPO}/check-runs"),
+            format!("POST /repos/{OWNER_REPO}/check-runs"),
+        ]
+    );
+    assert!(
+        a.run.stdout.contains("check run \"PR Risk Score\" written"),
+        "{}",
+        a.run.stdout
+    );
+}
+
+#[test]
+fn template_overrides_come_from_the_base_commit() {
+    let r = TestRepo::new();
+    r.write("src/a.ts", "export const a = 1;\n")
+        .write(
+            "src/b.ts",
+            "import { a } from './a';\nexport const b = a;\n",
+        )
+        .write(".pr-risk.yml", "github:\n  templates: .github/pr-risk\n")
+        .write(
+            ".github/pr-risk/comment.md.j2",
+            "{{ marker }}\nBASE TEMPLATE {{ report.composite.score }}\n",
+        );
+    let base = r.commit("initial").to_string();
+    r.branch("feature");
+    r.write("src/a.ts", "export const a = 2;\n").write(
+        ".github/pr-risk/comment.md.j2",
+        "{{ marker }}\nPR TEMPLATE\n",
+    );
+    let head = r.commit("change").to_string();
+    let runner = tempfile::tempdir().unwrap();
+    let event = json!({"pull_request": {"number": PR, "title": "t",
+        "base": {"sha": base, "repo": {"full_name": OWNER_REPO}},
+        "head": {"sha": head, "ref": "feature", "repo": {"full_name": OWNER_REPO}}}});
+    std::fs::write(runner.path().join("event.json"), event.to_string()).unwrap();
+    let pr = Pr {
+        repo: r,
+        base,
+        head,
+        runner,
+    };
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let a = pr.action(&server.url(), &[]);
+    a.run.assert_code(0);
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.starts_with("<!-- pr-risk:sticky-comment -->\nBASE TEMPLATE "),
+        "{body}"
+    );
+    assert_eq!(
+        pr.report()["config"]["changed_by_pr"],
+        json!([".github/pr-risk"])
+    );
+    // The check summary still uses the embedded template (no override for it).
+    assert!(server.requests()[0].json()["output"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("| Dimension |"));
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_schema() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    // The published schema's `language` patterns are not valid regexes (a stray `]`), which the
+    // validator's meta-schema check rejects; pr-risk never sets `language`, so drop them.
+    for def in ["run", "toolComponent"] {
+        schema["definitions"][def]["properties"]["language"]
+            .as_object_mut()
+            .unwrap()
+            .remove("pattern");
+    }
+    let validator = jsonschema::validator_for(&schema).expect("SARIF schema compiles");
+    let sarif: Value =
+        serde_json::from_str(&pr_risk::action::sarif::from_report(&medium_report())).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
 }
