@@ -100,6 +100,10 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "N", requires = "sync")]
     pub pr: Option<u64>,
 
+    /// Fail (exit 3) when the sync fails (also `cloud.sync-required` in the configuration).
+    #[arg(long, requires = "sync")]
+    pub sync_required: bool,
+
     /// Pull request title of the synced record.
     #[arg(long, value_name = "TITLE", requires = "sync")]
     pub pr_title: Option<String>,
@@ -186,7 +190,7 @@ fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {
     let sync_failed = args.sync && !sync(args, &outcome);
     Ok(if outcome.report.gate.blocked {
         ExitCode::Blocked
-    } else if sync_failed && outcome.config.cloud.sync_required {
+    } else if sync_failed && (args.sync_required || outcome.config.cloud.sync_required) {
         ExitCode::Internal
     } else {
         ExitCode::Pass

@@ -49,6 +49,28 @@ impl Default for CloudConfig {
     }
 }
 
+impl CloudConfig {
+    /// Checked when the configuration is read (the error gets file and line there).
+    pub fn validate(&self) -> Result<(), String> {
+        let t = self.timeout_seconds;
+        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+            return Err(format!(
+                "`cloud.timeout-seconds` must be a number of seconds above 0 and at most 3600, got {t}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The total budget of one sync.
+    pub fn budget(&self) -> Duration {
+        if self.validate().is_ok() {
+            Duration::from_secs_f64(self.timeout_seconds)
+        } else {
+            Duration::from_secs(60)
+        }
+    }
+}
+
 /// Where the record belongs: facts the report does not hold.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Origin {

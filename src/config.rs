@@ -198,6 +198,9 @@ impl Config {
                 format!("`impact.scale` must be > 0, got {}", self.impact.scale),
             ));
         }
+        self.cloud
+            .validate()
+            .map_err(|m| at("timeout-seconds", m))?;
         Ok(())
     }
 
@@ -366,6 +369,22 @@ mod tests {
         let e = err("exclude:\n  - \"src/[a\"\n");
         assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
         assert!(e.contains("invalid glob"), "{e}");
+    }
+
+    #[test]
+    fn cloud_and_github_sections() {
+        let c = Config::parse(
+            "github:\n  post-comment: false\ncloud:\n  api-url: https://x.example\n  timeout-seconds: 5\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(!c.github.post_comment);
+        assert_eq!(c.cloud.timeout_seconds, 5.0);
+        let e = err("cloud:\n  timeout-seconds: -1\n");
+        assert!(e.starts_with(".pr-risk.yml:2:3:"), "{e}");
+        assert!(e.contains("cloud.timeout-seconds"), "{e}");
+        let e = err("cloud:\n  sync-requred: true\n");
+        assert!(e.contains("did you mean `sync-required`?"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,6 @@ pub mod workflow;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -502,8 +501,7 @@ pub fn sync_report(
     report: &Report,
     origin: &cloud::Origin,
 ) -> std::result::Result<String, cloud::SyncError> {
-    let budget = Duration::from_secs_f64(config.cloud.timeout_seconds.clamp(0.1, 3600.0));
-    let client = cloud::Client::new(api_url, key, budget);
+    let client = cloud::Client::new(api_url, key, config.cloud.budget());
     let record = cloud::record(report, origin);
     let idem = cloud::idempotency_key(&origin.repo, origin.pr_number, &report.revisions.head.sha);
     let rt = tokio::runtime::Builder::new_current_thread()

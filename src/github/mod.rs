@@ -259,7 +259,11 @@ impl GitHub {
         let login = self.own_login().await;
         let payload = json!({ "body": body });
         if let Some(id) = self.find_comment(pr, login.as_deref()).await? {
-            return self.update_comment(id, &payload).await;
+            match self.update_comment(id, &payload).await {
+                // Deleted between the listing and the update: post a new one.
+                Err(ApiError::NotFound { .. }) => {}
+                other => return other,
+            }
         }
         let path = format!("/repos/{}/{}/issues/{pr}/comments", self.owner, self.repo);
         let mut attempt = 0;
