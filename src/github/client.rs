@@ -68,6 +68,7 @@ impl ApiError {
 
 impl GitHub {
     /// `api_url` is `GITHUB_API_URL` (`https://api.github.com`, `https://ghes/api/v3`, a test server).
+    /// Call it inside a tokio runtime: octocrab's client starts background tasks when built.
     pub fn new(api_url: &str, token: &Secret, repository: &str) -> Result<GitHub, ApiError> {
         let (owner, repo) = repository
             .split_once('/')

@@ -362,7 +362,7 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
         .comment("mallory", "<!-- pr-risk:sticky-comment --> fake");
     let server = fake_github(gh.clone());
 
-    let a = pr.action(&server.url(), &[]);
+    let a = pr.action(&server.url(), &[("RUST_LOG", "trace")]);
     a.run.assert_code(0);
     assert_eq!(
         server.lines(),
@@ -1125,4 +1125,51 @@ fn sarif_output_validates_against_the_sarif_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
+}
+
+#[test]
+fn a_shallow_checkout_without_the_base_names_fetch_depth_0() {
+    let pr = pr_repo(None, None);
+    {
+        let mut cfg = pr.repo.repo.config().unwrap();
+        cfg.set_bool("uploadpack.allowAnySHA1InWant", true).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let ok = std::process::Command::new("git")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir.path())
+        .args([
+            "clone",
+            "--quiet",
+            "--depth=1",
+            "--no-local",
+            "--branch=feature",
+        ])
+        .arg(format!("file://{}", pr.repo.path().display()))
+        .arg(&ws)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipping: no git CLI");
+        return;
+    }
+    assert!(git2::Repository::open(&ws).unwrap().is_shallow());
+    let server = fake_github(Arc::new(Mutex::new(Gh::default())));
+    let ws_s = ws.to_string_lossy().into_owned();
+    let a = pr.action(&server.url(), &[("GITHUB_WORKSPACE", &ws_s)]);
+    a.run.assert_code(2);
+    assert!(a.run.stderr.contains("fetch-depth: 0"), "{}", a.run.stderr);
+    assert!(
+        a.run.stdout.contains("::error title=pr-risk::"),
+        "{}",
+        a.run.stdout
+    );
+    assert!(
+        a.summary.contains("could not score this change"),
+        "{}",
+        a.summary
+    );
+    assert!(server.requests().is_empty());
 }
