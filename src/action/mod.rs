@@ -106,11 +106,6 @@ pub fn run(env: &Env) -> Result<ExitCode> {
         git_dir: repo.path().to_path_buf(),
         commit: base_oid,
     };
-    let loaded = trusted::load_config(&settings, inputs.config.as_deref())?;
-    let templates = match &loaded.config.github.templates {
-        Some(dir) => settings.read_dir(&trusted::repo_relative(Path::new(dir)))?,
-        None => BTreeMap::new(),
-    };
     drop(repo);
 
     let req = Request {
@@ -126,11 +121,16 @@ pub fn run(env: &Env) -> Result<ExitCode> {
     for n in prep_notes.into_iter().rev() {
         outcome.report.notes.insert(0, n);
     }
+    // Template overrides, like the configuration that names them, come from the base commit.
+    let templates = match &outcome.config.github.templates {
+        Some(dir) => settings.read_dir(&trusted::repo_relative(Path::new(dir)))?,
+        None => BTreeMap::new(),
+    };
     let ctx = Context {
         env: env.clone(),
         inputs,
         target,
-        config: loaded.config,
+        config: outcome.config,
         templates,
         workspace: repo_dir,
     };
