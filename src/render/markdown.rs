@@ -76,6 +76,7 @@ impl Markdown {
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
         env.add_filter("md", md_escape);
+        env.add_filter("mdtext", md_text);
         env.add_filter("urlpath", url_path);
         for (name, src) in EMBEDDED {
             let src = overrides
@@ -178,6 +179,22 @@ fn md_escape(s: String) -> String {
     out
 }
 
+/// Light escaping for pr-risk's own prose (reasons, summaries, notes, formulas), which uses
+/// `code spans` on purpose: only what could open HTML or break a table row.
+fn md_text(s: String) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
 /// Percent-encode a repository path for a URL, keeping `/`.
 fn url_path(s: String) -> String {
     let mut out = String::with_capacity(s.len());
@@ -200,6 +217,10 @@ mod tests {
     fn escapes() {
         assert_eq!(md_escape("a|b <x> *y*".into()), "a\\|b \\<x\\> \\*y\\*");
         assert_eq!(url_path("src/a b#.ts".into()), "src/a%20b%23.ts");
+        assert_eq!(
+            md_text("use `fetch-depth: 0` | <b>".into()),
+            "use `fetch-depth: 0` \\| &lt;b&gt;"
+        );
     }
 
     #[test]
