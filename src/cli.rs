@@ -28,11 +28,15 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Score the change between a base and a head revision.
     Score(ScoreArgs),
     /// Inspect the dependency graph of a revision (the graph the scores use).
     Graph(crate::graph_cmd::GraphArgs),
+    /// The GitHub Action's entrypoint: reads INPUT_*, GITHUB_EVENT_PATH and the workspace,
+    /// writes the check run, the PR comment, the step summary and the outputs.
+    Action,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +80,35 @@ pub struct ScoreArgs {
     /// Print the time each stage took to stderr.
     #[arg(long)]
     pub timings: bool,
+
+    /// Send the result to the Massu cloud (API key from MASSU_API_KEY or --api-key-env).
+    #[arg(long)]
+    pub sync: bool,
+
+    /// Read the Massu API key from this environment variable instead of MASSU_API_KEY.
+    #[arg(long, value_name = "NAME", requires = "sync")]
+    pub api_key_env: Option<String>,
+
+    /// Massu API URL (default: MASSU_API_URL, then `cloud.api-url`, then the production API).
+    #[arg(long, value_name = "URL", requires = "sync")]
+    pub api_url: Option<String>,
+
+    /// Repository (`owner/name`) the synced record belongs to (default: GITHUB_REPOSITORY, else
+    /// the `origin` remote).
+    #[arg(long, value_name = "OWNER/NAME", requires = "sync")]
+    pub repo_name: Option<String>,
+
+    /// Pull request number of the synced record.
+    #[arg(long, value_name = "N", requires = "sync")]
+    pub pr: Option<u64>,
+
+    /// Fail (exit 3) when the sync fails (also `cloud.sync-required` in the configuration).
+    #[arg(long, requires = "sync")]
+    pub sync_required: bool,
+
+    /// Pull request title of the synced record.
+    #[arg(long, value_name = "TITLE", requires = "sync")]
+    pub pr_title: Option<String>,
 }
 
 /// Run the command line; returns the process exit code.
@@ -96,6 +129,7 @@ pub fn main() -> i32 {
     let result = match &cli.command {
         Command::Score(args) => score(args),
         Command::Graph(args) => crate::graph_cmd::run(args),
+        Command::Action => return crate::action::main() as i32,
     };
     match result {
         Ok(code) => code as i32,
@@ -128,6 +162,7 @@ fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {
         head: Some(args.head.clone()),
         config_path: args.config.clone(),
         threshold: args.threshold,
+        ..Request::default()
     };
     let outcome = pipeline::run(&req)?;
     let opts = render::Options {
@@ -155,9 +190,73 @@ fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
     }
+    let sync_failed = args.sync && !sync(args, &outcome);
     Ok(if outcome.report.gate.blocked {
         ExitCode::Blocked
+    } else if sync_failed && (args.sync_required || outcome.config.cloud.sync_required) {
+        ExitCode::Internal
     } else {
         ExitCode::Pass
     })
+}
+
+/// `--sync`: send the record to the Massu cloud; false when it failed (the report is already out).
+fn sync(args: &ScoreArgs, outcome: &pipeline::Outcome) -> bool {
+    use crate::secret::Secret;
+    let var = args.api_key_env.as_deref().unwrap_or("MASSU_API_KEY");
+    let Some(key) = std::env::var(var).ok().and_then(Secret::new) else {
+        eprintln!(
+            "warning: --sync: no Massu API key in ${var}\n  hint: export {var}=… (the key is never taken as a command-line argument)"
+        );
+        return false;
+    };
+    let api_url = args
+        .api_url
+        .clone()
+        .or_else(|| {
+            std::env::var("MASSU_API_URL")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        })
+        .or_else(|| outcome.config.cloud.api_url.clone())
+        .unwrap_or_else(|| crate::cloud::DEFAULT_API_URL.to_string());
+    let repo = git2::Repository::discover(&args.repo).ok();
+    let repo_name = args
+        .repo_name
+        .clone()
+        .or_else(|| {
+            std::env::var("GITHUB_REPOSITORY")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| {
+            let r = repo.as_ref()?;
+            let remote = r.find_remote("origin").ok()?;
+            crate::cloud::repo_from_remote(remote.url().ok()?)
+        })
+        .unwrap_or_default();
+    let head_ref = repo.as_ref().and_then(|r| {
+        let h = r.head().ok()?;
+        if h.is_branch() && outcome.report.revisions.head.rev == "HEAD" {
+            h.shorthand().ok().map(str::to_string)
+        } else {
+            Some(outcome.report.revisions.head.rev.clone())
+        }
+    });
+    let origin = crate::cloud::Origin {
+        repo: repo_name,
+        pr_number: args.pr,
+        pr_title: args.pr_title.clone(),
+        head_ref,
+    };
+    match crate::action::sync_report(&api_url, key, &outcome.config, &outcome.report, &origin) {
+        Ok(msg) => {
+            eprintln!("{msg}");
+            true
+        }
+        Err(e) => {
+            eprintln!("warning: Massu cloud sync failed: {e}\n  (the score and the exit code are unaffected)");
+            false
+        }
+    }
 }

@@ -34,6 +34,10 @@ pub struct Config {
     pub impact: ImpactConfig,
     /// Architectural rules and the built-in cycle / deep-import rules.
     pub coupling: CouplingConfig,
+    /// The GitHub Action: PR comment and template overrides.
+    pub github: crate::github::GithubConfig,
+    /// Sync to the Massu cloud.
+    pub cloud: crate::cloud::CloudConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -96,6 +100,8 @@ impl Default for Config {
             limits: Limits::default(),
             impact: ImpactConfig::default(),
             coupling: CouplingConfig::default(),
+            github: Default::default(),
+            cloud: Default::default(),
         }
     }
 }
@@ -206,6 +212,9 @@ impl Config {
                 message,
             });
         }
+        self.cloud
+            .validate()
+            .map_err(|m| at("timeout-seconds", m))?;
         Ok(())
     }
 
@@ -254,6 +263,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
     })
 }
 
+#[allow(clippy::if_same_then_else)]
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
 fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
     let (line, column) = e
@@ -368,6 +378,22 @@ mod tests {
         let e = err("exclude:\n  - \"src/[a\"\n");
         assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
         assert!(e.contains("invalid glob"), "{e}");
+    }
+
+    #[test]
+    fn cloud_and_github_sections() {
+        let c = Config::parse(
+            "github:\n  post-comment: false\ncloud:\n  api-url: https://x.example\n  timeout-seconds: 5\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(!c.github.post_comment);
+        assert_eq!(c.cloud.timeout_seconds, 5.0);
+        let e = err("cloud:\n  timeout-seconds: -1\n");
+        assert!(e.starts_with(".pr-risk.yml:2:3:"), "{e}");
+        assert!(e.contains("cloud.timeout-seconds"), "{e}");
+        let e = err("cloud:\n  sync-requred: true\n");
+        assert!(e.contains("did you mean `sync-required`?"), "{e}");
     }
 
     #[test]

@@ -17,11 +17,14 @@ revisions ─► diff (change set) ─► snapshot (base, head) ─► lang (par
 [`pipeline::run`] reads as that chain.
 */
 
+pub mod action;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod coupling_rules;
 pub mod diff;
 pub mod error;
+pub mod github;
 pub mod glob;
 pub mod graph;
 pub mod graph_cmd;
@@ -33,5 +36,7 @@ pub mod report;
 pub mod resolve;
 pub mod revisions;
 pub mod score;
+pub mod secret;
 pub mod snapshot;
 pub mod synth;
+pub mod trusted;

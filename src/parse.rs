@@ -147,7 +147,9 @@ fn with_thread_repo<T>(git_dir: &Path, f: impl FnOnce(Option<&git2::Repository>)
     REPO.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().map(|(p, _)| p.as_path()) != Some(git_dir) {
-            *slot = snapshot::reopen(git_dir).ok().map(|r| (git_dir.to_path_buf(), r));
+            *slot = snapshot::reopen(git_dir)
+                .ok()
+                .map(|r| (git_dir.to_path_buf(), r));
         }
         f(slot.as_ref().map(|(_, r)| r))
     })

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::config::{self, Config, LoadedConfig};
+use crate::config::{Config, LoadedConfig};
 use crate::diff::{self, ChangeSet};
 use crate::error::Result;
 use crate::glob::GlobList;
@@ -20,6 +20,7 @@ use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
 use crate::score::{self, coupling, impact, Dimension};
 use crate::snapshot::Snapshot;
+use crate::trusted::{self, FileSource};
 
 /// What to score and how.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +31,11 @@ pub struct Request {
     pub config_path: Option<PathBuf>,
     /// Overrides the configured threshold.
     pub threshold: Option<u8>,
+    /// Overrides `fail-on-critical-security`.
+    pub fail_on_critical_security: Option<bool>,
+    /// Read the configuration (and every other setting) from this commit's blobs instead of the
+    /// working tree: in action mode the base commit, so a PR cannot lower its own bar.
+    pub config_at: Option<String>,
 }
 
 /// Wall time of each stage, for `--timings`.
@@ -51,6 +57,8 @@ impl Timings {
 pub struct Outcome {
     pub report: Report,
     pub timings: Timings,
+    /// The configuration the run used (overrides applied).
+    pub config: Config,
 }
 
 /// A snapshot with its sources and graph.
@@ -67,12 +75,22 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let mut t = Timings::default();
     let repo = revisions::open(&req.repo)?;
     let git_dir = repo.path().to_path_buf();
+    let settings = match &req.config_at {
+        Some(rev) => FileSource::Commit {
+            git_dir: git_dir.clone(),
+            commit: revisions::commit_of(&repo, rev, "base (configuration)")?,
+        },
+        None => FileSource::WorkTree(repo.workdir().unwrap_or(&git_dir).to_path_buf()),
+    };
     let loaded = t.time("config", || {
-        config::load(repo.workdir(), req.config_path.as_deref())
+        trusted::load_config(&settings, req.config_path.as_deref())
     })?;
     let mut cfg = loaded.config.clone();
     if let Some(th) = req.threshold {
         cfg.threshold = th;
+    }
+    if let Some(f) = req.fail_on_critical_security {
+        cfg.fail_on_critical_security = f;
     }
     let revs = t.time("revisions", || {
         revisions::resolve(&repo, req.base.as_deref(), req.head.as_deref())
@@ -108,10 +126,35 @@ pub fn run(req: &Request) -> Result<Outcome> {
             || build_side(&git_dir, base_snap, base_sources, &store),
         )
     });
-    let report = t.time("score", || {
+    // What the PR itself changes (merge-base..head), not where the base branch has moved since.
+    let changed_settings = match settings.commit() {
+        Some(_) => trusted::changed_between(
+            &repo,
+            revs.merge_base_oid,
+            revs.head_oid,
+            &trusted::settings_paths(req.config_path.as_deref(), &cfg),
+        ),
+        None => Vec::new(),
+    };
+    let mut report = t.time("score", || {
         assemble(&loaded, &cfg, revs, changes, &head, &base, &store)
     });
-    Ok(Outcome { report, timings: t })
+    report.config.read_from = settings.commit().map(|c| c.to_string());
+    if !changed_settings.is_empty() {
+        report.notes.insert(
+            0,
+            format!(
+                "this pull request changes pr-risk settings ({}); it was scored with the base branch's settings, and the new ones apply once it is merged",
+                changed_settings.join(", ")
+            ),
+        );
+    }
+    report.config.changed_by_pr = changed_settings;
+    Ok(Outcome {
+        report,
+        timings: t,
+        config: cfg,
+    })
 }
 
 /// The dependency graph of one revision on its own (for `pr-risk graph` and tests).
@@ -251,6 +294,8 @@ fn assemble(
                 .as_ref()
                 .map(|p| p.to_string_lossy().into_owned()),
             threshold: cfg.threshold,
+            read_from: None,
+            changed_by_pr: Vec::new(),
         },
         change: ChangeSummary {
             files_changed: changes.files.len(),

@@ -48,6 +48,12 @@ pub struct ConfigInfo {
     /// The configuration file used; `null` means the embedded defaults.
     pub source: Option<String>,
     pub threshold: u8,
+    /// The commit the settings were read from (action mode: the base), `null` for the working tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_from: Option<String>,
+    /// Settings files the pull request changes; not applied until merged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_by_pr: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,6 +4,8 @@
 //! Text is a minijinja template embedded from `templates/`; a repository may override templates
 //! by passing a directory with files of the same names.
 
+pub mod markdown;
+
 use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior};

@@ -6,3 +6,7 @@ mod support;
 mod coupling;
 mod engine;
 mod odd_repos;
+mod server;
+
+mod action;
+mod cloud;

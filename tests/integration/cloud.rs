@@ -1,0 +1,366 @@
+//! Cloud sync: `pr-risk score --sync` (and the action) against a local stand-in for the Massu API.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::server::{Reply, Server};
+use crate::support::{command, Run, TestRepo};
+
+const KEY: &str = "mk_test_5ecr3t_key";
+
+fn repo(config: &str) -> TestRepo {
+    let r = TestRepo::new();
+    r.write("src/lib/pricing.ts", "export const price = 1;\n")
+        .write(
+            "src/cart.ts",
+            "import { price } from './lib/pricing';\nexport const cart = price;\n",
+        )
+        .write(".pr-risk.yml", config);
+    r.commit("initial");
+    r.branch("feature");
+    r.write("src/lib/pricing.ts", "export const price = 2;\n");
+    r.commit("change price");
+    r
+}
+
+fn sync(r: &TestRepo, server: &Server, extra_args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = command(r.path());
+    c.args([
+        "score",
+        "--format",
+        "json",
+        "--base",
+        "main",
+        "--sync",
+        "--repo-name",
+        "acme/shop",
+        "--pr-title",
+        "Change price",
+    ])
+    .args(extra_args)
+    .env("MASSU_API_URL", server.url())
+    .env("MASSU_API_KEY", KEY);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    if !extra_args.contains(&"--pr") {
+        c.args(["--pr", "7"]);
+    }
+    let out = c.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+        "the key leaked:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // The report is never lost: it is on stdout whatever happened to the sync.
+    let v: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("no report on stdout ({e}): {}", run.stderr));
+    assert!(v["composite"].is_object());
+    run
+}
+
+const FAST: &str = "cloud:\n  timeout-seconds: 4\n";
+
+fn created() -> Reply {
+    Reply::json(201, json!({"id": "rec_123", "risk_score": 10}))
+}
+
+#[test]
+fn success_sends_the_exact_request() {
+    let r = repo(FAST);
+    let server = Server::start(|_| created());
+    let run = sync(&r, &server, &[], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("synced to the Massu cloud as record rec_123"),
+        "{}",
+        run.stderr
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    let q = &reqs[0];
+    assert_eq!(q.line(), "POST /api/v1/risk/prs");
+    assert_eq!(
+        q.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(q.header("content-type"), Some("application/json"));
+    assert_eq!(
+        q.header("user-agent"),
+        Some(format!("pr-risk/{}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    let key = q.header("idempotency-key").unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
+    let body = q.json();
+    let head = r.head().to_string();
+    for (field, kind) in [
+        ("repo", "string"),
+        ("pr_number", "number"),
+        ("pr_title", "string"),
+        ("risk_score", "number"),
+        ("impact_score", "number"),
+        ("regression_score", "score"),
+        ("security_score", "score"),
+        ("coupling_score", "score"),
+        ("files_changed", "number"),
+        ("rating", "string"),
+        ("blocked", "bool"),
+        ("threshold", "number"),
+        ("base_sha", "string"),
+        ("head_sha", "string"),
+        ("head_ref", "string"),
+        ("dimensions", "object"),
+        ("findings", "object"),
+        ("violations", "object"),
+        ("tool", "object"),
+    ] {
+        let v = &body[field];
+        let ok = match kind {
+            "string" => v.is_string(),
+            "number" => v.is_u64(),
+            "null" => v.is_null(),
+            // A dimension score: a number, or null when the dimension is unavailable.
+            "score" => v.is_null() || v.is_u64(),
+            "bool" => v.is_boolean(),
+            _ => v.is_object(),
+        };
+        assert!(ok, "{field} should be {kind}: {body:#}");
+    }
+    assert_eq!(body["repo"], "acme/shop");
+    assert_eq!(body["pr_number"], 7);
+    assert_eq!(body["head_sha"], head.as_str());
+    assert_eq!(body["head_ref"], "feature");
+    assert_eq!(body["files_changed"], 1);
+    assert_eq!(body["dimensions"]["regression"]["available"], false);
+    assert_eq!(
+        body["findings"],
+        json!({"total": 0, "truncated": false, "items": []})
+    );
+    assert_eq!(body["tool"]["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn unauthorized_forbidden_and_rejected_say_what_to_do() {
+    let r = repo(FAST);
+    let s401 = Server::start(|_| {
+        Reply::json(401, json!({"error": "invalid key", "code": "unauthorized"}))
+    });
+    let run = sync(&r, &s401, &[], &[]);
+    run.assert_code(0); // a failed sync never changes the gate
+    assert!(
+        run.stderr.contains("invalid or has been revoked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s401.requests().len(), 1, "401 is not retried");
+
+    let s403 = Server::start(|_| {
+        Reply::json(
+            403,
+            json!({"error": "key lacks risk:write", "code": "forbidden"}),
+        )
+    });
+    let run = sync(&r, &s403, &[], &[]);
+    assert!(
+        run.stderr.contains("lacks the permission") && run.stderr.contains("key lacks risk:write"),
+        "{}",
+        run.stderr
+    );
+
+    let s422 = Server::start(|_| {
+        Reply::json(
+            422,
+            json!({"error": "pr_title is too long", "code": "validation_failed"}),
+        )
+    });
+    let run = sync(&r, &s422, &[], &[]);
+    assert!(
+        run.stderr
+            .contains("rejected the record (422 validation_failed): pr_title is too long"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(s422.requests().len(), 1);
+}
+
+#[test]
+fn rate_limit_waits_for_retry_after() {
+    let r = repo(FAST);
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let server = Server::start(move |_| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::json(429, json!({"error": "slow down", "code": "rate_limited"}))
+                .header("retry-after", "1")
+        } else {
+            created()
+        }
+    });
+    let run = sync(&r, &server, &[], &[]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("2 attempt(s)"), "{}", run.stderr);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].header("idempotency-key"),
+        reqs[1].header("idempotency-key")
+    );
+}
+
+#[test]
+fn a_server_error_is_retried_with_the_same_idempotency_key() {
+    let r = repo(FAST);
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let server = Server::start(move |_| {
+        if n2.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::text(500, "oops")
+        } else {
+            created()
+        }
+    });
+    sync(&r, &server, &[], &[]).assert_code(0);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].body, reqs[1].body);
+    assert_eq!(
+        reqs[0].header("idempotency-key"),
+        reqs[1].header("idempotency-key")
+    );
+}
+
+#[test]
+fn a_hanging_server_times_out_within_the_budget() {
+    let r = repo("cloud:\n  timeout-seconds: 1.5\n");
+    let server = Server::start(|_| Reply::Hang);
+    let run = sync(&r, &server, &[], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("Massu API is unavailable: the request timed out"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_malformed_answer_is_an_error_that_says_a_rerun_is_safe() {
+    let r = repo(FAST);
+    let server = Server::start(|_| Reply::text(200, "<html>gateway</html>"));
+    let run = sync(&r, &server, &[], &[]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("not the expected JSON"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("re-run is safe"), "{}", run.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_rerun_of_the_same_commit_uses_the_same_idempotency_key() {
+    let r = repo(FAST);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let s2 = seen.clone();
+    let server = Server::start(move |req| {
+        let key = req.header("idempotency-key").unwrap_or("").to_string();
+        let mut seen = s2.lock().unwrap();
+        let status = if seen.contains(&key) { 200 } else { 201 };
+        seen.push(key);
+        Reply::json(status, json!({"id": "rec_1"}))
+    });
+    sync(&r, &server, &[], &[]).assert_code(0);
+    let run = sync(&r, &server, &[], &[]);
+    assert!(run.stderr.contains("(HTTP 200"), "{}", run.stderr);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], seen[1]);
+    // Another PR number: another record.
+    sync(&r, &server, &["--pr", "8"], &[]);
+    assert_ne!(
+        server.requests()[2].header("idempotency-key"),
+        Some(seen[0].as_str())
+    );
+}
+
+#[test]
+fn sync_required_fails_the_run_and_api_key_env_names_the_variable() {
+    let r = repo("cloud:\n  timeout-seconds: 4\n  sync-required: true\n");
+    let server = Server::start(|_| Reply::json(401, json!({"error": "nope"})));
+    sync(&r, &server, &[], &[]).assert_code(3);
+
+    let ok = Server::start(|_| created());
+    let mut c = command(r.path());
+    c.args([
+        "score",
+        "--format",
+        "json",
+        "--base",
+        "main",
+        "--sync",
+        "--api-key-env",
+        "MY_KEY",
+    ])
+    .env("MASSU_API_URL", ok.url())
+    .env("MY_KEY", "mk_other_key");
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        ok.requests()[0].header("authorization"),
+        Some("Bearer mk_other_key")
+    );
+}
+
+#[test]
+fn the_action_warns_on_a_failed_sync_and_keeps_its_gate() {
+    let r = repo("cloud:\n  timeout-seconds: 2\n");
+    let base = r.repo.revparse_single("main").unwrap().id().to_string();
+    let runner = tempfile::tempdir().unwrap();
+    let event = json!({"pull_request": {"number": 3, "title": "t", "base": {"sha": base}, "head": {"sha": r.head().to_string(), "ref": "feature"}}});
+    std::fs::write(runner.path().join("event.json"), event.to_string()).unwrap();
+    let server = Server::start(|req| {
+        if req.route() == "/api/v1/risk/prs" {
+            Reply::text(503, "down")
+        } else {
+            Reply::json(404, json!({"message": "Not Found"}))
+        }
+    });
+    let out = command(runner.path())
+        .arg("action")
+        .env("GITHUB_WORKSPACE", r.path())
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", runner.path().join("event.json"))
+        .env("GITHUB_OUTPUT", runner.path().join("out"))
+        .env("INPUT_MASSU-API-KEY", KEY)
+        .env("INPUT_API-URL", server.url())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("::warning title=Massu cloud sync failed::the Massu API is unavailable"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY));
+    let outputs = std::fs::read_to_string(runner.path().join("out")).unwrap();
+    assert!(outputs.contains("blocked=false"));
+    let reqs = server.requests();
+    assert!(reqs.len() >= 2, "retried: {}", reqs.len());
+    assert_eq!(reqs[0].json()["pr_number"], 3);
+}
