@@ -31,6 +31,7 @@ pub struct Config {
     pub tests: Vec<Pattern>,
     pub limits: Limits,
     pub impact: ImpactConfig,
+    pub hook: HookConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -58,6 +59,22 @@ pub struct ImpactConfig {
     pub scale: f64,
     /// How many high-impact files and entry points the report lists.
     pub top: usize,
+}
+
+/// The git pre-push hook (`pr-risk hook install`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct HookConfig {
+    /// `block` (default): a blocked gate stops the push. `warn`: report and push anyway.
+    pub mode: HookMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookMode {
+    #[default]
+    Block,
+    Warn,
 }
 
 impl Default for Config {
@@ -92,6 +109,7 @@ impl Default for Config {
             ]),
             limits: Limits::default(),
             impact: ImpactConfig::default(),
+            hook: HookConfig::default(),
         }
     }
 }
@@ -241,7 +259,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
 }
 
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
-fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
+fn yaml_error(e: serde_yaml::Error, _text: &str, path: &Path) -> Error {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -276,11 +294,6 @@ fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
         m
     } else {
         msg
-    };
-    let (line, column) = if line == 1 && column == 1 && !text.is_empty() {
-        (line, column)
-    } else {
-        (line, column)
     };
     Error::Config {
         path: path.to_path_buf(),
@@ -377,5 +390,15 @@ mod tests {
         assert_eq!(c.threshold, 40);
         assert_eq!(c.impact.stop_at.len(), 1);
         assert_eq!(c.weights, Weights::default());
+    }
+
+    #[test]
+    fn hook_mode() {
+        let c = Config::parse("hook:\n  mode: warn\n", Path::new("x")).unwrap();
+        assert_eq!(c.hook.mode, HookMode::Warn);
+        assert_eq!(Config::default().hook.mode, HookMode::Block);
+        let e = err("hook:\n  mode: loud\n");
+        assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
+        assert!(e.contains("block") && e.contains("warn"), "{e}");
     }
 }

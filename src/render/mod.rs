@@ -11,29 +11,55 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::error::{Error, Result};
 use crate::report::Report;
 
+pub mod sarif;
+pub mod style;
+
 pub const TERMINAL_TEMPLATE: &str = "terminal.txt.j2";
+pub const COMMENT_TEMPLATE: &str = "comment.md.j2";
 
 /// The embedded templates, by name.
-pub const EMBEDDED: &[(&str, &str)] = &[(
-    TERMINAL_TEMPLATE,
-    include_str!("../../templates/terminal.txt.j2"),
-)];
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        TERMINAL_TEMPLATE,
+        include_str!("../../templates/terminal.txt.j2"),
+    ),
+    (
+        COMMENT_TEMPLATE,
+        include_str!("../../templates/comment.md.j2"),
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// The PR-comment template (`comment.md.j2`).
+    Markdown,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
 }
 
+#[derive(Default)]
 pub struct Options<'a> {
     pub explain: bool,
     pub template_dir: Option<&'a Path>,
+    /// ANSI colour in text output (the `style` filter paints; otherwise it passes text through).
+    pub color: bool,
 }
 
 pub fn render(report: &Report, format: Format, opts: &Options) -> Result<String> {
     match format {
         Format::Json => json(report),
         Format::Text => template(report, TERMINAL_TEMPLATE, opts),
+        Format::Markdown => template(
+            report,
+            COMMENT_TEMPLATE,
+            &Options {
+                color: false,
+                ..*opts
+            },
+        ),
+        Format::Sarif => sarif::render(report),
     }
 }
 
@@ -44,9 +70,12 @@ pub fn json(report: &Report) -> Result<String> {
     Ok(s)
 }
 
-fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
+fn environment(template_dir: Option<&Path>, color: bool) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("style", move |value: String, spec: String| {
+        style::paint(&value, &spec, color)
+    });
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     for (name, src) in EMBEDDED {
@@ -63,7 +92,7 @@ fn environment(template_dir: Option<&Path>) -> Result<Environment<'static>> {
 }
 
 pub fn template(report: &Report, name: &str, opts: &Options) -> Result<String> {
-    let env = environment(opts.template_dir)?;
+    let env = environment(opts.template_dir, opts.color)?;
     let tpl = env
         .get_template(name)
         .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
