@@ -271,6 +271,17 @@ fn hook(action: &HookAction, cli: &Cli) -> Result<ExitCode, Error> {
                 .and_then(|p| p.canonicalize())
                 .map_err(|e| Error::Internal(format!("finding the pr-risk binary's path: {e}")))?;
             let (path, what) = hook::install(&repo, &binary, *force)?;
+            let inside = [repo.workdir(), Some(repo.commondir())]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.canonicalize().ok())
+                .any(|d| path.canonicalize().is_ok_and(|p| p.starts_with(d)));
+            if !inside {
+                say(format!(
+                    "pr-risk: note: core.hooksPath puts the hook outside this repository ({}); it runs for every repository that uses that directory",
+                    path.parent().unwrap_or(&path).display()
+                ));
+            }
             let saved = path.with_file_name(hook::SAVED_NAME);
             match what {
                 Installed::Fresh => say(format!("pr-risk: installed the pre-push hook at {}", path.display())),
