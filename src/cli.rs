@@ -3,25 +3,48 @@
 //! Errors become one message on stderr (what, where, what to do) and an exit code:
 //! 0 pass, 1 blocked, 2 usage/config/input error, 3 internal failure.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::error::{Error, ExitCode};
 use crate::pipeline::{self, Request};
+use crate::render::style::ColorChoice;
 use crate::render::{self, Format};
+
+/// `pr-risk --version`: the crate version and the git revision it was built from.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PR_RISK_GIT_REV"),
+    ")"
+);
 
 #[derive(Debug, Parser)]
 #[command(
     name = "pr-risk",
-    version,
+    version = LONG_VERSION,
     about = "Scores a pull request for risk (impact, regression, security, coupling) and gates merges on it"
 )]
 pub struct Cli {
     /// Log progress to stderr (repeat for more); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Print nothing but errors (and, in the hook, blocked refs); the exit code tells the verdict.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +60,50 @@ pub enum Command {
     /// The GitHub Action's entrypoint: reads INPUT_*, GITHUB_EVENT_PATH and the workspace,
     /// writes the check run, the PR comment, the step summary and the outputs.
     Action,
+    /// Manage and run the git pre-push hook.
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Write a commented starter .pr-risk.yml at the top of the repository.
+    Init {
+        /// Directory to write into (default: the top of the current repository, else `.`).
+        #[arg(long, value_name = "PATH")]
+        dir: Option<PathBuf>,
+        /// Replace an existing .pr-risk.yml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (e.g. `pr-risk completions bash > /etc/bash_completion.d/pr-risk`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Install the pre-push hook (an existing hook is kept and run first).
+    Install {
+        /// Repository (default: the one containing the current directory).
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing hook instead of chaining it (it is still kept for `uninstall`).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-push hook and restore the one it replaced.
+    Uninstall {
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Run by the hook: read git's pre-push input on stdin and score each pushed ref.
+    PrePush {
+        /// Name of the remote being pushed to.
+        remote: Option<String>,
+        /// URL of the remote.
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +119,10 @@ pub struct ScoreArgs {
     /// Head revision.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub head: String,
+
+    /// Score uncommitted changes (tracked and untracked, not ignored) as the head, against the base.
+    #[arg(long, conflicts_with = "head")]
+    pub worktree: bool,
 
     /// Configuration file (default: .pr-risk.yml, .pr-risk.yaml or .github/pr-risk.yml).
     #[arg(long, value_name = "FILE")]
@@ -127,9 +198,16 @@ pub fn main() -> i32 {
     };
     init_logging(cli.verbose);
     let result = match &cli.command {
-        Command::Score(args) => score(args),
+        Command::Score(args) => score(args, &cli),
         Command::Graph(args) => crate::graph_cmd::run(args),
         Command::Action => return crate::action::main() as i32,
+        Command::Hook { action } => hook(action, &cli),
+        Command::Init { dir, force } => init(dir.as_deref(), *force, &cli),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "pr-risk", &mut std::io::stdout());
+            Ok(ExitCode::Pass)
+        }
     };
     match result {
         Ok(code) => code as i32,
@@ -155,19 +233,32 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {
+fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
+    let head = if args.worktree {
+        let repo = crate::revisions::open(&args.repo)?;
+        crate::worktree::snapshot_commit(&repo)?.to_string()
+    } else {
+        args.head.clone()
+    };
     let req = Request {
         repo: args.repo.clone(),
         base: args.base.clone(),
-        head: Some(args.head.clone()),
+        head: Some(head),
         config_path: args.config.clone(),
         threshold: args.threshold,
         ..Request::default()
     };
-    let outcome = pipeline::run(&req)?;
+    let progress = crate::progress::start(show_progress(cli));
+    let mut outcome = pipeline::run(&req)?;
+    drop(progress);
+    if args.worktree {
+        outcome.report.revisions.head.rev = "working tree".to_string();
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let opts = render::Options {
         explain: args.explain,
         template_dir: args.templates.as_deref(),
+        color: args.format == Format::Text && cli.color.enabled_for(to_terminal),
     };
     let text = render::render(&outcome.report, args.format, &opts)?;
     match &args.output {
@@ -175,6 +266,7 @@ fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {
             path: path.clone(),
             source,
         })?,
+        None if cli.quiet => {}
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`pr-risk score | head`) is not an error.
@@ -259,4 +351,130 @@ fn sync(args: &ScoreArgs, outcome: &pipeline::Outcome) -> bool {
             false
         }
     }
+}
+/// The progress line: only on a terminal stderr, and not with --quiet or --verbose (log lines
+/// would interleave with it).
+fn show_progress(cli: &Cli) -> bool {
+    !cli.quiet && cli.verbose == 0 && std::io::stderr().is_terminal()
+}
+
+fn hook(action: &HookAction, cli: &Cli) -> Result<ExitCode, Error> {
+    use crate::hook::{self, Installed, Uninstalled};
+    let say = |s: String| {
+        if !cli.quiet {
+            eprintln!("{s}");
+        }
+    };
+    match action {
+        HookAction::Install { repo, force } => {
+            let repo = crate::revisions::open(repo)?;
+            let binary = std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .map_err(|e| Error::Internal(format!("finding the pr-risk binary's path: {e}")))?;
+            let (path, what) = hook::install(&repo, &binary, *force)?;
+            let inside = [repo.workdir(), Some(repo.commondir())]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.canonicalize().ok())
+                .any(|d| path.canonicalize().is_ok_and(|p| p.starts_with(d)));
+            if !inside {
+                say(format!(
+                    "pr-risk: note: core.hooksPath puts the hook outside this repository ({}); it runs for every repository that uses that directory",
+                    path.parent().unwrap_or(&path).display()
+                ));
+            }
+            let saved = path.with_file_name(hook::SAVED_NAME);
+            match what {
+                Installed::Fresh => say(format!("pr-risk: installed the pre-push hook at {}", path.display())),
+                Installed::Updated => say(format!("pr-risk: updated the pre-push hook at {}", path.display())),
+                Installed::Chained => say(format!(
+                    "pr-risk: installed the pre-push hook at {}\npr-risk: your existing hook was kept as {} and runs first",
+                    path.display(),
+                    saved.display()
+                )),
+                Installed::Replaced => say(format!(
+                    "pr-risk: replaced the pre-push hook at {} (--force); the old one is saved as {} and comes back with `pr-risk hook uninstall`",
+                    path.display(),
+                    saved.display()
+                )),
+            }
+            say(format!("pr-risk: the hook runs {}; bypass once with `git push --no-verify` or `PR_RISK_SKIP=1 git push`", binary.display()));
+            Ok(ExitCode::Pass)
+        }
+        HookAction::Uninstall { repo } => {
+            let repo = crate::revisions::open(repo)?;
+            let (path, what) = hook::uninstall(&repo)?;
+            match what {
+                Uninstalled::Restored => say(format!(
+                    "pr-risk: removed the pre-push hook and restored the previous one at {}",
+                    path.display()
+                )),
+                Uninstalled::Removed => say(format!(
+                    "pr-risk: removed the pre-push hook at {}",
+                    path.display()
+                )),
+                Uninstalled::NotInstalled => say(format!(
+                    "pr-risk: no pr-risk hook at {}; nothing to do",
+                    path.display()
+                )),
+            }
+            Ok(ExitCode::Pass)
+        }
+        HookAction::PrePush { remote, url } => {
+            let stderr_tty = std::io::stderr().is_terminal();
+            let opts = hook::PrePush {
+                remote: remote.as_deref().unwrap_or(""),
+                url: url.as_deref().unwrap_or(""),
+                quiet: cli.quiet,
+                color: cli.color.enabled_for(stderr_tty),
+                progress: show_progress(cli),
+                stdin_is_terminal: std::io::stdin().is_terminal(),
+            };
+            let stdin = std::io::stdin();
+            match hook::pre_push(&opts, stdin.lock()) {
+                Ok(code) => Ok(code),
+                Err(e) => {
+                    eprintln!("pr-risk: error: {e}");
+                    if hook_mode_is_warn() {
+                        eprintln!("pr-risk: the check failed; pushing anyway (hook.mode: warn)");
+                        return Ok(ExitCode::Pass);
+                    }
+                    eprintln!("pr-risk: the push was stopped because the check failed. To push anyway: `git push --no-verify`, or `PR_RISK_SKIP=1 git push`");
+                    Ok(e.exit_code())
+                }
+            }
+        }
+    }
+}
+
+/// `hook.mode: warn` in the repository's configuration (false when it cannot be read).
+fn hook_mode_is_warn() -> bool {
+    let Ok(repo) = git2::Repository::open_from_env().or_else(|_| git2::Repository::discover("."))
+    else {
+        return false;
+    };
+    crate::config::load(repo.workdir(), None)
+        .map(|l| l.config.hook.mode == crate::config::HookMode::Warn)
+        .unwrap_or(false)
+}
+
+fn init(dir: Option<&std::path::Path>, force: bool, cli: &Cli) -> Result<ExitCode, Error> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => match git2::Repository::discover(".") {
+            Ok(r) => r
+                .workdir()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_else(|| PathBuf::from(".")),
+            Err(_) => PathBuf::from("."),
+        },
+    };
+    let path = crate::init::write_starter(&dir, force)?;
+    if !cli.quiet {
+        eprintln!(
+            "pr-risk: wrote {}; every key is optional, the values shown are the defaults",
+            path.display()
+        );
+    }
+    Ok(ExitCode::Pass)
 }

@@ -38,6 +38,7 @@ pub struct Config {
     pub github: crate::github::GithubConfig,
     /// Sync to the Massu cloud.
     pub cloud: crate::cloud::CloudConfig,
+    pub hook: HookConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -65,6 +66,22 @@ pub struct ImpactConfig {
     pub scale: f64,
     /// How many high-impact files and entry points the report lists.
     pub top: usize,
+}
+
+/// The git pre-push hook (`pr-risk hook install`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct HookConfig {
+    /// `block` (default): a blocked gate stops the push. `warn`: report and push anyway.
+    pub mode: HookMode,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookMode {
+    #[default]
+    Block,
+    Warn,
 }
 
 impl Default for Config {
@@ -102,6 +119,7 @@ impl Default for Config {
             coupling: CouplingConfig::default(),
             github: Default::default(),
             cloud: Default::default(),
+            hook: HookConfig::default(),
         }
     }
 }
@@ -412,5 +430,15 @@ mod tests {
         assert_eq!(c.threshold, 40);
         assert_eq!(c.impact.stop_at.len(), 1);
         assert_eq!(c.weights, Weights::default());
+    }
+
+    #[test]
+    fn hook_mode() {
+        let c = Config::parse("hook:\n  mode: warn\n", Path::new("x")).unwrap();
+        assert_eq!(c.hook.mode, HookMode::Warn);
+        assert_eq!(Config::default().hook.mode, HookMode::Block);
+        let e = err("hook:\n  mode: loud\n");
+        assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
+        assert!(e.contains("block") && e.contains("warn"), "{e}");
     }
 }

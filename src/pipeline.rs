@@ -46,6 +46,7 @@ pub struct Timings {
 
 impl Timings {
     fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        crate::progress::stage(name);
         let t = Instant::now();
         let v = f();
         self.stages.push((name, t.elapsed()));

@@ -149,6 +149,7 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
         &crate::render::Options {
             explain: false,
             template_dir: None,
+            ..Default::default()
         },
     ) {
         println!("{text}");

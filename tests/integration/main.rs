@@ -10,3 +10,4 @@ mod server;
 
 mod action;
 mod cloud;
+mod local;
