@@ -1,0 +1,491 @@
+//! History: what the repository's own past says about the files a change touches.
+//!
+//! Mined with git2 from the merge-base **backwards only** — the pull request's own commits and
+//! anything on the base branch after the merge-base are never read. The walk is bounded by a
+//! window (`regression.max-commits`, `regression.max-age-days` before the merge-base, whichever
+//! is smaller). Each non-merge commit is diffed tree-to-tree against its first parent: that reads
+//! tree objects only, never blob content, except where libgit2 must compare the content of an
+//! added and a deleted file to detect an inexact rename, and for the line counts ("lines
+//! churned") of the few files a caller asks about. Merge commits are counted but not diffed (their
+//! changes are the changes of the commits they merge).
+//!
+//! Renames are followed: walking from new to old, a commit that renames `a` to `b` makes every
+//! older commit touching `a` count for `b` (the path at the merge-base).
+
+use std::collections::{HashMap, HashSet};
+
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort};
+use regex::{Regex, RegexBuilder};
+
+use crate::error::{Error, Result};
+use crate::glob::GlobList;
+
+/// Default bug-fix patterns (case-insensitive regexes matched against the whole message).
+pub const DEFAULT_FIX_PATTERNS: &[&str] = &[
+    r"\b(fix|fixes|fixed|fixing|bugfix|bugfixes|hotfix|hotfixes)\b",
+    r"\bbugs?\b",
+    r"\bregressions?\b",
+    r"\b(revert|reverts|reverted)\b",
+    r"\b(close[sd]?|resolve[sd]?|fix(e[sd])?)\s*:?\s+(#|gh-|[a-z][a-z0-9]+-)\d+",
+];
+
+/// Default revert patterns (`^` matches at the start of every line of the message).
+pub const DEFAULT_REVERT_PATTERNS: &[&str] =
+    &[r#"^Revert ""#, r"^This reverts commit [0-9a-f]{7,}"];
+
+/// Paths whose lines are not counted as source: lock files, generated files, docs.
+pub const DEFAULT_NOT_SOURCE: &[&str] = &[
+    "*.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "go.sum",
+    "*.min.js",
+    "*.min.css",
+    "*.map",
+    "*.snap",
+    "*.generated.*",
+    "*_generated.*",
+    "*.pb.go",
+    "*.pb.rs",
+    "*.g.dart",
+    "*.md",
+    "*.mdx",
+    "*.rst",
+    "*.adoc",
+    "*.txt",
+    "*.svg",
+    "*.png",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.ico",
+    "*.pdf",
+    "docs/",
+    "doc/",
+    "LICENSE*",
+    "CHANGELOG*",
+    "AUTHORS*",
+];
+
+/// Compile one message pattern: case-insensitive, `^`/`$` at line boundaries.
+pub fn compile_pattern(p: &str) -> std::result::Result<Regex, regex::Error> {
+    RegexBuilder::new(p)
+        .case_insensitive(true)
+        .multi_line(true)
+        .size_limit(1 << 20)
+        .build()
+}
+
+/// Classifies commit messages as bug fixes and reverts.
+#[derive(Debug, Clone)]
+pub struct FixMatcher {
+    fix: Vec<Regex>,
+    revert: Vec<Regex>,
+}
+
+impl FixMatcher {
+    /// Patterns are validated by the configuration; an invalid one here is an error.
+    pub fn new(fix: &[String], revert: &[String]) -> Result<FixMatcher> {
+        let compile = |ps: &[String]| -> Result<Vec<Regex>> {
+            ps.iter()
+                .map(|p| {
+                    compile_pattern(p)
+                        .map_err(|e| Error::Usage(format!("invalid regex `{p}`: {e}")))
+                })
+                .collect()
+        };
+        Ok(FixMatcher {
+            fix: compile(fix)?,
+            revert: compile(revert)?,
+        })
+    }
+
+    pub fn defaults() -> FixMatcher {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        FixMatcher::new(&s(DEFAULT_FIX_PATTERNS), &s(DEFAULT_REVERT_PATTERNS))
+            .expect("built-in patterns are valid")
+    }
+
+    /// `(fix, revert)`; a revert is also a fix.
+    pub fn classify(&self, message: &str) -> (bool, bool) {
+        let revert = self.revert.iter().any(|r| r.is_match(message));
+        let fix = revert || self.fix.iter().any(|r| r.is_match(message));
+        (fix, revert)
+    }
+}
+
+/// Which paths hold source lines.
+#[derive(Debug, Clone)]
+pub struct SourceFilter {
+    pub not_source: GlobList,
+    pub exclude: GlobList,
+}
+
+impl SourceFilter {
+    pub fn is_source(&self, path: &str) -> bool {
+        !(self.not_source.is_match(path) || self.exclude.is_match(path))
+    }
+}
+
+/// One mined commit.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: Oid,
+    pub subject: String,
+    /// Index into [`History::authors`].
+    pub author: u32,
+    /// Committer time, seconds since the Unix epoch.
+    pub time: i64,
+    pub fix: bool,
+    pub revert: bool,
+}
+
+impl CommitInfo {
+    pub fn short(&self) -> String {
+        let s = self.id.to_string();
+        s[..s.len().min(7)].to_string()
+    }
+}
+
+/// What the window says about one file (keyed by its path at the merge-base).
+#[derive(Debug, Clone, Default)]
+pub struct FileStats {
+    pub commits: u32,
+    /// Fix commits touching the file, as indexes into the commit list.
+    pub fixes: Vec<u32>,
+    pub reverts: u32,
+    /// `(author, commits)` pairs.
+    pub authors: Vec<(u32, u32)>,
+    /// Time of the oldest and newest commit touching the file in the window.
+    pub first: i64,
+    pub last: i64,
+    /// Lines added and deleted by those commits (only counted when asked for).
+    pub added: u64,
+    pub deleted: u64,
+    pub churn_counted: bool,
+}
+
+impl FileStats {
+    /// Count one commit touching the file.
+    pub fn record(&mut self, index: u32, c: &CommitInfo) {
+        if self.commits == 0 {
+            self.first = c.time;
+            self.last = c.time;
+        } else {
+            self.first = self.first.min(c.time);
+            self.last = self.last.max(c.time);
+        }
+        self.commits += 1;
+        if c.fix {
+            self.fixes.push(index);
+        }
+        if c.revert {
+            self.reverts += 1;
+        }
+        match self.authors.iter_mut().find(|(a, _)| *a == c.author) {
+            Some((_, n)) => *n += 1,
+            None => self.authors.push((c.author, 1)),
+        }
+    }
+
+    /// Commits by `author` touching the file.
+    pub fn commits_by(&self, author: u32) -> u32 {
+        self.authors
+            .iter()
+            .find(|(a, _)| *a == author)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Interned author identities (lower-cased e-mail, else the name).
+#[derive(Debug, Clone, Default)]
+pub struct Authors {
+    pub names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Authors {
+    pub fn intern(&mut self, sig: &git2::Signature) -> u32 {
+        let key = identity(sig);
+        if let Some(i) = self.index.get(&key) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(key.clone());
+        self.index.insert(key, i);
+        i
+    }
+
+    pub fn get(&self, key: &str) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+}
+
+/// How an author is identified: the lower-cased e-mail, or the name when there is none.
+pub fn identity(sig: &git2::Signature) -> String {
+    let email = String::from_utf8_lossy(sig.email_bytes())
+        .trim()
+        .to_lowercase();
+    if email.is_empty() {
+        String::from_utf8_lossy(sig.name_bytes()).trim().to_string()
+    } else {
+        email
+    }
+}
+
+/// What to mine.
+#[derive(Debug, Clone)]
+pub struct MineOptions<'a> {
+    pub max_commits: usize,
+    pub max_age_days: u32,
+    /// Keep counting reachable commits (without mining them) up to this many.
+    pub min_commits: usize,
+    pub follow_renames: bool,
+    pub matcher: &'a FixMatcher,
+    /// Paths (at the merge-base) whose lines churned are counted; this reads their blobs.
+    pub churn_for: &'a HashSet<String>,
+}
+
+/// The mined window.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub base: Option<Oid>,
+    /// Committer time of the merge-base.
+    pub base_time: i64,
+    /// Time at which normalised time is 0: the oldest mined commit, or the window's start.
+    pub window_start: i64,
+    /// Mined commits, newest first (merges excluded).
+    pub commits: Vec<CommitInfo>,
+    pub merges: usize,
+    pub authors: Authors,
+    pub files: HashMap<String, FileStats>,
+    /// Commits reachable from the merge-base (counted up to `max(min_commits, mined)`).
+    pub reachable: usize,
+    /// Why the walk stopped before the root: `max-commits` or `max-age-days`.
+    pub cut_by: Option<&'static str>,
+    pub shallow: bool,
+}
+
+impl History {
+    pub fn fix_commits(&self) -> usize {
+        self.commits.iter().filter(|c| c.fix).count()
+    }
+}
+
+/// Diff a commit against its first parent (the empty tree for a root commit). Tree-to-tree:
+/// no blob is read unless renames must be found among added and deleted files.
+pub fn diff_commit<'r>(
+    repo: &'r Repository,
+    commit: &git2::Commit,
+    renames: bool,
+    opts: Option<&mut DiffOptions>,
+) -> std::result::Result<Diff<'r>, git2::Error> {
+    let tree = commit.tree()?;
+    let parent = if commit.parent_count() > 0 {
+        Some(commit.parent(0)?.tree()?)
+    } else {
+        None
+    };
+    let mut default = DiffOptions::new();
+    let opts = opts.unwrap_or(&mut default);
+    let mut diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(opts))?;
+    if renames {
+        let (mut adds, mut dels) = (false, false);
+        for d in diff.deltas() {
+            adds |= d.status() == Delta::Added;
+            dels |= d.status() == Delta::Deleted;
+        }
+        if adds && dels {
+            let mut find = DiffFindOptions::new();
+            find.renames(true).rename_threshold(50).rename_limit(1000);
+            diff.find_similar(Some(&mut find))?;
+        }
+    }
+    Ok(diff)
+}
+
+fn path_str(p: Option<&std::path::Path>) -> Option<String> {
+    p.map(|p| p.to_string_lossy().into_owned())
+}
+
+/// The first line of a message.
+pub fn subject(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Mine the window that ends at `base`.
+pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History> {
+    let base_commit = repo
+        .find_commit(base)
+        .map_err(Error::git("reading the merge-base commit"))?;
+    let base_time = base_commit.time().seconds();
+    let cutoff = base_time - i64::from(opts.max_age_days) * 86_400;
+    let mut h = History {
+        base: Some(base),
+        base_time,
+        window_start: base_time,
+        shallow: repo.is_shallow(),
+        ..History::default()
+    };
+    let mut walk = repo.revwalk().map_err(Error::git("walking history"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+        .map_err(Error::git("walking history"))?;
+    walk.push(base).map_err(Error::git("walking history"))?;
+    let mut alias: HashMap<String, String> = HashMap::new();
+    let mut mining = true;
+    let mut oldest = base_time;
+    for oid in walk {
+        let oid = oid.map_err(Error::git("walking history"))?;
+        h.reachable += 1;
+        if !mining {
+            if h.reachable >= opts.min_commits {
+                break;
+            }
+            continue;
+        }
+        let commit = repo
+            .find_commit(oid)
+            .map_err(Error::git("reading a commit"))?;
+        let time = commit.time().seconds();
+        if time < cutoff {
+            h.cut_by = Some("max-age-days");
+            mining = false;
+            if h.reachable >= opts.min_commits {
+                break;
+            }
+            continue;
+        }
+        if h.commits.len() + h.merges >= opts.max_commits {
+            h.cut_by = Some("max-commits");
+            mining = false;
+            if h.reachable >= opts.min_commits {
+                break;
+            }
+            continue;
+        }
+        oldest = oldest.min(time);
+        if commit.parent_count() > 1 {
+            h.merges += 1;
+            continue;
+        }
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        let (fix, revert) = opts.matcher.classify(&message);
+        let author = h.authors.intern(&commit.author());
+        let info = CommitInfo {
+            id: oid,
+            subject: subject(&message),
+            author,
+            time,
+            fix,
+            revert,
+        };
+        let index = h.commits.len() as u32;
+        let diff = diff_commit(repo, &commit, opts.follow_renames, None)
+            .map_err(Error::git("diffing a commit against its parent"))?;
+        let mut touched: HashSet<String> = HashSet::new();
+        for (i, delta) in diff.deltas().enumerate() {
+            let new = path_str(delta.new_file().path());
+            let old = path_str(delta.old_file().path());
+            let at_commit = match delta.status() {
+                Delta::Deleted => old.clone(),
+                _ => new.clone(),
+            };
+            let Some(at_commit) = at_commit else { continue };
+            let key = alias.get(&at_commit).cloned().unwrap_or(at_commit);
+            if delta.status() == Delta::Renamed && opts.follow_renames {
+                if let Some(old) = old {
+                    alias.insert(old, key.clone());
+                }
+            }
+            if !touched.insert(key.clone()) {
+                continue;
+            }
+            let stats = h.files.entry(key.clone()).or_default();
+            stats.record(index, &info);
+            if opts.churn_for.contains(&key) {
+                if let Ok(Some(patch)) = Patch::from_diff(&diff, i) {
+                    if let Ok((_, a, d)) = patch.line_stats() {
+                        stats.added += a as u64;
+                        stats.deleted += d as u64;
+                    }
+                }
+                stats.churn_counted = true;
+            }
+        }
+        h.commits.push(info);
+    }
+    h.window_start = if h.cut_by == Some("max-age-days") {
+        cutoff
+    } else {
+        oldest
+    };
+    Ok(h)
+}
+
+/// Normalised time `t ∈ [0, 1]` of `time` in the window `[start, now]`.
+pub fn normalised_time(time: i64, start: i64, now: i64) -> f64 {
+    if now <= start {
+        return 1.0;
+    }
+    ((time - start) as f64 / (now - start) as f64).clamp(0.0, 1.0)
+}
+
+/// Civil date `YYYY-MM-DD` (UTC) of a Unix time.
+pub fn date(time: i64) -> String {
+    let days = time.div_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_messages() {
+        let m = FixMatcher::defaults();
+        assert_eq!(m.classify("fix: crash on empty cart"), (true, false));
+        assert_eq!(m.classify("Fixes a race in the scheduler"), (true, false));
+        assert_eq!(m.classify("hotfix for prod"), (true, false));
+        assert_eq!(m.classify("Bug in totals"), (true, false));
+        assert_eq!(m.classify("Closes #123"), (true, false));
+        assert_eq!(m.classify("resolves JIRA-42"), (true, false));
+        assert_eq!(m.classify("Add a regression test harness"), (true, false));
+        assert_eq!(
+            m.classify("Revert \"add cache\"\n\nThis reverts commit abcdef1234."),
+            (true, true)
+        );
+        assert_eq!(m.classify("add feature flags"), (false, false));
+        assert_eq!(
+            m.classify("debugging output, prefix fixture"),
+            (false, false)
+        );
+        assert_eq!(m.classify("Closes #12 by adding docs"), (true, false));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_704_067_200), "2024-01-01");
+        assert_eq!(date(1_709_164_800), "2024-02-29");
+    }
+
+    #[test]
+    fn normalised() {
+        assert_eq!(normalised_time(5, 0, 10), 0.5);
+        assert_eq!(normalised_time(5, 10, 10), 1.0);
+        assert_eq!(normalised_time(-5, 0, 10), 0.0);
+    }
+}
