@@ -230,7 +230,7 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        let config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(e, text, path))?;
+        let config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(e, path))?;
         config.validate(text, path)?;
         Ok(config)
     }
@@ -327,7 +327,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
 }
 
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
-fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
+fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -362,11 +362,6 @@ fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
         m
     } else {
         msg
-    };
-    let (line, column) = if line == 1 && column == 1 && !text.is_empty() {
-        (line, column)
-    } else {
-        (line, column)
     };
     Error::Config {
         path: path.to_path_buf(),

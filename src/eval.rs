@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use git2::{BlameOptions, Delta, DiffOptions, Oid, Patch, Repository, Sort};
+use git2::{BlameOptions, Delta, DiffOptions, Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -174,7 +174,7 @@ pub fn run(repo: &Repository, cfg: &Config, opts: &EvalOptions) -> Result<EvalRe
     let total = oids.len();
     let progress = opts.progress && std::io::stderr().is_terminal();
     let tick = |what: &str, i: usize, n: usize| {
-        if progress && (i % 50 == 0 || i == n) {
+        if progress && (i.is_multiple_of(50) || i == n) {
             eprint!("\r  {what} {i}/{n}   ");
             let _ = std::io::stderr().flush();
         }
@@ -202,32 +202,18 @@ pub fn run(repo: &Repository, cfg: &Config, opts: &EvalOptions) -> Result<EvalRe
         let parent = commit.parent_ids().next();
         let mut touches = Vec::new();
         if !merge {
-            let mut dopts = DiffOptions::new();
-            dopts.context_lines(0);
-            let diff = history::diff_commit(repo, &commit, rc.follow_renames, Some(&mut dopts))
-                .map_err(Error::git("diffing a commit"))?;
-            for (idx, delta) in diff.deltas().enumerate() {
-                let p = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().into_owned());
-                let path = match delta.status() {
-                    Delta::Deleted => p(delta.old_file()),
-                    _ => p(delta.new_file()),
-                };
-                let Some(path) = path else { continue };
-                let from = (delta.status() == Delta::Renamed)
-                    .then(|| p(delta.old_file()))
-                    .flatten();
-                let (mut added, mut deleted) = (0, 0);
-                if let Ok(Some(patch)) = Patch::from_diff(&diff, idx) {
-                    if let Ok((_, a, d)) = patch.line_stats() {
-                        added = a as u32;
-                        deleted = d as u32;
-                    }
-                }
-                let binary = delta.flags().is_binary();
+            let changes = history::commit_changes(repo, &commit, rc.follow_renames)
+                .map_err(Error::git("comparing a commit with its parent"))?;
+            for change in changes {
+                let (added, deleted, binary) =
+                    change.line_counts(repo, true).unwrap_or((0, 0, true));
+                let path = change.path().to_string();
                 touches.push(Touch {
                     source: !binary && filter.is_source(&path),
+                    from: (change.status == Delta::Renamed)
+                        .then(|| change.old_path.clone())
+                        .flatten(),
                     path,
-                    from,
                     added,
                     deleted,
                 });
@@ -447,44 +433,46 @@ fn deleted_lines(
     let commit = repo
         .find_commit(id)
         .map_err(Error::git("reading a commit"))?;
-    let mut opts = DiffOptions::new();
-    opts.context_lines(0).ignore_whitespace(true);
-    let diff = history::diff_commit(repo, &commit, renames, Some(&mut opts))
-        .map_err(Error::git("diffing a fix commit"))?;
+    let changes = history::commit_changes(repo, &commit, renames)
+        .map_err(Error::git("comparing a fix commit with its parent"))?;
     let mut out: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (idx, delta) in diff.deltas().enumerate() {
-        if matches!(delta.status(), Delta::Added | Delta::Untracked) || delta.flags().is_binary() {
+    for change in changes {
+        if change.status == Delta::Added {
             continue;
         }
-        let Some(old) = delta
-            .old_file()
-            .path()
-            .map(|p| p.to_string_lossy().into_owned())
-        else {
+        let Some(old) = change.old_path.clone() else {
             continue;
         };
         if !filter.is_source(&old) {
             continue;
         }
-        let Ok(Some(patch)) = Patch::from_diff(&diff, idx) else {
-            continue;
-        };
-        for h in 0..patch.num_hunks() {
-            let n = patch.num_lines_in_hunk(h).unwrap_or(0);
-            for l in 0..n {
-                let Ok(line) = patch.line_in_hunk(h, l) else {
-                    continue;
-                };
-                if line.origin() != '-' {
-                    continue;
-                }
-                let Some(no) = line.old_lineno() else {
-                    continue;
-                };
-                if meaningful(&String::from_utf8_lossy(line.content()), &old) {
-                    out.entry(old.clone()).or_default().push(no);
+        let mut opts = DiffOptions::new();
+        opts.context_lines(0).ignore_whitespace(true);
+        let lines = change.with_patch(repo, Some(&mut opts), |patch, binary| {
+            let mut v = Vec::new();
+            if binary {
+                return v;
+            }
+            for h in 0..patch.num_hunks() {
+                let n = patch.num_lines_in_hunk(h).unwrap_or(0);
+                for l in 0..n {
+                    let Ok(line) = patch.line_in_hunk(h, l) else {
+                        continue;
+                    };
+                    if line.origin() != '-' {
+                        continue;
+                    }
+                    if let Some(no) = line.old_lineno() {
+                        if meaningful(&String::from_utf8_lossy(line.content()), &old) {
+                            v.push(no);
+                        }
+                    }
                 }
             }
+            v
+        });
+        if let Some(v) = lines.filter(|v| !v.is_empty()) {
+            out.entry(old).or_default().extend(v);
         }
     }
     Ok(out)

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort};
+use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort};
 use regex::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
@@ -274,36 +274,279 @@ impl History {
     }
 }
 
-/// Diff a commit against its first parent (the empty tree for a root commit). Tree-to-tree:
-/// no blob is read unless renames must be found among added and deleted files.
-pub fn diff_commit<'r>(
-    repo: &'r Repository,
+/// One path a commit changed, from a tree-to-tree comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `Added`, `Deleted`, `Modified` or `Renamed`.
+    pub status: Delta,
+    pub old_path: Option<String>,
+    pub new_path: Option<String>,
+    pub old_id: Option<Oid>,
+    pub new_id: Option<Oid>,
+    /// A submodule entry (a commit id, not a blob).
+    pub submodule: bool,
+}
+
+impl Change {
+    /// The path after the change (before it, for a deletion).
+    pub fn path(&self) -> &str {
+        self.new_path
+            .as_deref()
+            .or(self.old_path.as_deref())
+            .unwrap_or("")
+    }
+
+    /// Run `f` on the patch of this change and whether either side is binary; reads both blobs.
+    pub fn with_patch<R>(
+        &self,
+        repo: &Repository,
+        opts: Option<&mut DiffOptions>,
+        f: impl FnOnce(&Patch, bool) -> R,
+    ) -> Option<R> {
+        if self.submodule {
+            return None;
+        }
+        let old = match self.old_id {
+            Some(o) => Some(repo.find_blob(o).ok()?),
+            None => None,
+        };
+        let new = match self.new_id {
+            Some(o) => Some(repo.find_blob(o).ok()?),
+            None => None,
+        };
+        let patch = Patch::from_buffers(
+            old.as_ref().map_or(&[][..], |b| b.content()),
+            self.old_path.as_deref().map(std::path::Path::new),
+            new.as_ref().map_or(&[][..], |b| b.content()),
+            self.new_path.as_deref().map(std::path::Path::new),
+            opts,
+        )
+        .ok()?;
+        let binary = patch.delta().flags().is_binary()
+            || old.as_ref().is_some_and(|b| b.is_binary())
+            || new.as_ref().is_some_and(|b| b.is_binary());
+        Some(f(&patch, binary))
+    }
+
+    /// `(added, deleted, binary)` line counts.
+    pub fn line_counts(&self, repo: &Repository, context0: bool) -> Option<(u32, u32, bool)> {
+        let mut opts = DiffOptions::new();
+        if context0 {
+            opts.context_lines(0);
+        }
+        self.with_patch(repo, Some(&mut opts), |p, binary| {
+            let (_, a, d) = p.line_stats().unwrap_or((0, 0, 0));
+            (a as u32, d as u32, binary)
+        })
+    }
+}
+
+/// Git's tree order: names compared bytewise, a tree's name as if it ended in `/`.
+fn git_order(a: &git2::TreeEntry, b: &git2::TreeEntry) -> std::cmp::Ordering {
+    let (x, y) = (a.name_bytes(), b.name_bytes());
+    let n = x.len().min(y.len());
+    x[..n].cmp(&y[..n]).then_with(|| {
+        let end = |name: &[u8], e: &git2::TreeEntry| {
+            name.get(n)
+                .copied()
+                .unwrap_or(if is_tree(e) { b'/' } else { 0 })
+        };
+        end(x, a).cmp(&end(y, b))
+    })
+}
+
+fn is_tree(e: &git2::TreeEntry) -> bool {
+    e.kind() == Some(git2::ObjectType::Tree)
+}
+
+fn is_submodule(e: &git2::TreeEntry) -> bool {
+    e.kind() == Some(git2::ObjectType::Commit)
+}
+
+/// Compare two trees recursively, skipping every subtree whose id is the same on both sides:
+/// only the trees along changed paths are read, never a blob. Entries are merged in git's tree
+/// order; a path that is a file on one side and a directory on the other is a deletion plus
+/// additions.
+fn compare(
+    repo: &Repository,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    prefix: &str,
+    out: &mut Vec<Change>,
+) -> std::result::Result<(), git2::Error> {
+    let old_tree = old.map(|o| repo.find_tree(o)).transpose()?;
+    let new_tree = new.map(|o| repo.find_tree(o)).transpose()?;
+    let mut olds = old_tree.iter().flat_map(|t| t.iter()).peekable();
+    let mut news = new_tree.iter().flat_map(|t| t.iter()).peekable();
+    let path = |e: &git2::TreeEntry| format!("{prefix}{}", String::from_utf8_lossy(e.name_bytes()));
+    loop {
+        let (o, n) = match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some(_), None) => (olds.next(), None),
+            (None, Some(_)) => (None, news.next()),
+            (Some(a), Some(b)) => match git_order(a, b) {
+                std::cmp::Ordering::Less => (olds.next(), None),
+                std::cmp::Ordering::Greater => (None, news.next()),
+                std::cmp::Ordering::Equal => (olds.next(), news.next()),
+            },
+        };
+        if let (Some(a), Some(b)) = (&o, &n) {
+            if a.id() == b.id() && a.filemode_raw() == b.filemode_raw() {
+                continue;
+            }
+        }
+        let tree_id =
+            |e: &Option<git2::TreeEntry>| e.as_ref().filter(|e| is_tree(e)).map(|e| e.id());
+        if tree_id(&o).is_some() || tree_id(&n).is_some() {
+            let p = path(o.as_ref().or(n.as_ref()).expect("one side"));
+            compare(repo, tree_id(&o), tree_id(&n), &format!("{p}/"), out)?;
+        }
+        match (o.filter(|e| !is_tree(e)), n.filter(|e| !is_tree(e))) {
+            (Some(a), Some(b)) => out.push(Change {
+                status: Delta::Modified,
+                old_path: Some(path(&a)),
+                new_path: Some(path(&b)),
+                old_id: Some(a.id()),
+                new_id: Some(b.id()),
+                submodule: is_submodule(&a) || is_submodule(&b),
+            }),
+            (Some(a), None) => out.push(Change {
+                status: Delta::Deleted,
+                old_path: Some(path(&a)),
+                new_path: None,
+                old_id: Some(a.id()),
+                new_id: None,
+                submodule: is_submodule(&a),
+            }),
+            (None, Some(b)) => out.push(Change {
+                status: Delta::Added,
+                old_path: None,
+                new_path: Some(path(&b)),
+                old_id: None,
+                new_id: Some(b.id()),
+                submodule: is_submodule(&b),
+            }),
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// What a commit changed against its first parent (everything, for a root commit).
+///
+/// With `renames`, an added file whose blob id equals a deleted file's is an exact rename (no
+/// content read); when added and deleted files remain, libgit2's similarity detection (which reads
+/// those blobs) pairs inexact renames at 50 % similarity, limited to those paths.
+pub fn commit_changes(
+    repo: &Repository,
     commit: &git2::Commit,
     renames: bool,
-    opts: Option<&mut DiffOptions>,
-) -> std::result::Result<Diff<'r>, git2::Error> {
-    let tree = commit.tree()?;
-    let parent = if commit.parent_count() > 0 {
-        Some(commit.parent(0)?.tree()?)
+) -> std::result::Result<Vec<Change>, git2::Error> {
+    let new = commit.tree_id();
+    let old = if commit.parent_count() > 0 {
+        Some(commit.parent(0)?.tree_id())
     } else {
         None
     };
-    let mut default = DiffOptions::new();
-    let opts = opts.unwrap_or(&mut default);
-    let mut diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(opts))?;
-    if renames {
-        let (mut adds, mut dels) = (false, false);
-        for d in diff.deltas() {
-            adds |= d.status() == Delta::Added;
-            dels |= d.status() == Delta::Deleted;
-        }
-        if adds && dels {
-            let mut find = DiffFindOptions::new();
-            find.renames(true).rename_threshold(50).rename_limit(1000);
-            diff.find_similar(Some(&mut find))?;
+    let mut out = Vec::new();
+    compare(repo, old, Some(new), "", &mut out)?;
+    if !renames || old.is_none() {
+        return Ok(out);
+    }
+    let is = |c: &Change, d: Delta| c.status == d && !c.submodule;
+    if !(out.iter().any(|c| is(c, Delta::Added)) && out.iter().any(|c| is(c, Delta::Deleted))) {
+        return Ok(out);
+    }
+    // Exact renames by blob id.
+    let mut deleted: HashMap<Oid, Vec<usize>> = HashMap::new();
+    for (i, c) in out.iter().enumerate() {
+        if is(c, Delta::Deleted) {
+            deleted
+                .entry(c.old_id.unwrap_or(Oid::ZERO_SHA1))
+                .or_default()
+                .push(i);
         }
     }
-    Ok(diff)
+    let mut gone: HashSet<usize> = HashSet::new();
+    for i in 0..out.len() {
+        if !is(&out[i], Delta::Added) {
+            continue;
+        }
+        let id = out[i].new_id.unwrap_or(Oid::ZERO_SHA1);
+        if let Some(d) = deleted.get_mut(&id).and_then(|v| v.pop()) {
+            out[i].status = Delta::Renamed;
+            out[i].old_path = out[d].old_path.clone();
+            out[i].old_id = out[d].old_id;
+            gone.insert(d);
+        }
+    }
+    let mut out: Vec<Change> = out
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(i))
+        .map(|(_, c)| c)
+        .collect();
+    // Inexact renames among what is left.
+    let adds: Vec<usize> = (0..out.len())
+        .filter(|i| is(&out[*i], Delta::Added))
+        .collect();
+    let dels: Vec<usize> = (0..out.len())
+        .filter(|i| is(&out[*i], Delta::Deleted))
+        .collect();
+    if adds.is_empty() || dels.is_empty() || adds.len() * dels.len() > 250_000 {
+        return Ok(out);
+    }
+    let mut opts = DiffOptions::new();
+    opts.disable_pathspec_match(true);
+    for i in adds.iter().chain(dels.iter()) {
+        opts.pathspec(out[*i].path());
+    }
+    let old_tree = repo.find_tree(old.unwrap_or(Oid::ZERO_SHA1))?;
+    let new_tree = repo.find_tree(new)?;
+    let mut diff = repo.diff_tree_to_tree(Some(&old_tree), Some(&new_tree), Some(&mut opts))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_threshold(50).rename_limit(1000);
+    diff.find_similar(Some(&mut find))?;
+    let mut pairs: HashMap<String, String> = HashMap::new();
+    for d in diff.deltas() {
+        if d.status() == Delta::Renamed {
+            if let (Some(o), Some(n)) =
+                (path_str(d.old_file().path()), path_str(d.new_file().path()))
+            {
+                pairs.insert(n, o);
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Ok(out);
+    }
+    let renamed_from: HashSet<&String> = pairs.values().collect();
+    let old_ids: HashMap<String, Option<Oid>> = out
+        .iter()
+        .filter(|c| c.status == Delta::Deleted)
+        .filter_map(|c| c.old_path.clone().map(|p| (p, c.old_id)))
+        .collect();
+    let mut result: Vec<Change> = out
+        .iter()
+        .filter(|c| {
+            !(c.status == Delta::Deleted
+                && c.old_path
+                    .as_ref()
+                    .is_some_and(|p| renamed_from.contains(p)))
+        })
+        .cloned()
+        .collect();
+    for c in &mut result {
+        if c.status == Delta::Added {
+            if let Some(o) = c.new_path.as_ref().and_then(|n| pairs.get(n)) {
+                c.status = Delta::Renamed;
+                c.old_id = old_ids.get(o).copied().flatten();
+                c.old_path = Some(o.clone());
+            }
+        }
+    }
+    out = result;
+    Ok(out)
 }
 
 fn path_str(p: Option<&std::path::Path>) -> Option<String> {
@@ -382,21 +625,15 @@ pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History>
             revert,
         };
         let index = h.commits.len() as u32;
-        let diff = diff_commit(repo, &commit, opts.follow_renames, None)
-            .map_err(Error::git("diffing a commit against its parent"))?;
+        let changes = commit_changes(repo, &commit, opts.follow_renames)
+            .map_err(Error::git("comparing a commit with its parent"))?;
         let mut touched: HashSet<String> = HashSet::new();
-        for (i, delta) in diff.deltas().enumerate() {
-            let new = path_str(delta.new_file().path());
-            let old = path_str(delta.old_file().path());
-            let at_commit = match delta.status() {
-                Delta::Deleted => old.clone(),
-                _ => new.clone(),
-            };
-            let Some(at_commit) = at_commit else { continue };
+        for change in &changes {
+            let at_commit = change.path().to_string();
             let key = alias.get(&at_commit).cloned().unwrap_or(at_commit);
-            if delta.status() == Delta::Renamed && opts.follow_renames {
-                if let Some(old) = old {
-                    alias.insert(old, key.clone());
+            if change.status == Delta::Renamed && opts.follow_renames {
+                if let Some(old) = &change.old_path {
+                    alias.insert(old.clone(), key.clone());
                 }
             }
             if !touched.insert(key.clone()) {
@@ -405,11 +642,9 @@ pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History>
             let stats = h.files.entry(key.clone()).or_default();
             stats.record(index, &info);
             if opts.churn_for.contains(&key) {
-                if let Ok(Some(patch)) = Patch::from_diff(&diff, i) {
-                    if let Ok((_, a, d)) = patch.line_stats() {
-                        stats.added += a as u64;
-                        stats.deleted += d as u64;
-                    }
+                if let Some((a, d, _)) = change.line_counts(repo, true) {
+                    stats.added += u64::from(a);
+                    stats.deleted += u64::from(d);
                 }
                 stats.churn_counted = true;
             }

@@ -500,7 +500,7 @@ pub fn score(input: RegressionInput) -> Dimension<RegressionEvidence> {
             sources.len(),
             match top {
                 Some(f) => format!(
-                    "; {} {} {} fix commit(s) in the window (of {} commits)",
+                    "; {} {} has {} fix commit(s) in the window (of {} commits)",
                     if f.role == "caller" {
                         "caller"
                     } else {

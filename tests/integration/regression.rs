@@ -307,7 +307,9 @@ fn renames_are_not_followed_when_turned_off() {
     filler(&r, "lib/z.ts", 1, 50);
     r.write("src/old.ts", lines("a", 4));
     r.commit_as("fix: bug in old", &who("Bob", 51));
+    // An inexact rename: moved and edited in one commit (similarity above 50 %).
     r.rename("src/old.ts", "src/new.ts");
+    r.write("src/new.ts", lines("a", 4) + "export const moved = true;\n");
     r.commit_as("move", &who("Bob", 52));
     r.branch("pr");
     touch(&r, "src/new.ts", "export const n = 1;", "pr", "Bob", 53);
