@@ -640,3 +640,86 @@ fn eval_drops_immature_commits_and_bounds_the_walk() {
     let bad = r.run(&["eval", "regression", "--maturity", "soon"]);
     bad.assert_code(2);
 }
+
+/// Equal-sized commits that lines added cannot tell apart, where only the history can: the
+/// bug-introducing ones touch a file that was fixed recently.
+#[test]
+fn eval_shows_history_beating_lines_added_when_it_should() {
+    use pr_risk::score::regression::{decay, file_risk, model, ShapeInput};
+    let r = TestRepo::new();
+    let mut c = Vec::new();
+    // The first fix only adds a guard: nothing to blame, so the initial import stays clean.
+    let hot = |extra: &str| lines("h", 5) + "export const guard = true;\n" + extra;
+    r.write("src/hot.ts", lines("h", 5))
+        .write("src/ca.ts", lines("a", 5))
+        .write("src/cb.ts", lines("b", 5));
+    c.push(r.commit_as("initial import", &who("Alice", 0))); // c0: +15
+    r.write("src/hot.ts", hot(""));
+    c.push(r.commit_as("fix: hot crash", &who("Alice", 100))); // c1: +1, labels nothing
+    let f1 = "export const f1 = 1;\nexport const f2 = 2;\nexport const f3 = 3;\n";
+    r.write("src/hot.ts", hot(f1));
+    c.push(r.commit_as("add h feature", &who("Alice", 101))); // c2: +3, buggy
+    r.write(
+        "src/ca.ts",
+        lines("a", 5) + "export const q1 = 1;\nexport const q2 = 2;\nexport const q3 = 3;\n",
+    );
+    c.push(r.commit_as("add a feature", &who("Alice", 102))); // c3: +3
+    let f1_fixed = f1.replace("f1 = 1", "f1 = 100");
+    r.write("src/hot.ts", hot(&f1_fixed));
+    c.push(r.commit_as("fix: h feature", &who("Alice", 103))); // c4: +1 −1 → c2
+    r.write(
+        "src/cb.ts",
+        lines("b", 5) + "export const w1 = 1;\nexport const w2 = 2;\nexport const w3 = 3;\n",
+    );
+    c.push(r.commit_as("add b feature", &who("Alice", 104))); // c5: +3
+    let g = "export const g1 = 1;\nexport const g2 = 2;\nexport const g3 = 3;\n";
+    r.write("src/hot.ts", hot(&(f1_fixed.clone() + g)));
+    c.push(r.commit_as("add h2", &who("Alice", 105))); // c6: +3, buggy
+    let g_fixed = g.replace("g2 = 2", "g2 = 20");
+    r.write("src/hot.ts", hot(&(f1_fixed + &g_fixed)));
+    c.push(r.commit_as("fix: h2", &who("Alice", 106))); // c7: +1 −1 → c6
+
+    let v = eval_json(&r, &["--maturity", "0d"]);
+    let labelled: Vec<&str> = v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(labelled, ["add h feature", "add h2"]);
+    // Baseline: c2 and c6 (3 lines each) lose to c0 (15), beat the three 1-line fixes and tie
+    // with c3 and c5: (3 + 1) / 6 each, 8 / 12 in all.
+    assert_eq!(v["baseline"]["roc_auc"], 0.6667);
+    // The model puts c2 and c6 above everything except that c2 trails the fix c7 (which touches
+    // the same file after two fixes to it): (5 + 6) / 12.
+    assert_eq!(
+        v["model"]["roc_auc"], 0.9167,
+        "{}\n{:#}",
+        v["model"], v["commits"]
+    );
+    // c2's score, by hand: hot.ts has one fix (day 100) in the window [day 0, day 101]; Alice
+    // made both earlier commits to it.
+    let p = decay(100.0 / 101.0);
+    let expected = model(
+        &ShapeInput {
+            lines_added: 3,
+            files: 1,
+            directories: 1,
+            subsystems: 1,
+            entropy: 0.0,
+            prior_developers: 1,
+            author_experience: 2,
+        },
+        [file_risk(p)],
+        [],
+        2000,
+        0.0,
+    );
+    let c2 = v["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["sha"] == short(c[2]))
+        .unwrap();
+    assert_eq!(c2["score"], (expected.risk * 100_000.0).round() / 1000.0);
+}
