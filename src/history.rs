@@ -710,6 +710,116 @@ mod tests {
         assert_eq!(m.classify("Closes #12 by adding docs"), (true, false));
     }
 
+    /// A commit on top of HEAD whose tree has exactly `files` (path → content).
+    fn commit_files(repo: &Repository, files: &[(&str, &str)]) -> Oid {
+        let mut idx = git2::Index::new().unwrap();
+        for (path, content) in files {
+            let blob = repo.blob(content.as_bytes()).unwrap();
+            let entry = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: content.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            idx.add(&entry).unwrap();
+        }
+        let tree = repo.find_tree(idx.write_tree_to(repo).unwrap()).unwrap();
+        let sig = git2::Signature::new("A", "a@example.com", &git2::Time::new(0, 0)).unwrap();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &refs)
+            .unwrap()
+    }
+
+    fn summary(changes: &[Change]) -> Vec<String> {
+        let mut v: Vec<String> = changes
+            .iter()
+            .map(|c| match (&c.old_path, &c.new_path) {
+                (Some(o), Some(n)) if o != n => format!("{:?} {o} -> {n}", c.status),
+                _ => format!("{:?} {}", c.status, c.path()),
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The tree comparison agrees with libgit2's diff, and finds exact and inexact renames.
+    #[test]
+    fn tree_comparison_matches_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let long = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n";
+        let root = commit_files(
+            &repo,
+            &[
+                ("a.ts", "a"),
+                ("x", "file that becomes a dir"),
+                ("d/e/f.ts", "f"),
+                ("d/g.ts", "g"),
+                ("d-h.ts", "h"),
+                ("m/long.ts", long),
+                ("m/same.ts", "same"),
+            ],
+        );
+        let c = repo.find_commit(root).unwrap();
+        assert_eq!(commit_changes(&repo, &c, true).unwrap().len(), 7);
+        let next = commit_files(
+            &repo,
+            &[
+                ("a.ts", "a2"),
+                ("x/inner.ts", "now a directory"),
+                ("d/e/f.ts", "f"),
+                ("d-h.ts", "h2"),
+                ("n/moved.ts", "same"),
+                ("m/renamed.ts", &format!("{long}nine\n")),
+            ],
+        );
+        let c = repo.find_commit(next).unwrap();
+        let plain = commit_changes(&repo, &c, false).unwrap();
+        let diff = repo
+            .diff_tree_to_tree(
+                Some(&c.parent(0).unwrap().tree().unwrap()),
+                Some(&c.tree().unwrap()),
+                None,
+            )
+            .unwrap();
+        let mut expected: Vec<String> = diff
+            .deltas()
+            .map(|d| {
+                let p = d.new_file().path().or(d.old_file().path()).unwrap();
+                format!("{:?} {}", d.status(), p.display())
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(summary(&plain), expected);
+        let renamed = commit_changes(&repo, &c, true).unwrap();
+        assert_eq!(
+            summary(&renamed),
+            [
+                "Added x/inner.ts",
+                "Deleted d/g.ts",
+                "Deleted x",
+                "Modified a.ts",
+                "Modified d-h.ts",
+                "Renamed m/long.ts -> m/renamed.ts",
+                "Renamed m/same.ts -> n/moved.ts",
+            ]
+        );
+    }
+
     #[test]
     fn dates() {
         assert_eq!(date(0), "1970-01-01");
