@@ -3,11 +3,12 @@
 //! Mined with git2 from the merge-base **backwards only** — the pull request's own commits and
 //! anything on the base branch after the merge-base are never read. The walk is bounded by a
 //! window (`regression.max-commits`, `regression.max-age-days` before the merge-base, whichever
-//! is smaller). Each non-merge commit is diffed tree-to-tree against its first parent: that reads
-//! tree objects only, never blob content, except where libgit2 must compare the content of an
-//! added and a deleted file to detect an inexact rename, and for the line counts ("lines
-//! churned") of the few files a caller asks about. Merge commits are counted but not diffed (their
-//! changes are the changes of the commits they merge).
+//! is smaller), newest first by commit time so it can stop at the window's edge. Each non-merge
+//! commit is compared with its first parent by walking both trees and skipping every subtree whose
+//! id is unchanged ([`commit_changes`]): tree objects only, never blob content, except where an
+//! added and a deleted file with different ids must be compared to pair an inexact rename, and for
+//! the line counts ("lines churned") of the few files a caller asks about. Merge commits are
+//! counted but not diffed (their changes are the changes of the commits they merge).
 //!
 //! Renames are followed: walking from new to old, a commit that renames `a` to `b` makes every
 //! older commit touching `a` count for `b` (the path at the merge-base).
@@ -573,7 +574,7 @@ pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History>
         ..History::default()
     };
     let mut walk = repo.revwalk().map_err(Error::git("walking history"))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+    walk.set_sorting(Sort::TIME)
         .map_err(Error::git("walking history"))?;
     walk.push(base).map_err(Error::git("walking history"))?;
     let mut alias: HashMap<String, String> = HashMap::new();
