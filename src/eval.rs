@@ -19,8 +19,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{BlameOptions, Delta, DiffOptions, Oid, Repository, Sort};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -298,45 +300,30 @@ pub fn run(repo: &Repository, cfg: &Config, opts: &EvalOptions) -> Result<EvalRe
     let fixes: Vec<usize> = (0..walked.len())
         .filter(|i| walked[*i].info.fix && !walked[*i].merge && walked[*i].parent.is_some())
         .collect();
-    for (k, &i) in fixes.iter().enumerate() {
-        tick("blaming fix commits", k + 1, fixes.len());
-        let w = &walked[i];
-        let Some(parent) = w.parent else { continue };
-        let targets = deleted_lines(repo, w.info.id, &filter, rc.follow_renames)?;
-        let mut best: Option<usize> = None;
-        for (path, lines) in targets {
-            let (Some(lo), Some(hi)) = (lines.iter().min(), lines.iter().max()) else {
-                continue;
-            };
-            let mut bo = BlameOptions::new();
-            bo.newest_commit(parent)
-                .ignore_whitespace(true)
-                .min_line(*lo as usize)
-                .max_line(*hi as usize);
-            if let Some((id, true)) = oldest {
-                bo.oldest_commit(id);
-            }
-            let Ok(blame) = repo.blame_file(Path::new(&path), Some(&mut bo)) else {
-                continue;
-            };
-            for n in &lines {
-                let Some(hunk) = blame.get_line(*n as usize) else {
-                    continue;
-                };
-                if hunk.is_boundary() && oldest.is_some_and(|o| o.1) {
-                    continue;
-                }
-                if let Some(&j) = index_of.get(&hunk.final_commit_id()) {
-                    if j < i
-                        && best.is_none_or(|b| (walked[j].info.time, j) > (walked[b].info.time, b))
-                    {
-                        best = Some(j);
-                    }
-                }
-            }
-        }
-        if let Some(b) = best {
-            fixed_by.entry(b).or_default().push(w.info.short());
+    // Blame in parallel: one repository handle per worker (a handle is not shared across threads).
+    let git_dir = repo.path().to_path_buf();
+    let done = AtomicUsize::new(0);
+    let blamed: Vec<Result<(usize, Option<usize>)>> = fixes
+        .par_iter()
+        .map_init(
+            || Repository::open(&git_dir),
+            |r, &i| {
+                let r = r.as_ref().map_err(|e| {
+                    Error::Internal(format!("opening the repository for blame: {e}"))
+                })?;
+                let best = blame_fix(r, &walked, &index_of, i, oldest, &filter, rc.follow_renames)?;
+                tick(
+                    "blaming fix commits",
+                    done.fetch_add(1, Ordering::Relaxed) + 1,
+                    fixes.len(),
+                );
+                Ok((i, best))
+            },
+        )
+        .collect();
+    for res in blamed {
+        if let (i, Some(b)) = res? {
+            fixed_by.entry(b).or_default().push(walked[i].info.short());
         }
     }
     if progress {
@@ -420,6 +407,55 @@ pub fn run(repo: &Repository, cfg: &Config, opts: &EvalOptions) -> Result<EvalRe
         commits: rows,
         notes,
     })
+}
+
+/// The most recent earlier commit that the fix at `i` blames (SZZ), if any.
+fn blame_fix(
+    repo: &Repository,
+    walked: &[Walked],
+    index_of: &HashMap<Oid, usize>,
+    i: usize,
+    oldest: Option<(Oid, bool)>,
+    filter: &SourceFilter,
+    renames: bool,
+) -> Result<Option<usize>> {
+    let w = &walked[i];
+    let Some(parent) = w.parent else {
+        return Ok(None);
+    };
+    let targets = deleted_lines(repo, w.info.id, filter, renames)?;
+    let mut best: Option<usize> = None;
+    for (path, lines) in targets {
+        let (Some(lo), Some(hi)) = (lines.iter().min(), lines.iter().max()) else {
+            continue;
+        };
+        let mut bo = BlameOptions::new();
+        bo.newest_commit(parent)
+            .ignore_whitespace(true)
+            .min_line(*lo as usize)
+            .max_line(*hi as usize);
+        if let Some((id, true)) = oldest {
+            bo.oldest_commit(id);
+        }
+        let Ok(blame) = repo.blame_file(Path::new(&path), Some(&mut bo)) else {
+            continue;
+        };
+        for n in &lines {
+            let Some(hunk) = blame.get_line(*n as usize) else {
+                continue;
+            };
+            if hunk.is_boundary() && oldest.is_some_and(|o| o.1) {
+                continue;
+            }
+            if let Some(&j) = index_of.get(&hunk.final_commit_id()) {
+                if j < i && best.is_none_or(|b| (walked[j].info.time, j) > (walked[b].info.time, b))
+                {
+                    best = Some(j);
+                }
+            }
+        }
+    }
+    Ok(best)
 }
 
 /// Source lines (by path at the parent) that a commit deleted or changed, whitespace-only changes,
