@@ -39,6 +39,7 @@ pub struct Config {
     /// Sync to the Massu cloud.
     pub cloud: crate::cloud::CloudConfig,
     pub hook: HookConfig,
+    pub regression: RegressionConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -120,6 +121,7 @@ impl Default for Config {
             github: Default::default(),
             cloud: Default::default(),
             hook: HookConfig::default(),
+            regression: RegressionConfig::default(),
         }
     }
 }
@@ -150,6 +152,89 @@ impl Default for ImpactConfig {
             scale: 25.0,
             top: 10,
         }
+    }
+}
+
+/// `regression:` — history mining and the regression model (see `score::regression`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct RegressionConfig {
+    /// At most this many commits are mined, newest first from the merge-base.
+    pub max_commits: usize,
+    /// Only commits at most this many days older than the merge-base are mined.
+    pub max_age_days: u32,
+    /// With fewer commits reachable from the merge-base the dimension is unavailable.
+    pub min_commits: usize,
+    /// Regexes (case-insensitive unless they say otherwise) that mark a commit message as a bug fix.
+    pub fix_patterns: Vec<String>,
+    /// Regexes that mark a commit as a revert (a revert also counts as a fix).
+    pub revert_patterns: Vec<String>,
+    /// Attribute the history of a renamed file to its new name.
+    pub follow_renames: bool,
+    /// Weight of a direct caller's fix propensity relative to a changed file's (0–1).
+    pub caller_weight: f64,
+    /// Source lines added at which the size factor reaches 1 (log scale).
+    pub lines_saturation: u32,
+    /// Paths whose lines are not source (lock files, generated files, docs): not counted.
+    pub not_source: Vec<Pattern>,
+    /// How many riskiest files the report lists.
+    pub top: usize,
+}
+
+impl Default for RegressionConfig {
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
+        RegressionConfig {
+            max_commits: 10_000,
+            max_age_days: 730,
+            min_commits: 50,
+            fix_patterns: s(crate::history::DEFAULT_FIX_PATTERNS),
+            revert_patterns: s(crate::history::DEFAULT_REVERT_PATTERNS),
+            follow_renames: true,
+            caller_weight: 0.25,
+            lines_saturation: 2000,
+            not_source: patterns(crate::history::DEFAULT_NOT_SOURCE),
+            top: 5,
+        }
+    }
+}
+
+impl RegressionConfig {
+    /// `Err((key, message))` on an invalid value.
+    fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        for (key, list) in [
+            ("fix-patterns", &self.fix_patterns),
+            ("revert-patterns", &self.revert_patterns),
+        ] {
+            for p in list {
+                if let Err(e) = crate::history::compile_pattern(p) {
+                    return Err((key, format!("`regression.{key}`: invalid regex `{p}`: {e}")));
+                }
+            }
+        }
+        if !(self.caller_weight.is_finite() && (0.0..=1.0).contains(&self.caller_weight)) {
+            return Err((
+                "caller-weight",
+                format!(
+                    "`regression.caller-weight` must be between 0 and 1, got {}",
+                    self.caller_weight
+                ),
+            ));
+        }
+        if self.lines_saturation < 2 {
+            return Err((
+                "lines-saturation",
+                "`regression.lines-saturation` must be at least 2".to_string(),
+            ));
+        }
+        if self.max_commits == 0 || self.max_age_days == 0 {
+            return Err((
+                "regression",
+                "`regression.max-commits` and `regression.max-age-days` must be at least 1"
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -233,6 +318,7 @@ impl Config {
         self.cloud
             .validate()
             .map_err(|m| at("timeout-seconds", m))?;
+        self.regression.validate().map_err(|(key, m)| at(key, m))?;
         Ok(())
     }
 
@@ -418,6 +504,22 @@ mod tests {
     fn out_of_range_threshold() {
         let e = err("threshold: 150\n");
         assert!(e.contains("between 0 and 100"), "{e}");
+    }
+
+    #[test]
+    fn regression_section() {
+        let c = Config::parse(
+            "regression:\n  max-commits: 500\n  fix-patterns: [\"^fix\"]\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.regression.max_commits, 500);
+        assert_eq!(c.regression.fix_patterns, vec!["^fix".to_string()]);
+        let e = err("regression:\n  fix-patterns: [\"(unclosed\"]\n");
+        assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
+        assert!(e.contains("invalid regex"), "{e}");
+        let e = err("regression:\n  caller-weight: 3\n");
+        assert!(e.contains("between 0 and 1"), "{e}");
     }
 
     #[test]

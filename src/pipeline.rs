@@ -18,7 +18,7 @@ use crate::resolve::javascript::JsResolver;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
-use crate::score::{self, coupling, impact, Dimension};
+use crate::score::{self, coupling, impact, regression, Dimension};
 use crate::snapshot::Snapshot;
 use crate::trusted::{self, FileSource};
 
@@ -256,8 +256,9 @@ fn assemble(
             format!("the {name} dimension is not computed by this version of pr-risk"),
         )
     };
+    let regression = regression::from_repo(&revs, &changes, &head.graph, cfg);
     let dimensions = Dimensions {
-        regression: pending(cfg.weights.regression, "regression"),
+        regression,
         security: pending(cfg.weights.security, "security"),
         coupling,
         impact,

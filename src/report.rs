@@ -9,6 +9,7 @@ use crate::diff::ChangedFile;
 use crate::revisions::Revisions;
 use crate::score::coupling::CouplingEvidence;
 use crate::score::impact::ImpactEvidence;
+use crate::score::regression::RegressionEvidence;
 use crate::score::{Composite, Dimension, NoEvidence};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -78,7 +79,7 @@ pub struct GraphSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct Dimensions {
     pub impact: Dimension<ImpactEvidence>,
-    pub regression: Dimension<NoEvidence>,
+    pub regression: Dimension<RegressionEvidence>,
     pub security: Dimension<NoEvidence>,
     pub coupling: Dimension<CouplingEvidence>,
 }

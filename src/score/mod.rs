@@ -5,6 +5,7 @@
 
 pub mod coupling;
 pub mod impact;
+pub mod regression;
 
 use serde::Serialize;
 

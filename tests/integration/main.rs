@@ -11,3 +11,4 @@ mod server;
 mod action;
 mod cloud;
 mod local;
+mod regression;
