@@ -241,6 +241,7 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
 }
 
 /// Turn a serde_yaml error into one that names file, line, key and the nearest valid key.
+#[allow(clippy::if_same_then_else)]
 fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
     let (line, column) = e
         .location()

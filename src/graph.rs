@@ -23,7 +23,8 @@ pub struct Node {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
-    /// Line of the first import of the target in the importing file.
+    /// Line of the first import of the target in the importing file (the first that propagates,
+    /// when there is one: see [`ImportKind::propagates`]).
     pub line: u32,
     pub kind: ImportKind,
     /// Every import of the target from this file is type-only.
@@ -79,7 +80,10 @@ impl DepGraph {
                         .entry((from, to))
                         .and_modify(|e| {
                             e.type_only &= r.import.type_only;
-                            if r.import.line < e.line {
+                            // The first import that propagates wins over a containment edge
+                            // (a Rust module that is declared and also used or re-exported).
+                            let (new_p, old_p) = (r.import.kind.propagates(), e.kind.propagates());
+                            if (new_p && !old_p) || (new_p == old_p && r.import.line < e.line) {
                                 e.line = r.import.line;
                                 e.kind = r.import.kind;
                                 e.specifier = r.import.specifier.clone();
@@ -171,15 +175,22 @@ impl DepGraph {
         mut expand: impl FnMut(NodeIndex) -> bool,
     ) -> BTreeMap<NodeIndex, u32> {
         let mut seen = BTreeMap::new();
+        let mut queued = std::collections::HashSet::new();
         let mut queue = VecDeque::new();
         queue.push_back((start, 0u32));
         while let Some((n, d)) = queue.pop_front() {
             if n != start && !expand(n) {
                 continue;
             }
-            for m in self.direct_dependents(n) {
-                if m != start && !seen.contains_key(&m) {
-                    seen.insert(m, d + 1);
+            for e in self.graph.edges_directed(n, Direction::Incoming) {
+                let m = e.source();
+                if m == start {
+                    continue;
+                }
+                seen.entry(m).or_insert(d + 1);
+                // A containment edge (Rust `mod x;`) makes its source a dependent without
+                // propagating further through it.
+                if e.weight().kind.propagates() && queued.insert(m) {
                     queue.push_back((m, d + 1));
                 }
             }
@@ -226,6 +237,39 @@ mod tests {
         let g = DepGraph::build(["a", "b"], vec![imp("b", "a", 5), imp("b", "a", 2)]);
         assert_eq!(g.edge_count(), 1);
         assert_eq!(g.edges()[0].2.line, 2);
+    }
+
+    #[test]
+    fn containment_edges_do_not_propagate() {
+        // lib.rs declares `mod a;` and main.rs uses lib.rs: a change to a reaches lib.rs (it
+        // owns a) but not main.rs. b uses a, and c uses b: both reached.
+        let mut m = imp("lib.rs", "a.rs", 1);
+        m.import.kind = ImportKind::Mod;
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs", "b.rs", "c.rs"],
+            vec![
+                m.clone(),
+                imp("main.rs", "lib.rs", 1),
+                imp("b.rs", "a.rs", 1),
+                imp("c.rs", "b.rs", 1),
+            ],
+        );
+        let a = g.node("a.rs").unwrap();
+        let names: Vec<&str> = g
+            .dependents_of(a, |_| true)
+            .keys()
+            .map(|n| g.path(*n))
+            .collect();
+        assert_eq!(names, vec!["lib.rs", "b.rs", "c.rs"]);
+        // Declared and re-exported: the re-export propagates, and is the edge kept.
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs"],
+            vec![m, imp("lib.rs", "a.rs", 4), imp("main.rs", "lib.rs", 1)],
+        );
+        assert_eq!(g.edges()[0].2.kind, ImportKind::Import);
+        assert_eq!(g.edges()[0].2.line, 4);
+        let a = g.node("a.rs").unwrap();
+        assert_eq!(g.dependents_of(a, |_| true).len(), 2);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod diff;
 pub mod error;
 pub mod glob;
 pub mod graph;
+pub mod graph_dump;
 pub mod lang;
 pub mod parse;
 pub mod pipeline;

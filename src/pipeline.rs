@@ -12,9 +12,11 @@ use crate::diff::{self, ChangeSet};
 use crate::error::Result;
 use crate::glob::GlobList;
 use crate::graph::{DepGraph, ResolvedImport};
+use crate::lang::Family;
 use crate::parse::{select_sources, Filters, ParseStore, SourceFile};
 use crate::report::{self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Report, Tool};
 use crate::resolve::javascript::JsResolver;
+use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
@@ -132,7 +134,7 @@ pub fn build_side(
         SnapshotFs::new(&snapshot, git_dir, links),
         packages,
     );
-    let imports: Vec<ResolvedImport> = sources
+    let mut imports: Vec<ResolvedImport> = sources
         .par_iter()
         .flat_map_iter(|f| {
             let facts = store.facts(f).cloned();
@@ -147,18 +149,69 @@ pub fn build_side(
                 })
         })
         .collect();
+    let rust = rust_imports(git_dir, &snapshot, &sources, store);
+    imports.extend(rust.imports);
     let parsed = sources
         .iter()
         .filter(|f| store.facts(f).is_some())
         .map(|f| f.path.as_str());
     let graph = DepGraph::build(parsed, imports);
-    let notes = resolver.notes();
+    let mut notes = resolver.notes();
+    notes.extend(rust.notes);
     Side {
         snapshot,
         sources,
         graph,
         notes,
     }
+}
+
+/// Resolve the Rust sources of a snapshot (crates, module trees, `use` paths) in one pass.
+fn rust_imports(
+    git_dir: &Path,
+    snapshot: &Snapshot,
+    sources: &[SourceFile],
+    store: &ParseStore,
+) -> rust::RustResolution {
+    let rs: rust::RustSources = sources
+        .iter()
+        .filter(|f| f.lang.family() == Family::Rust)
+        .filter_map(|f| store.facts(f).map(|x| (f.path.clone(), x.clone())))
+        .collect();
+    if rs.is_empty() {
+        return rust::RustResolution {
+            imports: Vec::new(),
+            notes: Vec::new(),
+            crates: 0,
+        };
+    }
+    match git2::Repository::open(git_dir) {
+        Ok(repo) => rust::resolve(&repo, snapshot, &rs),
+        Err(_) => rust::resolve_with(Default::default(), &rs),
+    }
+}
+
+/// The dependency graph of one revision, built the way `score` builds it (config filters and
+/// limits applied). For tools and tests that look at a graph without scoring a change.
+pub fn side_at(repo_path: &Path, rev: &str, cfg: &Config) -> Result<Side> {
+    let repo = revisions::open(repo_path)?;
+    let git_dir = repo.path().to_path_buf();
+    let oid = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(crate::error::Error::git(format!(
+            "resolving revision `{rev}`"
+        )))?
+        .id();
+    let snap = Snapshot::of_commit(&repo, oid)?;
+    let filters = Filters {
+        include: GlobList::new(cfg.include.iter()),
+        exclude: GlobList::new(cfg.exclude.iter()),
+    };
+    let sources = select_sources(&snap, &filters);
+    let mut store = ParseStore::default();
+    store.parse(&git_dir, sources.iter(), cfg.limits.max_file_size);
+    Ok(build_side(&git_dir, snap, sources, &store))
 }
 
 fn assemble(
