@@ -57,6 +57,14 @@ pub struct DepGraph {
     pub unresolved: Vec<Unresolved>,
 }
 
+fn strength(kind: ImportKind) -> u8 {
+    match kind {
+        k if k.propagates() => 2,
+        ImportKind::Mod => 0,
+        _ => 1,
+    }
+}
+
 impl DepGraph {
     /// `sources`: every parsed source file (nodes even without edges); `imports`: their imports.
     pub fn build<'a>(
@@ -80,10 +88,11 @@ impl DepGraph {
                         .entry((from, to))
                         .and_modify(|e| {
                             e.type_only &= r.import.type_only;
-                            // The first import that propagates wins over a containment edge
-                            // (a Rust module that is declared and also used or re-exported).
-                            let (new_p, old_p) = (r.import.kind.propagates(), e.kind.propagates());
-                            if (new_p && !old_p) || (new_p == old_p && r.import.line < e.line) {
+                            // The first import that propagates wins over one that does not
+                            // (a Rust module that is declared and also used), a re-export over
+                            // a bare `mod` declaration.
+                            let (new_s, old_s) = (strength(r.import.kind), strength(e.kind));
+                            if new_s > old_s || (new_s == old_s && r.import.line < e.line) {
                                 e.line = r.import.line;
                                 e.kind = r.import.kind;
                                 e.specifier = r.import.specifier.clone();

@@ -86,14 +86,19 @@ pub enum ImportKind {
     Path,
     /// Rust `extern crate x;`
     ExternCrate,
+    /// Rust `pub use a::b;` (any visibility). Unlike a TypeScript re-export it does not
+    /// propagate: resolution follows re-exports, so every user of the name also has a direct edge
+    /// to the file that defines it.
+    PubUse,
 }
 
 impl ImportKind {
     /// Whether a dependent through this edge is itself affected by what the target affects.
-    /// A Rust `mod x;` declaration only includes the file in the crate: the declaring module's
-    /// dependents do not use what `x` defines through it.
+    /// A Rust `mod x;` declaration only includes the file in the crate, and a Rust `pub use`
+    /// only forwards a name whose users get their own edge to its definition: the declaring or
+    /// re-exporting module's dependents are not affected through it.
     pub fn propagates(self) -> bool {
-        self != ImportKind::Mod
+        !matches!(self, ImportKind::Mod | ImportKind::PubUse)
     }
 }
 

@@ -324,7 +324,8 @@ impl Extractor {
     }
 
     fn add_path(&mut self, scope: u32, segments: Vec<String>, line: u32) {
-        if segments.len() < 2 {
+        // `::name` alone names a crate root, which no code path can use by itself.
+        if segments.len() < 2 || (segments[0].is_empty() && segments.len() < 3) {
             return;
         }
         let first = segments[0].as_str();

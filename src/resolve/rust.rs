@@ -26,7 +26,7 @@
 //!    declarations that name no file, and paths into crates that are not in the repository, are
 //!    recorded as unresolved (missing, external or built-in), never dropped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use git2::Repository;
@@ -62,8 +62,10 @@ struct Module {
     dir: String,
     children: HashMap<String, ModId>,
     items: HashSet<String>,
-    bindings: HashMap<String, Vec<Vec<String>>>,
-    globs: Vec<Vec<String>>,
+    /// `use` bindings by name: (path, public).
+    bindings: HashMap<String, Vec<(Vec<String>, bool)>>,
+    /// Glob imports: (path, public).
+    globs: Vec<(Vec<String>, bool)>,
     extern_aliases: HashMap<String, ExternRef>,
 }
 
@@ -114,6 +116,8 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         instances: Vec::new(),
         placed: HashSet::new(),
         mod_edges: Vec::new(),
+        orphans: 0,
+        first_orphan: None,
     };
     b.build();
     let Builder {
@@ -121,7 +125,8 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         crates,
         instances,
         mod_edges,
-        placed,
+        orphans,
+        first_orphan,
         ..
     } = b;
     let crates_len = crates.len();
@@ -147,15 +152,9 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         ))
     });
     let mut notes = cargo.notes.clone();
-    let orphans: Vec<&String> = sources
-        .keys()
-        .filter(|p| !placed.contains(p.as_str()))
-        .collect();
-    if !orphans.is_empty() {
+    if let Some(first) = first_orphan {
         notes.push(format!(
-            "{} Rust file(s) are not reachable from any crate root of a Cargo.toml (e.g. {}); they were resolved as the module their path implies",
-            orphans.len(),
-            orphans[0]
+            "{orphans} Rust file(s) are not reachable from any crate root of a Cargo.toml (e.g. {first}); they were resolved as the module their path implies, or as crate roots of their own"
         ));
     }
     RustResolution {
@@ -180,6 +179,9 @@ struct Builder<'a> {
     /// Files placed in some crate's module tree (by a crate root or a `mod` declaration).
     placed: HashSet<String>,
     mod_edges: Vec<ResolvedImport>,
+    /// Files no crate root reaches, and the first of them.
+    orphans: usize,
+    first_orphan: Option<String>,
 }
 
 fn parent_dir(path: &str) -> &str {
@@ -253,6 +255,8 @@ impl Builder<'_> {
             .filter(|p| !self.placed.contains(p.as_str()))
             .cloned()
             .collect();
+        self.orphans = orphans.len();
+        self.first_orphan = orphans.first().cloned();
         for file in orphans {
             if self.placed.contains(&file) {
                 continue;
@@ -363,8 +367,8 @@ impl Builder<'_> {
                     .bindings
                     .entry(n.clone())
                     .or_default()
-                    .push(u.segments.clone()),
-                UseBinding::Glob => self.modules[m].globs.push(u.segments.clone()),
+                    .push((u.segments.clone(), u.public)),
+                UseBinding::Glob => self.modules[m].globs.push((u.segments.clone(), u.public)),
                 UseBinding::Underscore => {}
             }
         }
@@ -501,12 +505,27 @@ impl Builder<'_> {
                 f.strip_suffix(".rs").unwrap_or(f).to_string()
             }
         };
-        let Some(krate) = krate else {
-            // Outside any package: its own crate.
+        // Under the source directory of its package's main crate: a module of that crate.
+        let placed_in = krate.and_then(|k| {
+            let root_dir = self.modules[self.crates[k].root].dir.clone();
+            let rel = if root_dir.is_empty() {
+                Some(file.to_string())
+            } else {
+                file.strip_prefix(&format!("{root_dir}/"))
+                    .map(str::to_string)
+            };
+            rel.map(|r| (k, r))
+        });
+        let Some((krate, rel)) = placed_in else {
+            // Elsewhere (a script, a file outside any package): its own crate, with its
+            // package's dependencies when it has one.
+            let prelude = pkg
+                .map(|pi| self.prelude(pi, TargetKind::Bin, lib_of))
+                .unwrap_or_default();
             let ci = self.crates.len();
             self.crates.push(Crate {
                 root: usize::MAX,
-                prelude: HashMap::new(),
+                prelude,
             });
             let m = self.new_module(ci, file, None, parent_dir(file).to_string());
             self.crates[ci].root = m;
@@ -514,24 +533,13 @@ impl Builder<'_> {
             return;
         };
         // Walk the module path the file's location implies as far as the tree has it.
-        let root = self.crates[krate].root;
-        let root_dir = self.modules[root].dir.clone();
-        let mut parent = root;
-        if let Some(rel) = file
-            .strip_prefix(&format!("{root_dir}/"))
-            .or(if root_dir.is_empty() {
-                Some(file)
-            } else {
-                None
-            })
-        {
-            let rel_mod = stem_dir(rel);
-            let parts: Vec<&str> = rel_mod.split('/').filter(|s| !s.is_empty()).collect();
-            for part in parts.iter().take(parts.len().saturating_sub(1)) {
-                match self.modules[parent].children.get(*part) {
-                    Some(&c) => parent = c,
-                    None => break,
-                }
+        let mut parent = self.crates[krate].root;
+        let rel_mod = stem_dir(&rel);
+        let parts: Vec<&str> = rel_mod.split('/').filter(|s| !s.is_empty()).collect();
+        for part in parts.iter().take(parts.len().saturating_sub(1)) {
+            match self.modules[parent].children.get(*part) {
+                Some(&c) => parent = c,
+                None => break,
             }
         }
         let m = self.new_module(krate, file, Some(parent), stem_dir(file));
@@ -591,7 +599,7 @@ impl World<'_> {
         }
         let mut result = None;
         if let Some(paths) = module.bindings.get(name) {
-            for p in paths {
+            for (p, _) in paths {
                 if let Some(mut f) = self.resolve_path(x, p, ctx) {
                     f.via.insert(0, x);
                     result = Some(f);
@@ -614,7 +622,7 @@ impl World<'_> {
             }
         }
         if result.is_none() {
-            for g in &module.globs {
+            for (g, _) in &module.globs {
                 let Some(gf) = self.resolve_path(x, g, ctx) else {
                     continue;
                 };
@@ -741,6 +749,45 @@ impl World<'_> {
         out
     }
 
+    /// The files a glob import of module `x` brings names from, besides `x`'s own file: what
+    /// `x` re-exports (`pub use`, and `pub use …::*` recursively). A glob written in the same
+    /// file (`use super::*` in `mod tests`) sees private imports too.
+    fn glob_files(&self, x: ModId, from_file: &str, ctx: &mut Ctx, out: &mut BTreeSet<String>) {
+        ctx.steps += 1;
+        if ctx.steps > MAX_STEPS || !ctx.active.insert((x, "*".to_string())) {
+            return;
+        }
+        let module = &self.modules[x];
+        let all = module.file == from_file;
+        for (p, public) in module.bindings.values().flatten() {
+            if !(*public || all) {
+                continue;
+            }
+            if let Some(f) = self.resolve_path(x, p, ctx) {
+                for t in self.targets(&f) {
+                    if let Target::File { path } = t {
+                        out.insert(path);
+                    }
+                }
+            }
+        }
+        for (g, public) in &module.globs {
+            if !(*public || all) {
+                continue;
+            }
+            if let Some(Found {
+                res: Res::Module(gm),
+                ..
+            }) = self.resolve_path(x, g, ctx)
+            {
+                if gm != x {
+                    out.insert(self.modules[gm].file.clone());
+                    self.glob_files(gm, from_file, ctx, out);
+                }
+            }
+        }
+    }
+
     fn resolve_instance(&self, inst: &Instance) -> Vec<ResolvedImport> {
         let mut out = Vec::new();
         let Some(facts) = inst.scopes.first().and_then(|&m| {
@@ -767,7 +814,7 @@ impl World<'_> {
                 continue;
             };
             let kind = if u.public {
-                ImportKind::ReExport
+                ImportKind::PubUse
             } else {
                 ImportKind::Use
             };
@@ -778,7 +825,13 @@ impl World<'_> {
             let mut ctx = Ctx::new();
             match self.resolve_path(m, &u.segments, &mut ctx) {
                 Some(f) => {
-                    for t in self.targets(&f) {
+                    let mut targets = self.targets(&f);
+                    if let (UseBinding::Glob, Res::Module(gm)) = (&u.binding, &f.res) {
+                        let mut files = BTreeSet::new();
+                        self.glob_files(*gm, file, &mut Ctx::new(), &mut files);
+                        targets.extend(files.into_iter().map(|path| Target::File { path }));
+                    }
+                    for t in targets {
                         emit(u.line, kind, spec.clone(), t);
                     }
                 }
@@ -845,8 +898,6 @@ impl World<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
     use crate::lang::rust;
 
@@ -908,7 +959,7 @@ mod tests {
             e("src/lib.rs", "src/a.rs", Mod),
             e("src/lib.rs", "src/b/mod.rs", Mod),
             e("src/lib.rs", "src/other/c_impl.rs", Mod),
-            e("src/lib.rs", "src/a/deep.rs", ReExport),
+            e("src/lib.rs", "src/a/deep.rs", PubUse),
             e("src/a.rs", "src/a/deep.rs", Mod),
             e("src/a/deep.rs", "src/b/mod.rs", Use),
             e("src/b/mod.rs", "src/b/inner/leaf.rs", Mod),

@@ -56,14 +56,14 @@ fn workspace_fixture_gives_the_exact_edge_set() {
     let rows: Vec<(String, String, &str, u64)> = vec![
         // geo-core: mod.rs (shapes/) and non-mod-rs (units.rs + units/metric.rs) layouts, #[path],
         // an inline `prelude` module, `pub use` chains and a glob re-export.
-        (p(core, "lib.rs"), p(core, "shapes/mod.rs"), "re-export", 9),
-        (p(core, "lib.rs"), p(core, "shapes/circle.rs"), "re-export", 9),
-        (p(core, "lib.rs"), p(core, "shapes/square.rs"), "re-export", 9),
-        (p(core, "lib.rs"), p(core, "units/metric.rs"), "re-export", 10),
-        (p(core, "lib.rs"), p(core, "units.rs"), "re-export", 14),
+        (p(core, "lib.rs"), p(core, "shapes/mod.rs"), "pub-use", 9),
+        (p(core, "lib.rs"), p(core, "shapes/circle.rs"), "pub-use", 9),
+        (p(core, "lib.rs"), p(core, "shapes/square.rs"), "pub-use", 9),
+        (p(core, "lib.rs"), p(core, "units/metric.rs"), "pub-use", 10),
+        (p(core, "lib.rs"), p(core, "units.rs"), "pub-use", 14),
         (p(core, "lib.rs"), p(core, "platform/native.rs"), "path", 18),
-        (p(core, "shapes/mod.rs"), p(core, "shapes/circle.rs"), "re-export", 4),
-        (p(core, "shapes/mod.rs"), p(core, "shapes/square.rs"), "re-export", 5),
+        (p(core, "shapes/mod.rs"), p(core, "shapes/circle.rs"), "pub-use", 4),
+        (p(core, "shapes/mod.rs"), p(core, "shapes/square.rs"), "pub-use", 5),
         (p(core, "shapes/circle.rs"), p(core, "units/metric.rs"), "use", 1),
         (p(core, "shapes/circle.rs"), p(core, "platform/native.rs"), "path", 9),
         (p(core, "shapes/square.rs"), p(core, "units.rs"), "use", 1),
@@ -73,10 +73,14 @@ fn workspace_fixture_gives_the_exact_edge_set() {
         (p(core, "platform/native.rs"), p(core, "platform/detail.rs"), "path", 3),
         // geo-render ([lib] name = "render"): `geo` is geo-core renamed; fmt-helpers is a
         // registry dependency that [patch.crates-io] redirects into the workspace.
-        (p(render, "lib.rs"), p(render, "canvas.rs"), "re-export", 5),
+        (p(render, "lib.rs"), p(render, "canvas.rs"), "pub-use", 5),
         (p(render, "lib.rs"), p(core, "lib.rs"), "use", 6),
         (p(render, "lib.rs"), p(core, "units/metric.rs"), "use", 6),
         (p(render, "lib.rs"), p(core, "units.rs"), "use", 6),
+        // `geo::prelude::*` brings what the prelude re-exports, through its own glob too.
+        (p(render, "lib.rs"), p(core, "shapes/mod.rs"), "use", 6),
+        (p(render, "lib.rs"), p(core, "shapes/circle.rs"), "use", 6),
+        (p(render, "lib.rs"), p(core, "shapes/square.rs"), "use", 6),
         (p(render, "lib.rs"), p(render, "svg.rs"), "path", 11),
         (p(render, "lib.rs"), "crates/fmt-helpers/src/lib.rs".into(), "path", 11),
         // An inline module in a non-mod-rs file: canvas.rs + `mod layers { mod grid; }`.
@@ -160,19 +164,116 @@ fn dependents_of_a_changed_rust_file() {
     run.assert_code(0);
     let files = &v["dimensions"]["impact"]["evidence"]["files"];
     assert_eq!(files[0]["path"], "crates/geo-core/src/shapes/square.rs");
-    // Re-exported by shapes/mod.rs and lib.rs, so everything that reaches geo-core's root is
-    // downstream; the integration test is counted apart.
+    // shapes/mod.rs and lib.rs re-export it (dependents that do not propagate: whoever uses
+    // `Square` through them has its own edge); svg.rs names it, render's lib.rs glob-imports it,
+    // and their dependents follow. The integration test is counted apart.
     assert_eq!(
         files[0]["dependents"],
         serde_json::json!([
             "crates/geo-core/src/lib.rs",
             "crates/geo-core/src/shapes/mod.rs",
+            "crates/geo-render/src/lib.rs",
             "crates/geo-render/src/svg.rs",
             "app/src/main.rs",
-            "crates/geo-render/src/lib.rs",
             "crates/geo-render/src/main.rs",
             "app/src/cli.rs",
         ])
     );
     assert_eq!(files[0]["tests"], 1);
+}
+
+#[test]
+fn mixed_repository_gives_one_graph_and_macros_never_crash() {
+    let r = TestRepo::new();
+    r.write(
+        "Cargo.toml",
+        "[package]\nname = \"mixed-app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = \"1\"\n",
+    )
+    .write(
+        "src/lib.rs",
+        "macro_rules! cfg_rt {\n    ($($item:item)*) => { $( #[cfg(feature = \"rt\")] $item )* };\n}\ncfg_rt! {\n    pub mod rt;\n    pub use crate::rt::spawn;\n}\n#[cfg(windows)]\nmod win;\nmod broken;\npub mod api;\n",
+    )
+    .write("src/rt.rs", "pub fn spawn() { tokio::spawn(async {}); }\n")
+    .write("src/broken.rs", "fn ( {{ mod ; use crate::{ ;; impl for <> \u{1F600}\n")
+    .write(
+        "src/api.rs",
+        "pub fn handler() -> &'static str { crate::rt::spawn(); \"ok\" }\n",
+    )
+    .write(
+        "web/src/client.ts",
+        "export const call = () => fetch('/api');\n",
+    )
+    .write(
+        "web/src/index.ts",
+        "import { call } from './client';\ncall();\n",
+    );
+    r.commit("mixed");
+    let (got, g) = edges(&r, "HEAD");
+    let want: BTreeSet<(String, String, String, u64)> = [
+        ("src/lib.rs", "src/rt.rs", "pub-use", 6),
+        ("src/lib.rs", "src/broken.rs", "mod", 10),
+        ("src/lib.rs", "src/api.rs", "mod", 11),
+        ("src/api.rs", "src/rt.rs", "path", 1),
+        ("web/src/index.ts", "web/src/client.ts", "import", 1),
+    ]
+    .iter()
+    .map(|(a, b, k, l)| (a.to_string(), b.to_string(), k.to_string(), *l))
+    .collect();
+    assert_eq!(got, want);
+    let un = unresolved(&g);
+    assert!(un.contains(&(
+        "src/lib.rs".to_string(),
+        "mod win".to_string(),
+        "missing".to_string()
+    )));
+    assert!(un.contains(&(
+        "src/rt.rs".to_string(),
+        "tokio::spawn".to_string(),
+        "external".to_string()
+    )));
+    // Scoring works on the mixed repository: a Rust change reaches Rust dependents only.
+    r.branch("feature");
+    r.write(
+        "src/rt.rs",
+        "pub fn spawn() { tokio::spawn(async { 1 }); }\n",
+    );
+    r.commit("change rt");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let files = &v["dimensions"]["impact"]["evidence"]["files"];
+    assert_eq!(
+        files[0]["dependents"],
+        serde_json::json!(["src/api.rs", "src/lib.rs"])
+    );
+}
+
+#[test]
+fn files_outside_any_crate_tree_still_resolve() {
+    let r = TestRepo::new();
+    r.write(
+        "Cargo.toml",
+        "[package]\nname = \"loose\"\nversion = \"0.1.0\"\n",
+    )
+    .write("src/lib.rs", "pub mod a;\n")
+    .write("src/a.rs", "pub struct A;\n")
+    // Not declared by any module (a leftover, or declared by a macro pr-risk cannot expand).
+    .write("src/a/orphan.rs", "use crate::a::A;\nuse super::A as B;\n")
+    // No Cargo.toml at all above it: its own crate.
+    .write(
+        "scripts/tool.rs",
+        "mod helper;\nfn main() { helper::go(); }\n",
+    )
+    .write("scripts/helper.rs", "pub fn go() {}\n");
+    r.commit("loose");
+    let (got, g) = edges(&r, "HEAD");
+    let want: BTreeSet<(String, String, String, u64)> = [
+        ("src/lib.rs", "src/a.rs", "mod", 1),
+        ("src/a/orphan.rs", "src/a.rs", "use", 1),
+        ("scripts/tool.rs", "scripts/helper.rs", "path", 2),
+    ]
+    .iter()
+    .map(|(a, b, k, l)| (a.to_string(), b.to_string(), k.to_string(), *l))
+    .collect();
+    assert_eq!(got, want);
+    assert!(g["unresolved"].as_array().unwrap().is_empty());
 }
