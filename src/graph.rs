@@ -166,9 +166,12 @@ impl DepGraph {
         v
     }
 
-    /// Files that import `n` directly.
+    /// Files that import `n` directly (a Rust `mod` declaration alone is not an import).
     pub fn direct_dependents(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(n, Direction::Incoming)
+        self.graph
+            .edges_directed(n, Direction::Incoming)
+            .filter(|e| e.weight().kind.is_use())
+            .map(|e| e.source())
     }
 
     /// Files `n` imports directly.
@@ -193,12 +196,12 @@ impl DepGraph {
             }
             for e in self.graph.edges_directed(n, Direction::Incoming) {
                 let m = e.source();
-                if m == start {
+                if m == start || !e.weight().kind.is_use() {
                     continue;
                 }
                 seen.entry(m).or_insert(d + 1);
-                // A containment edge (Rust `mod x;`) makes its source a dependent without
-                // propagating further through it.
+                // A Rust re-export makes its source a dependent without propagating further
+                // through it (see `ImportKind::propagates`).
                 if e.weight().kind.propagates() && queued.insert(m) {
                     queue.push_back((m, d + 1));
                 }
@@ -249,9 +252,9 @@ mod tests {
     }
 
     #[test]
-    fn containment_edges_do_not_propagate() {
-        // lib.rs declares `mod a;` and main.rs uses lib.rs: a change to a reaches lib.rs (it
-        // owns a) but not main.rs. b uses a, and c uses b: both reached.
+    fn containment_and_reexport_edges() {
+        // lib.rs declares `mod a;` (structure, not a use) and main.rs uses lib.rs: a change to
+        // a reaches neither. b uses a, and c uses b: both reached.
         let mut m = imp("lib.rs", "a.rs", 1);
         m.import.kind = ImportKind::Mod;
         let g = DepGraph::build(
@@ -269,7 +272,18 @@ mod tests {
             .keys()
             .map(|n| g.path(*n))
             .collect();
-        assert_eq!(names, vec!["lib.rs", "b.rs", "c.rs"]);
+        assert_eq!(names, vec!["b.rs", "c.rs"]);
+        assert_eq!(g.direct_dependents(a).count(), 1);
+        // A Rust `pub use` is a dependent that does not propagate.
+        let mut r = imp("lib.rs", "a.rs", 2);
+        r.import.kind = ImportKind::PubUse;
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs"],
+            vec![m.clone(), r, imp("main.rs", "lib.rs", 1)],
+        );
+        let a = g.node("a.rs").unwrap();
+        assert_eq!(g.edges()[0].2.kind, ImportKind::PubUse);
+        assert_eq!(g.dependents_of(a, |_| true).len(), 1);
         // Declared and re-exported: the re-export propagates, and is the edge kept.
         let g = DepGraph::build(
             ["lib.rs", "a.rs", "main.rs"],

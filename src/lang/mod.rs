@@ -77,8 +77,8 @@ pub enum ImportKind {
     TypeImport,
     /// `/// <reference path="x" />`
     Reference,
-    /// Rust `mod x;`: the declaring module owns the file (a containment edge: it does not
-    /// propagate impact to the declaring module's own dependents).
+    /// Rust `mod x;`: the declaring module owns the file. A containment edge, not a use: it
+    /// makes no dependent (see [`ImportKind::is_use`]).
     Mod,
     /// Rust `use a::b;`
     Use,
@@ -99,6 +99,13 @@ impl ImportKind {
     /// re-exporting module's dependents are not affected through it.
     pub fn propagates(self) -> bool {
         !matches!(self, ImportKind::Mod | ImportKind::PubUse)
+    }
+
+    /// Whether the importing file depends on the target at all. A Rust `mod x;` declaration is
+    /// structure (it says where `x` sits in the crate), not use: the declaring module is not a
+    /// dependent of `x` unless it also uses or re-exports it.
+    pub fn is_use(self) -> bool {
+        self != ImportKind::Mod
     }
 }
 
