@@ -277,3 +277,47 @@ fn files_outside_any_crate_tree_still_resolve() {
     assert_eq!(got, want);
     assert!(g["unresolved"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn crate_roots_follow_cargo_target_rules() {
+    let r = TestRepo::new();
+    r.write(
+        "Cargo.toml",
+        "[package]\nname = \"multi-tool\"\nversion = \"0.1.0\"\nbuild = \"scripts/build.rs\"\n\n[lib]\nname = \"mt\"\npath = \"lib/root.rs\"\n\n[[bin]]\nname = \"tool\"\npath = \"tools/tool.rs\"\n\n[build-dependencies]\ngen = { path = \"gen\", package = \"code-gen\" }\n",
+    )
+    .write("lib/root.rs", "pub mod util;\n")
+    .write("lib/util.rs", "pub fn help() {}\n")
+    .write("tools/tool.rs", "fn main() { mt::util::help(); }\n")
+    .write(
+        "src/bin/multi/main.rs",
+        "mod helper;\nfn main() { helper::go(); }\n",
+    )
+    .write("src/bin/multi/helper.rs", "pub fn go() { mt::util::help(); }\n")
+    .write("examples/demo.rs", "use mt::util;\nfn main() { util::help(); }\n")
+    .write("scripts/build.rs", "fn main() { gen::emit(); }\n")
+    .write(
+        "gen/Cargo.toml",
+        "[package]\nname = \"code-gen\"\nversion = \"0.1.0\"\n",
+    )
+    .write("gen/src/lib.rs", "pub fn emit() {}\n");
+    r.commit("targets");
+    let (got, g) = edges(&r, "HEAD");
+    let want: BTreeSet<(String, String, String, u64)> = [
+        ("lib/root.rs", "lib/util.rs", "mod", 1),
+        ("tools/tool.rs", "lib/util.rs", "path", 1),
+        (
+            "src/bin/multi/main.rs",
+            "src/bin/multi/helper.rs",
+            "path",
+            2,
+        ),
+        ("src/bin/multi/helper.rs", "lib/util.rs", "path", 1),
+        ("examples/demo.rs", "lib/util.rs", "use", 1),
+        ("scripts/build.rs", "gen/src/lib.rs", "path", 1),
+    ]
+    .iter()
+    .map(|(a, b, k, l)| (a.to_string(), b.to_string(), k.to_string(), *l))
+    .collect();
+    assert_eq!(got, want);
+    assert!(g["unresolved"].as_array().unwrap().is_empty());
+}
