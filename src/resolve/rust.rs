@@ -413,6 +413,13 @@ impl Builder<'_> {
             }
             let specifier = format!("mod {}", d.name);
             if chosen.is_empty() {
+                // A cfg-gated module without a file is usually platform or feature code that
+                // lives elsewhere: say so in the fact.
+                let specifier = if d.cfg.is_empty() {
+                    specifier
+                } else {
+                    format!("{specifier} #[cfg({})]", d.cfg.join(")] #[cfg("))
+                };
                 self.mod_edges.push(ResolvedImport {
                     from: file.to_string(),
                     import: Import {

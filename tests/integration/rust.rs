@@ -131,7 +131,11 @@ fn workspace_fixture_gives_the_exact_edge_set() {
             "external",
         ),
         // cfg-gated module without a file.
-        ("crates/geo-core/src/lib.rs", "mod nightly", "missing"),
+        (
+            "crates/geo-core/src/lib.rs",
+            "mod nightly #[cfg(feature = \"nightly\")]",
+            "missing",
+        ),
         (
             "crates/geo-core/src/platform/detail.rs",
             "std::f64::consts::PI",
@@ -223,7 +227,7 @@ fn mixed_repository_gives_one_graph_and_macros_never_crash() {
     let un = unresolved(&g);
     assert!(un.contains(&(
         "src/lib.rs".to_string(),
-        "mod win".to_string(),
+        "mod win #[cfg(windows)]".to_string(),
         "missing".to_string()
     )));
     assert!(un.contains(&(
