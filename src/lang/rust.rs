@@ -222,7 +222,7 @@ impl Extractor {
                     let public = has_visibility(node);
                     if let Some(arg) = node.child_by_field_name("argument") {
                         let mut out = Vec::new();
-                        flatten_use(arg, src, &[], &mut out);
+                        flatten_use(arg, src, &[], &mut out, 0);
                         for (segments, binding) in out {
                             self.facts.uses.push(UsePath {
                                 scope,
@@ -610,13 +610,20 @@ pub fn path_segments(text: &str) -> Vec<String> {
     out
 }
 
+/// Nesting of `use` groups followed (real code nests a few levels).
+const MAX_USE_DEPTH: usize = 64;
+
 /// Flatten a use tree into (path, binding) pairs.
 fn flatten_use(
     node: Node,
     src: &[u8],
     prefix: &[String],
     out: &mut Vec<(Vec<String>, UseBinding)>,
+    depth: usize,
 ) {
+    if depth > MAX_USE_DEPTH {
+        return;
+    }
     let join = |p: &[String], more: Vec<String>| {
         let mut v = p.to_vec();
         v.extend(more);
@@ -655,7 +662,7 @@ fn flatten_use(
         "use_list" => {
             let mut c = node.walk();
             for child in node.named_children(&mut c) {
-                flatten_use(child, src, prefix, out);
+                flatten_use(child, src, prefix, out, depth + 1);
             }
         }
         "scoped_use_list" => {
@@ -666,7 +673,7 @@ fn flatten_use(
                 None => prefix.to_vec(),
             };
             if let Some(list) = node.child_by_field_name("list") {
-                flatten_use(list, src, &segs, out);
+                flatten_use(list, src, &segs, out, depth + 1);
             }
         }
         "identifier" | "crate" | "self" | "super" | "scoped_identifier" | "metavariable" => {

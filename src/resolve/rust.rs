@@ -563,6 +563,8 @@ struct World<'a> {
 struct Ctx {
     active: HashSet<(ModId, String)>,
     steps: usize,
+    /// Nesting of lookups (re-export and glob chains), bounded so no input can exhaust a stack.
+    depth: usize,
 }
 
 impl Ctx {
@@ -570,9 +572,13 @@ impl Ctx {
         Ctx {
             active: HashSet::new(),
             steps: 0,
+            depth: 0,
         }
     }
 }
+
+/// Bound on nested lookups (a chain of re-exports or globs this long is not real code).
+const MAX_DEPTH: usize = 96;
 
 impl World<'_> {
     fn root_of(&self, m: ModId) -> ModId {
@@ -601,9 +607,10 @@ impl World<'_> {
             });
         }
         let key = (x, name.to_string());
-        if !ctx.active.insert(key.clone()) {
+        if ctx.depth >= MAX_DEPTH || !ctx.active.insert(key.clone()) {
             return None;
         }
+        ctx.depth += 1;
         let mut result = None;
         if let Some(paths) = module.bindings.get(name) {
             for (p, _) in paths {
@@ -650,6 +657,7 @@ impl World<'_> {
             }
         }
         ctx.active.remove(&key);
+        ctx.depth -= 1;
         result
     }
 
@@ -761,9 +769,13 @@ impl World<'_> {
     /// file (`use super::*` in `mod tests`) sees private imports too.
     fn glob_files(&self, x: ModId, from_file: &str, ctx: &mut Ctx, out: &mut BTreeSet<String>) {
         ctx.steps += 1;
-        if ctx.steps > MAX_STEPS || !ctx.active.insert((x, "*".to_string())) {
+        if ctx.steps > MAX_STEPS
+            || ctx.depth >= MAX_DEPTH
+            || !ctx.active.insert((x, "*".to_string()))
+        {
             return;
         }
+        ctx.depth += 1;
         let module = &self.modules[x];
         let all = module.file == from_file;
         for (p, public) in module.bindings.values().flatten() {
@@ -793,6 +805,7 @@ impl World<'_> {
                 }
             }
         }
+        ctx.depth -= 1;
     }
 
     fn resolve_instance(&self, inst: &Instance) -> Vec<ResolvedImport> {
@@ -1009,6 +1022,50 @@ mod tests {
         assert!(got.contains(&e("src/main.rs", "src/a.rs", Use)));
         assert!(got.contains(&e("src/main.rs", "src/b.rs", Use)));
         assert!(got.contains(&e("src/lib.rs", "src/b.rs", Path)));
+    }
+
+    #[test]
+    fn long_reexport_chains_are_bounded() {
+        // 400 modules, each glob re-exporting the next (deeper than MAX_DEPTH): no stack
+        // overflow on a small stack, no hang.
+        let n = 400;
+        let mut files: Vec<(String, String)> = vec![(
+            "src/lib.rs".into(),
+            (0..n)
+                .map(|i| format!("pub mod m{i};\n"))
+                .collect::<String>()
+                + "use m0::Deep;\n",
+        )];
+        for i in 0..n {
+            let next = if i + 1 < n {
+                format!("pub use crate::m{}::*;\n", i + 1)
+            } else {
+                "pub struct Deep;\n".into()
+            };
+            files.push((format!("src/m{i}.rs"), next));
+        }
+        let got = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let refs: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|(a, b)| (a.as_str(), b.as_str()))
+                    .collect();
+                let src = world(&refs);
+                resolve_with(
+                    CargoModel {
+                        packages: vec![lib_package("demo", "")],
+                        notes: vec![],
+                    },
+                    &src,
+                )
+                .imports
+                .len()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(got >= n);
     }
 
     #[test]
