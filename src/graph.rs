@@ -23,7 +23,8 @@ pub struct Node {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
-    /// Line of the first import of the target in the importing file.
+    /// Line of the first import of the target in the importing file (the first that propagates,
+    /// when there is one: see [`ImportKind::propagates`]).
     pub line: u32,
     pub kind: ImportKind,
     /// Every import of the target from this file is type-only.
@@ -56,6 +57,14 @@ pub struct DepGraph {
     pub unresolved: Vec<Unresolved>,
 }
 
+fn strength(kind: ImportKind) -> u8 {
+    match kind {
+        k if k.propagates() => 2,
+        ImportKind::Mod => 0,
+        _ => 1,
+    }
+}
+
 impl DepGraph {
     /// `sources`: every parsed source file (nodes even without edges); `imports`: their imports.
     pub fn build<'a>(
@@ -79,7 +88,11 @@ impl DepGraph {
                         .entry((from, to))
                         .and_modify(|e| {
                             e.type_only &= r.import.type_only;
-                            if r.import.line < e.line {
+                            // The first import that propagates wins over one that does not
+                            // (a Rust module that is declared and also used), a re-export over
+                            // a bare `mod` declaration.
+                            let (new_s, old_s) = (strength(r.import.kind), strength(e.kind));
+                            if new_s > old_s || (new_s == old_s && r.import.line < e.line) {
                                 e.line = r.import.line;
                                 e.kind = r.import.kind;
                                 e.specifier = r.import.specifier.clone();
@@ -153,9 +166,12 @@ impl DepGraph {
         v
     }
 
-    /// Files that import `n` directly.
+    /// Files that import `n` directly (a Rust `mod` declaration alone is not an import).
     pub fn direct_dependents(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
-        self.graph.neighbors_directed(n, Direction::Incoming)
+        self.graph
+            .edges_directed(n, Direction::Incoming)
+            .filter(|e| e.weight().kind.is_use())
+            .map(|e| e.source())
     }
 
     /// Files `n` imports directly.
@@ -171,15 +187,22 @@ impl DepGraph {
         mut expand: impl FnMut(NodeIndex) -> bool,
     ) -> BTreeMap<NodeIndex, u32> {
         let mut seen = BTreeMap::new();
+        let mut queued = std::collections::HashSet::new();
         let mut queue = VecDeque::new();
         queue.push_back((start, 0u32));
         while let Some((n, d)) = queue.pop_front() {
             if n != start && !expand(n) {
                 continue;
             }
-            for m in self.direct_dependents(n) {
-                if m != start && !seen.contains_key(&m) {
-                    seen.insert(m, d + 1);
+            for e in self.graph.edges_directed(n, Direction::Incoming) {
+                let m = e.source();
+                if m == start || !e.weight().kind.is_use() {
+                    continue;
+                }
+                seen.entry(m).or_insert(d + 1);
+                // A Rust re-export makes its source a dependent without propagating further
+                // through it (see `ImportKind::propagates`).
+                if e.weight().kind.propagates() && queued.insert(m) {
                     queue.push_back((m, d + 1));
                 }
             }
@@ -226,6 +249,50 @@ mod tests {
         let g = DepGraph::build(["a", "b"], vec![imp("b", "a", 5), imp("b", "a", 2)]);
         assert_eq!(g.edge_count(), 1);
         assert_eq!(g.edges()[0].2.line, 2);
+    }
+
+    #[test]
+    fn containment_and_reexport_edges() {
+        // lib.rs declares `mod a;` (structure, not a use) and main.rs uses lib.rs: a change to
+        // a reaches neither. b uses a, and c uses b: both reached.
+        let mut m = imp("lib.rs", "a.rs", 1);
+        m.import.kind = ImportKind::Mod;
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs", "b.rs", "c.rs"],
+            vec![
+                m.clone(),
+                imp("main.rs", "lib.rs", 1),
+                imp("b.rs", "a.rs", 1),
+                imp("c.rs", "b.rs", 1),
+            ],
+        );
+        let a = g.node("a.rs").unwrap();
+        let names: Vec<&str> = g
+            .dependents_of(a, |_| true)
+            .keys()
+            .map(|n| g.path(*n))
+            .collect();
+        assert_eq!(names, vec!["b.rs", "c.rs"]);
+        assert_eq!(g.direct_dependents(a).count(), 1);
+        // A Rust `pub use` is a dependent that does not propagate.
+        let mut r = imp("lib.rs", "a.rs", 2);
+        r.import.kind = ImportKind::PubUse;
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs"],
+            vec![m.clone(), r, imp("main.rs", "lib.rs", 1)],
+        );
+        let a = g.node("a.rs").unwrap();
+        assert_eq!(g.edges()[0].2.kind, ImportKind::PubUse);
+        assert_eq!(g.dependents_of(a, |_| true).len(), 1);
+        // Declared and re-exported: the re-export propagates, and is the edge kept.
+        let g = DepGraph::build(
+            ["lib.rs", "a.rs", "main.rs"],
+            vec![m, imp("lib.rs", "a.rs", 4), imp("main.rs", "lib.rs", 1)],
+        );
+        assert_eq!(g.edges()[0].2.kind, ImportKind::Import);
+        assert_eq!(g.edges()[0].2.line, 4);
+        let a = g.node("a.rs").unwrap();
+        assert_eq!(g.dependents_of(a, |_| true).len(), 2);
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod github;
 pub mod glob;
 pub mod graph;
 pub mod graph_cmd;
+pub mod graph_dump;
 pub mod history;
 pub mod hook;
 pub mod init;

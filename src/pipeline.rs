@@ -12,9 +12,11 @@ use crate::diff::{self, ChangeSet};
 use crate::error::Result;
 use crate::glob::GlobList;
 use crate::graph::{DepGraph, ResolvedImport};
+use crate::lang::Family;
 use crate::parse::{select_sources, Filters, ParseStore, SourceFile};
 use crate::report::{self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Report, Tool};
 use crate::resolve::javascript::JsResolver;
+use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
@@ -197,7 +199,7 @@ pub fn build_side(
     let surfaces = coupling::packages::surfaces(git_dir, &snapshot, &packages, |from, spec| {
         resolver.resolve(from, spec)
     });
-    let imports: Vec<ResolvedImport> = sources
+    let mut imports: Vec<ResolvedImport> = sources
         .par_iter()
         .flat_map_iter(|f| {
             let facts = store.facts(f).cloned();
@@ -212,18 +214,46 @@ pub fn build_side(
                 })
         })
         .collect();
+    let rust = rust_imports(git_dir, &snapshot, &sources, store);
+    imports.extend(rust.imports);
     let parsed = sources
         .iter()
         .filter(|f| store.facts(f).is_some())
         .map(|f| f.path.as_str());
     let graph = DepGraph::build(parsed, imports);
-    let notes = resolver.notes();
+    let mut notes = resolver.notes();
+    notes.extend(rust.notes);
     Side {
         snapshot,
         sources,
         graph,
         notes,
         packages: surfaces,
+    }
+}
+
+/// Resolve the Rust sources of a snapshot (crates, module trees, `use` paths) in one pass.
+fn rust_imports(
+    git_dir: &Path,
+    snapshot: &Snapshot,
+    sources: &[SourceFile],
+    store: &ParseStore,
+) -> rust::RustResolution {
+    let rs: rust::RustSources = sources
+        .iter()
+        .filter(|f| f.lang.family() == Family::Rust)
+        .filter_map(|f| store.facts(f).map(|x| (f.path.clone(), x.clone())))
+        .collect();
+    if rs.is_empty() {
+        return rust::RustResolution {
+            imports: Vec::new(),
+            notes: Vec::new(),
+            crates: 0,
+        };
+    }
+    match git2::Repository::open(git_dir) {
+        Ok(repo) => rust::resolve(&repo, snapshot, &rs),
+        Err(_) => rust::resolve_with(Default::default(), &rs),
     }
 }
 

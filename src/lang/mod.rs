@@ -4,6 +4,7 @@
 //! they are type-only). Files with syntax errors still yield what can be read: tree-sitter recovers,
 //! and the error count is kept as a fact.
 
+pub mod rust;
 pub mod typescript;
 
 use serde::Serialize;
@@ -16,6 +17,8 @@ pub enum Lang {
     TypeScript,
     /// `.tsx .js .jsx .mjs .cjs` (the TSX grammar, which reads plain JavaScript too).
     Tsx,
+    /// `.rs` (tree-sitter-rust).
+    Rust,
 }
 
 /// The family a language belongs to, for module resolution.
@@ -23,6 +26,7 @@ pub enum Lang {
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     JavaScript,
+    Rust,
 }
 
 impl Lang {
@@ -32,6 +36,7 @@ impl Lang {
         match ext {
             "ts" | "mts" | "cts" => Some(Lang::TypeScript),
             "tsx" | "js" | "jsx" | "mjs" | "cjs" => Some(Lang::Tsx),
+            "rs" => Some(Lang::Rust),
             _ => None,
         }
     }
@@ -39,6 +44,7 @@ impl Lang {
     pub fn family(self) -> Family {
         match self {
             Lang::TypeScript | Lang::Tsx => Family::JavaScript,
+            Lang::Rust => Family::Rust,
         }
     }
 
@@ -46,6 +52,7 @@ impl Lang {
         match self {
             Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
             Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Lang::Rust => tree_sitter_rust::LANGUAGE.into(),
         }
     }
 }
@@ -70,6 +77,36 @@ pub enum ImportKind {
     TypeImport,
     /// `/// <reference path="x" />`
     Reference,
+    /// Rust `mod x;`: the declaring module owns the file. A containment edge, not a use: it
+    /// makes no dependent (see [`ImportKind::is_use`]).
+    Mod,
+    /// Rust `use a::b;`
+    Use,
+    /// Rust path in code or types: `crate::a::f()`, `other_crate::T`
+    Path,
+    /// Rust `extern crate x;`
+    ExternCrate,
+    /// Rust `pub use a::b;` (any visibility). Unlike a TypeScript re-export it does not
+    /// propagate: resolution follows re-exports, so every user of the name also has a direct edge
+    /// to the file that defines it.
+    PubUse,
+}
+
+impl ImportKind {
+    /// Whether a dependent through this edge is itself affected by what the target affects.
+    /// A Rust `mod x;` declaration only includes the file in the crate, and a Rust `pub use`
+    /// only forwards a name whose users get their own edge to its definition: the declaring or
+    /// re-exporting module's dependents are not affected through it.
+    pub fn propagates(self) -> bool {
+        !matches!(self, ImportKind::Mod | ImportKind::PubUse)
+    }
+
+    /// Whether the importing file depends on the target at all. A Rust `mod x;` declaration is
+    /// structure (it says where `x` sits in the crate), not use: the declaring module is not a
+    /// dependent of `x` unless it also uses or re-exports it.
+    pub fn is_use(self) -> bool {
+        self != ImportKind::Mod
+    }
 }
 
 /// One dependency a file declares.
@@ -90,6 +127,9 @@ pub struct FileFacts {
     /// Number of ERROR / MISSING nodes tree-sitter recovered from.
     pub syntax_errors: u32,
     pub lines: u32,
+    /// Rust module facts (resolved against the whole crate, not one import at a time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<rust::RustFacts>,
 }
 
 /// Parse `source` as `lang` and extract its facts. Never fails: a file tree-sitter cannot parse at
@@ -97,5 +137,6 @@ pub struct FileFacts {
 pub fn extract(lang: Lang, source: &str) -> FileFacts {
     match lang {
         Lang::TypeScript | Lang::Tsx => typescript::extract(lang, source),
+        Lang::Rust => rust::extract(source),
     }
 }

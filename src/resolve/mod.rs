@@ -3,7 +3,9 @@
 //! Resolution runs against a git snapshot, never a checkout. What does not resolve is kept as a
 //! fact — an external package, a Node built-in or a missing file — never dropped silently.
 
+pub mod cargo;
 pub mod javascript;
+pub mod rust;
 pub mod vfs;
 pub mod workspaces;
 

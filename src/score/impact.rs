@@ -93,7 +93,7 @@ pub fn score(input: ImpactInput) -> Dimension<ImpactEvidence> {
     if head_sources == 0 && base_sources == 0 {
         return Dimension::unavailable(
             weight,
-            "no supported source files (TypeScript/JavaScript) in the repository, so there is no dependency graph",
+            "no supported source files (TypeScript/JavaScript or Rust) in the repository, so there is no dependency graph",
         );
     }
     let production_files = input

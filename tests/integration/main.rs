@@ -12,3 +12,4 @@ mod action;
 mod cloud;
 mod local;
 mod regression;
+mod rust;
