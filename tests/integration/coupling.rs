@@ -486,10 +486,8 @@ fn graph_path_dependents_and_cycles() {
 
 /// `fixtures/coupling-rust`: a Cargo workspace. The domain crate starts using the infra crate
 /// (a user rule), and the app reaches `shop_infra::db::Pool` although `shop_infra::Pool` is the
-/// public re-export. Needs the Rust front end, which lands in parallel with this module: until
-/// then the graph has no Rust files and this test cannot pass.
+/// public re-export.
 #[test]
-#[ignore = "needs the Rust front end (Rust files in the dependency graph)"]
 fn rust_workspace_rule_violation() {
     let r = TestRepo::new();
     r.copy_fixture("coupling-rust/base");
