@@ -4,6 +4,7 @@
 //! unavailable with the reason, plus the evidence that produced it. Scorers never print.
 
 pub mod impact;
+pub mod security;
 
 use serde::Serialize;
 
