@@ -31,6 +31,33 @@ pub struct Cli {
 pub enum Command {
     /// Score the change between a base and a head revision.
     Score(ScoreArgs),
+    /// List the security rules, or test them against their examples.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every security rule (embedded, security.rule-dirs, secret detectors).
+    List {
+        /// Repository whose .pr-risk.yml applies (default: the current one, if any).
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every rule's `match`/`no-match` examples (of the rule files in DIR, if given).
+    Test {
+        /// A directory of rule files (*.yml); default: every configured rule.
+        dir: Option<PathBuf>,
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +120,7 @@ pub fn main() -> i32 {
     init_logging(cli.verbose);
     let result = match &cli.command {
         Command::Score(args) => score(args),
+        Command::Rules(cmd) => rules(cmd),
     };
     match result {
         Ok(code) => code as i32,
@@ -116,6 +144,38 @@ fn init_logging(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+fn rules(cmd: &RulesCommand) -> Result<ExitCode, Error> {
+    use crate::score::security::commands;
+    let (repo, config) = match cmd {
+        RulesCommand::List { repo, config, .. } | RulesCommand::Test { repo, config, .. } => {
+            (repo, config)
+        }
+    };
+    // Outside a git repository the directory itself is the root.
+    let root = crate::revisions::open(repo)
+        .ok()
+        .and_then(|r| r.workdir().map(|w| w.to_path_buf()))
+        .unwrap_or_else(|| repo.clone());
+    let cfg = crate::config::load(Some(&root), config.as_deref())?.config;
+    let (text, ok) = match cmd {
+        RulesCommand::List { json, .. } => (
+            commands::list_rules(&cfg.security, Some(&root), *json)?,
+            true,
+        ),
+        RulesCommand::Test { dir, .. } => {
+            commands::test_rules(&cfg.security, Some(&root), dir.as_deref())?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(if ok {
+        ExitCode::Pass
+    } else {
+        ExitCode::Blocked
+    })
 }
 
 fn score(args: &ScoreArgs) -> Result<ExitCode, Error> {

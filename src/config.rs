@@ -347,11 +347,7 @@ fn yaml_error(e: serde_yaml::Error, text: &str, path: &Path) -> Error {
     } else {
         msg
     };
-    let (line, column) = if line == 1 && column == 1 && !text.is_empty() {
-        (line, column)
-    } else {
-        (line, column)
-    };
+    let _ = text;
     Error::Config {
         path: path.to_path_buf(),
         line,

@@ -18,6 +18,7 @@ use crate::resolve::javascript::JsResolver;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
+use crate::score::security::{self, SecurityEvidence};
 use crate::score::{self, impact, Dimension};
 use crate::snapshot::Snapshot;
 
@@ -72,6 +73,9 @@ pub fn run(req: &Request) -> Result<Outcome> {
     if let Some(th) = req.threshold {
         cfg.threshold = th;
     }
+    let rules = t.time("rules", || {
+        security::RuleSet::load(&cfg.security, repo.workdir())
+    })?;
     let revs = t.time("revisions", || {
         revisions::resolve(&repo, req.base.as_deref(), req.head.as_deref())
     })?;
@@ -109,8 +113,16 @@ pub fn run(req: &Request) -> Result<Outcome> {
             || build_side(&git_dir, base_snap, base_sources, &store),
         )
     });
+    let security = t.time("security", || {
+        security::score(security::SecurityInput {
+            git_dir: &git_dir,
+            changes: &changes,
+            config: &cfg,
+            rules: &rules,
+        })
+    });
     let report = t.time("score", || {
-        assemble(&loaded, &cfg, revs, changes, &head, &base, &store)
+        assemble(&loaded, &cfg, revs, changes, &head, &base, &store, security)
     });
     Ok(Outcome { report, timings: t })
 }
@@ -161,6 +173,7 @@ pub fn build_side(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     loaded: &LoadedConfig,
     cfg: &Config,
@@ -169,6 +182,7 @@ fn assemble(
     head: &Side,
     base: &Side,
     store: &ParseStore,
+    security: Dimension<SecurityEvidence>,
 ) -> Report {
     let impact = impact::score(impact::ImpactInput {
         changes: &changes,
@@ -184,7 +198,7 @@ fn assemble(
     };
     let dimensions = Dimensions {
         regression: pending(cfg.weights.regression, "regression"),
-        security: pending(cfg.weights.security, "security"),
+        security,
         coupling: pending(cfg.weights.coupling, "coupling"),
         impact,
     };
@@ -195,7 +209,12 @@ fn assemble(
         dimensions.security.score,
         dimensions.coupling.score,
     );
-    let gate = report::decide(&composite, cfg.threshold);
+    let new_critical = if cfg.fail_on_critical_security {
+        security::critical_reasons(&dimensions.security.evidence)
+    } else {
+        Vec::new()
+    };
+    let gate = report::decide(&composite, cfg.threshold, &new_critical);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
     notes.extend(head.notes.iter().cloned());

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::diff::ChangedFile;
 use crate::revisions::Revisions;
 use crate::score::impact::ImpactEvidence;
+use crate::score::security::SecurityEvidence;
 use crate::score::{Composite, Dimension, NoEvidence};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,7 +73,7 @@ pub struct GraphSummary {
 pub struct Dimensions {
     pub impact: Dimension<ImpactEvidence>,
     pub regression: Dimension<NoEvidence>,
-    pub security: Dimension<NoEvidence>,
+    pub security: Dimension<SecurityEvidence>,
     pub coupling: Dimension<NoEvidence>,
 }
 
@@ -84,13 +85,24 @@ pub struct Gate {
     pub reasons: Vec<String>,
 }
 
-/// The gate: blocked when the composite is above the threshold.
-pub fn decide(composite: &Composite, threshold: u8) -> Gate {
+/// The gate: blocked when the composite is above the threshold, or (with
+/// `fail-on-critical-security`) when the change introduces a critical security finding.
+/// `new_critical` describes those findings (`rule at path:line`); pass it empty when the option
+/// is off.
+pub fn decide(composite: &Composite, threshold: u8, new_critical: &[String]) -> Gate {
     let mut reasons = Vec::new();
     if let Some(s) = composite.score {
         if s > threshold {
             reasons.push(format!("risk score {s} is above the threshold {threshold}"));
         }
+    }
+    if !new_critical.is_empty() {
+        reasons.push(format!(
+            "{} new critical security finding{} (fail-on-critical-security): {}",
+            new_critical.len(),
+            if new_critical.len() == 1 { "" } else { "s" },
+            new_critical.join(", ")
+        ));
     }
     Gate {
         threshold,

@@ -136,9 +136,10 @@ pub fn run(rules: &[&Rule], lang: Language, tree: &Tree, source: &str) -> Vec<Ra
         if !rule.applies_to(lang) {
             continue;
         }
-        let Some(query) = rule.query(grammar) else {
+        let Some(compiled) = rule.compiled(grammar) else {
             continue;
         };
+        let query = &compiled.query;
         let Some(match_ix) = query.capture_index_for_name("match") else {
             continue;
         };
@@ -165,10 +166,8 @@ pub fn run(rules: &[&Rule], lang: Language, tree: &Tree, source: &str) -> Vec<Ra
                 continue;
             }
             let mut ok = true;
-            for (ci, cond) in rule.conditions.iter().enumerate() {
-                let Some(cq) = cond.query(grammar) else {
-                    continue;
-                };
+            for (ci, cond) in compiled.conditions.iter().enumerate() {
+                let cq = &cond.query;
                 let Some(of) = caps.get(&cond.of).and_then(|v| v.first()).copied() else {
                     ok = false;
                     break;
@@ -248,35 +247,43 @@ pub fn run(rules: &[&Rule], lang: Language, tree: &Tree, source: &str) -> Vec<Ra
     out
 }
 
-/// Run one rule's inline examples. Returns the failures (empty when all pass).
+/// Run one rule's inline examples, once per grammar the rule's languages use (TypeScript, and
+/// TSX for `.tsx`/`.js`). Returns the failures (empty when all pass).
 pub fn check_examples(rule: &Rule) -> Vec<String> {
     let mut failures = Vec::new();
-    let Some(lang) = rule.languages.first().copied() else {
-        return vec!["no languages".into()];
-    };
-    let run_one = |code: &str| -> usize {
-        match parse(lang, code) {
-            Some(tree) => run(&[rule], lang, &tree, code).len(),
-            None => 0,
-        }
-    };
-    for (i, code) in rule.examples.matching.iter().enumerate() {
-        if run_one(code) == 0 {
-            failures.push(format!(
-                "match example {} produced no finding:\n{}",
-                i + 1,
-                indent(code)
-            ));
+    let mut langs: Vec<Language> = Vec::new();
+    for l in &rule.languages {
+        if !langs.iter().any(|x| x.grammar() == l.grammar()) {
+            langs.push(*l);
         }
     }
-    for (i, code) in rule.examples.no_match.iter().enumerate() {
-        let n = run_one(code);
-        if n > 0 {
-            failures.push(format!(
-                "no-match example {} produced {n} finding(s):\n{}",
-                i + 1,
-                indent(code)
-            ));
+    for lang in langs {
+        let run_one = |code: &str| -> usize {
+            match parse(lang, code) {
+                Some(tree) => run(&[rule], lang, &tree, code).len(),
+                None => 0,
+            }
+        };
+        for (i, code) in rule.examples.matching.iter().enumerate() {
+            if run_one(code) == 0 {
+                failures.push(format!(
+                    "match example {} produced no finding ({}):\n{}",
+                    i + 1,
+                    lang.name(),
+                    indent(code)
+                ));
+            }
+        }
+        for (i, code) in rule.examples.no_match.iter().enumerate() {
+            let n = run_one(code);
+            if n > 0 {
+                failures.push(format!(
+                    "no-match example {} produced {n} finding(s) ({}):\n{}",
+                    i + 1,
+                    lang.name(),
+                    indent(code)
+                ));
+            }
         }
     }
     failures

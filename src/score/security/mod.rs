@@ -12,6 +12,7 @@
 //! security = min(100, 20·W)                                  one high + one medium → 60
 //! ```
 
+pub mod commands;
 pub mod engine;
 pub mod fingerprint;
 pub mod rules;
@@ -497,6 +498,26 @@ pub fn score(input: SecurityInput) -> Dimension<SecurityEvidence> {
         .iter()
         .filter(|f| f.analysable() && f.exists_at_head() && filters.allows(&f.path))
         .collect();
+    // Compile the rules for the grammars of the files about to be scanned, in parallel.
+    let code_paths = files
+        .iter()
+        .flat_map(|f| std::iter::once(f.path.as_str()).chain(f.base_path()));
+    let mut grammars: Vec<rules::Grammar> = code_paths
+        .filter(|p| cfg.security.scan_tests || !tests.is_match(p))
+        .filter_map(Language::of_path)
+        .map(Language::grammar)
+        .collect();
+    grammars.sort();
+    grammars.dedup();
+    let jobs: Vec<(&Rule, rules::Grammar)> = input
+        .rules
+        .rules
+        .iter()
+        .flat_map(|r| grammars.iter().map(move |g| (r, *g)))
+        .collect();
+    jobs.par_iter().for_each(|(r, g)| {
+        let _ = r.compiled(*g);
+    });
     let results: Vec<FileResult> = files
         .par_iter()
         .map_init(
@@ -632,6 +653,10 @@ mod tests {
         assert!(set.rules.len() >= 30, "only {} rules", set.rules.len());
         let mut failures = Vec::new();
         for r in &set.rules {
+            if let Err(e) = r.validate() {
+                failures.push(e.to_string());
+                continue;
+            }
             if r.examples.matching.len() < 2 || r.examples.no_match.len() < 2 {
                 failures.push(format!(
                     "{}: needs at least 2 match and 2 no-match examples (has {} and {})",

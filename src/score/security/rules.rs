@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tree_sitter::Query;
@@ -214,15 +215,26 @@ impl ConditionKind {
 #[derive(Debug)]
 pub struct Condition {
     pub kind: ConditionKind,
-    /// Capture index in the rule's query (per grammar: indexes differ between grammars only if the
-    /// capture lists differ, so it is looked up by name at match time).
+    /// The rule capture whose node the condition is checked on.
     pub of: String,
-    /// One compiled query per grammar (indexed like [`GRAMMARS`]).
-    pub queries: [Option<Query>; 3],
+    pub query: Query,
     pub same: Vec<(String, String)>,
 }
 
-/// A compiled rule.
+/// A rule's queries compiled for one grammar.
+#[derive(Debug)]
+pub struct Compiled {
+    pub query: Query,
+    pub conditions: Vec<Condition>,
+}
+
+/// A rule: metadata plus its queries, compiled per grammar on first use.
+///
+/// Compiling a query against the TypeScript grammar costs tens of milliseconds (tree-sitter
+/// analyses the pattern against the whole parse table), so a run compiles only the grammars of
+/// the files it scans. Rules from a repository's rule dirs are compiled for all their grammars at
+/// load, so a bad query is reported even before a file of that language changes; the embedded
+/// packs are checked the same way by the test suite.
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
@@ -235,26 +247,152 @@ pub struct Rule {
     pub owasp: Option<String>,
     pub fix: String,
     pub mask: bool,
-    pub queries: [Option<Query>; 3],
-    pub conditions: Vec<Condition>,
     pub examples: Examples,
-    /// Where the rule came from: `embedded:ts.yml` or a file path.
+    /// Where the rule came from: `embedded:typescript.yml` or a file path.
     pub source: String,
+    spec: RuleSpec,
+    /// The query with variables substituted, and its first line in the rule file.
+    query_text: String,
+    query_line: Option<usize>,
+    id_line: Option<usize>,
+    compiled: [OnceLock<Result<Compiled, RuleError>>; 3],
 }
 
 impl Rule {
-    pub fn query(&self, g: Grammar) -> Option<&Query> {
-        self.queries[g.index()].as_ref()
+    /// The rule's queries for grammar `g` (compiled now if needed). `None` when the rule has no
+    /// language of that grammar, or its query does not compile (see [`Rule::validate`]).
+    pub fn compiled(&self, g: Grammar) -> Option<&Compiled> {
+        if !self.languages.iter().any(|l| l.grammar() == g) {
+            return None;
+        }
+        self.compiled[g.index()]
+            .get_or_init(|| self.compile_for(g))
+            .as_ref()
+            .ok()
+    }
+
+    /// Compile for every grammar the rule names; the first error, if any.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        for g in GRAMMARS {
+            if self.languages.iter().any(|l| l.grammar() == g) {
+                let r = self.compiled[g.index()].get_or_init(|| self.compile_for(g));
+                if let Err(e) = r {
+                    return Err(e.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn applies_to(&self, lang: Language) -> bool {
         self.languages.contains(&lang)
     }
-}
 
-impl Condition {
-    pub fn query(&self, g: Grammar) -> Option<&Query> {
-        self.queries[g.index()].as_ref()
+    fn err(&self, line: Option<usize>, message: String) -> RuleError {
+        RuleError {
+            source: self.source.clone(),
+            line: line.or(self.id_line),
+            rule: Some(self.id.clone()),
+            message,
+        }
+    }
+
+    fn compile_query(
+        &self,
+        g: Grammar,
+        text: &str,
+        what: &str,
+        base_line: Option<usize>,
+    ) -> Result<Query, RuleError> {
+        let query = Query::new(&g.language(), text).map_err(|e| {
+            self.err(
+                base_line.map(|b| b + e.row),
+                format!(
+                    "{what} does not compile for {:?} at query line {}, column {}: {:?} error: {}",
+                    g,
+                    e.row + 1,
+                    e.column + 1,
+                    e.kind,
+                    e.message.trim()
+                ),
+            )
+        })?;
+        for p in 0..query.pattern_count() {
+            if let Some(pred) = query.general_predicates(p).first() {
+                return Err(self.err(
+                    base_line,
+                    format!(
+                        "{what}: unsupported predicate `#{}` (supported: #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of?)",
+                        pred.operator
+                    ),
+                ));
+            }
+        }
+        Ok(query)
+    }
+
+    fn compile_for(&self, g: Grammar) -> Result<Compiled, RuleError> {
+        let query = self.compile_query(g, &self.query_text, "the query", self.query_line)?;
+        let names: Vec<&str> = query.capture_names().to_vec();
+        if !names.contains(&"match") {
+            return Err(self.err(
+                self.query_line,
+                "the query has no `@match` capture (the node a finding reports)".into(),
+            ));
+        }
+        let mut conditions = Vec::new();
+        for (i, c) in self.spec.conditions.iter().enumerate() {
+            let set: Vec<(ConditionKind, &String)> = [
+                (ConditionKind::Inside, &c.inside),
+                (ConditionKind::NotInside, &c.not_inside),
+                (ConditionKind::Has, &c.has),
+                (ConditionKind::NotHas, &c.not_has),
+            ]
+            .into_iter()
+            .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
+            .collect();
+            let [(kind, q)] = set[..] else {
+                return Err(self.err(
+                    None,
+                    format!(
+                        "condition {} must have exactly one of inside, not-inside, has, not-has",
+                        i + 1
+                    ),
+                ));
+            };
+            let what = format!("condition {} ({})", i + 1, kind.name());
+            let of = c.of.clone().unwrap_or_else(|| "match".to_string());
+            if !names.contains(&of.as_str()) {
+                return Err(self.err(
+                    None,
+                    format!("{what}: `of: {of}` is not a capture of the query"),
+                ));
+            }
+            let cq = self.compile_query(g, q, &what, None)?;
+            for (a, b) in &c.same {
+                if !names.contains(&a.as_str()) {
+                    return Err(self.err(
+                        None,
+                        format!("{what}: `same` names `{a}`, which is not a capture of the query"),
+                    ));
+                }
+                if !cq.capture_names().contains(&b.as_str()) {
+                    return Err(self.err(
+                        None,
+                        format!(
+                            "{what}: `same` names `{b}`, which is not a capture of the condition"
+                        ),
+                    ));
+                }
+            }
+            conditions.push(Condition {
+                kind,
+                of,
+                query: cq,
+                same: c.same.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
+            });
+        }
+        Ok(Compiled { query, conditions })
     }
 }
 
@@ -399,7 +537,7 @@ fn locate(text: &str, id: &str, key: &str) -> (Option<usize>, Option<usize>) {
     (Some(i + 1), key_line.flatten())
 }
 
-fn compile(spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<Rule, RuleError> {
+fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<Rule, RuleError> {
     let (id_line, query_line) = locate(text, &spec.id, "query");
     let err = |line: Option<usize>, message: String| RuleError {
         source: source.to_string(),
@@ -422,130 +560,36 @@ fn compile(spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<Rule
             format!("`cwe` must look like `CWE-79`, got `{}`", spec.cwe),
         ));
     }
-    let grammars: Vec<Grammar> = {
-        let mut g: Vec<Grammar> = spec.languages.iter().map(|l| l.grammar()).collect();
-        g.sort();
-        g.dedup();
-        g
-    };
-    let compile_query = |q: &str, what: &str, base_line: Option<usize>| {
-        let q = vars
-            .apply(q)
-            .map_err(|m| err(base_line, format!("{what}: {m}")))?;
-        let mut out: [Option<Query>; 3] = [None, None, None];
-        for g in &grammars {
-            let query = Query::new(&g.language(), &q).map_err(|e| {
-                let file_line = base_line.map(|b| b + e.row);
-                err(
-                    file_line,
-                    format!(
-                        "{what} does not compile for {:?} at query line {}, column {}: {:?} error: {}",
-                        g,
-                        e.row + 1,
-                        e.column + 1,
-                        e.kind,
-                        e.message.trim()
-                    ),
-                )
-            })?;
-            for p in 0..query.pattern_count() {
-                if let Some(pred) = query.general_predicates(p).first() {
-                    return Err(err(
-                        base_line,
-                        format!(
-                            "{what}: unsupported predicate `#{}` (supported: #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of?)",
-                            pred.operator
-                        ),
-                    ));
-                }
-            }
-            out[g.index()] = Some(query);
-        }
-        Ok(out)
-    };
-    let queries = compile_query(&spec.query, "the query", query_line)?;
-    let names: Vec<String> = queries
-        .iter()
-        .flatten()
-        .next()
-        .map(|q| q.capture_names().iter().map(|s| s.to_string()).collect())
-        .unwrap_or_default();
-    if !names.iter().any(|n| n == "match") {
-        return Err(err(
-            query_line,
-            "the query has no `@match` capture (the node a finding reports)".into(),
-        ));
-    }
-    let mut conditions = Vec::new();
-    for (i, c) in spec.conditions.iter().enumerate() {
-        let set: Vec<(ConditionKind, &String)> = [
-            (ConditionKind::Inside, &c.inside),
-            (ConditionKind::NotInside, &c.not_inside),
-            (ConditionKind::Has, &c.has),
-            (ConditionKind::NotHas, &c.not_has),
-        ]
-        .into_iter()
-        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
-        .collect();
-        let [(kind, q)] = set[..] else {
-            return Err(err(
-                None,
-                format!(
-                    "condition {} must have exactly one of inside, not-inside, has, not-has",
-                    i + 1
-                ),
-            ));
-        };
-        let what = format!("condition {} ({})", i + 1, kind.name());
-        let of = c.of.clone().unwrap_or_else(|| "match".to_string());
-        if !names.contains(&of) {
-            return Err(err(
-                None,
-                format!("{what}: `of: {of}` is not a capture of the query"),
-            ));
-        }
-        let cq = compile_query(q, &what, None)?;
-        let cnames: Vec<&str> = cq
-            .iter()
+    let query_text = vars
+        .apply(&spec.query)
+        .map_err(|m| err(query_line, format!("the query: {m}")))?;
+    for (i, c) in spec.conditions.iter_mut().enumerate() {
+        for q in [&mut c.inside, &mut c.not_inside, &mut c.has, &mut c.not_has]
+            .into_iter()
             .flatten()
-            .next()
-            .map(|q| q.capture_names().to_vec())
-            .unwrap_or_default();
-        for (a, b) in &c.same {
-            if !names.contains(a) {
-                return Err(err(
-                    None,
-                    format!("{what}: `same` names `{a}`, which is not a capture of the query"),
-                ));
-            }
-            if !cnames.contains(&b.as_str()) {
-                return Err(err(
-                    None,
-                    format!("{what}: `same` names `{b}`, which is not a capture of the condition"),
-                ));
-            }
+        {
+            *q = vars
+                .apply(q)
+                .map_err(|m| err(None, format!("condition {}: {m}", i + 1)))?;
         }
-        conditions.push(Condition {
-            kind,
-            of,
-            queries: cq,
-            same: c.same.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
-        });
     }
     Ok(Rule {
-        id: spec.id,
-        languages: spec.languages,
+        id: spec.id.clone(),
+        languages: spec.languages.clone(),
         severity: spec.severity,
         default_severity: spec.severity,
         message: spec.message.trim().to_string(),
-        cwe: spec.cwe,
-        owasp: spec.owasp,
+        cwe: spec.cwe.clone(),
+        owasp: spec.owasp.clone(),
         fix: spec.fix.trim().to_string(),
         mask: spec.mask,
-        queries,
-        conditions,
-        examples: spec.examples,
+        examples: spec.examples.clone(),
         source: source.to_string(),
+        spec,
+        query_text,
+        query_line,
+        id_line,
+        compiled: Default::default(),
     })
 }
 
@@ -587,7 +631,10 @@ pub fn from_dir(dir: &Path, vars: &Vars) -> Result<Vec<Rule>, RuleError> {
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| read_err(&f, e))?;
-        out.extend(compile_file(&text, &f.display().to_string(), vars)?);
+        for rule in compile_file(&text, &f.display().to_string(), vars)? {
+            rule.validate()?;
+            out.push(rule);
+        }
     }
     Ok(out)
 }
@@ -597,7 +644,11 @@ mod tests {
     use super::*;
 
     fn one(yaml: &str) -> Result<Vec<Rule>, RuleError> {
-        compile_file(yaml, "t.yml", &Vars::default())
+        let rules = compile_file(yaml, "t.yml", &Vars::default())?;
+        for r in &rules {
+            r.validate()?;
+        }
+        Ok(rules)
     }
 
     #[test]
