@@ -115,7 +115,10 @@ fn new_critical_secret_blocks_unless_disabled() {
     r.branch("feature");
     r.write(
         "src/config.ts",
-        "export const region = 'eu-west-1';\nexport const awsKey = 'AKIAZ3MHDLQ7TR4QWXYV';\n",
+        concat!(
+            "export const region = 'eu-west-1';\nexport const awsKey = 'AKIA",
+            "Z3MHDLQ7TR4QWXYV';\n"
+        ),
     );
     r.commit("add key");
     let (run, v) = r.score_json(&["--base", "main"]);
