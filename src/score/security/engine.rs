@@ -1,13 +1,14 @@
 //! Matching: run compiled rules over one parsed file.
 //!
-//! A file is parsed once per grammar and every rule for its language runs over that one tree.
-//! A rule's query yields candidate matches; each candidate's `@match` node is then checked
-//! against the rule's conditions:
+//! A file is parsed once and every rule for its language runs over that one tree, in one pass of
+//! one [`Combined`] query that holds every rule's query and condition queries. A rule's patterns
+//! yield candidate matches; each candidate's `@match` node is then checked against the rule's
+//! conditions, from the matches of the condition patterns in the same pass:
 //!
 //! - `inside` / `not-inside`: some strict ancestor of the node is the node of a match of the
-//!   condition query (its `@cond` capture, else the widest capture of that match). Ancestor sets
-//!   are computed once per file and condition.
-//! - `has` / `not-has`: the condition query matches inside the node (the node itself included).
+//!   condition query (its `@cond` capture, else the widest capture of that match).
+//! - `has` / `not-has`: a match of the condition query lies within the node (all its captures
+//!   inside the node's byte range, the node itself included).
 //! - `same`: the texts of the named captures agree (the condition's capture equals the rule's
 //!   capture, or an identifier inside it).
 //!
@@ -18,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, Parser, Query, QueryCursor, Tree};
 
-use super::rules::{ConditionKind, Grammar, Language, Rule};
+use super::rules::{ConditionKind, Grammar, Language, Rule, RuleError};
 
 /// One rule match in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,44 +40,6 @@ pub fn parse(lang: Language, source: &str) -> Option<Tree> {
     let mut parser = Parser::new();
     parser.set_language(&lang.grammar().language()).ok()?;
     parser.parse(source, None)
-}
-
-/// A matched node with the captured texts of its match.
-struct CondMatch {
-    node: usize,
-    texts: HashMap<String, Vec<String>>,
-}
-
-fn captures_of(
-    query: &Query,
-    m: &tree_sitter::QueryMatch,
-    src: &[u8],
-) -> HashMap<String, Vec<String>> {
-    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
-    for c in m.captures() {
-        let name = query.capture_names()[c.index as usize].to_string();
-        texts
-            .entry(name)
-            .or_default()
-            .push(c.node.utf8_text(src).unwrap_or("").to_string());
-    }
-    texts
-}
-
-/// The node a condition match stands for: `@cond`, else the widest capture.
-fn cond_node<'t>(query: &Query, m: &tree_sitter::QueryMatch<'_, 't>) -> Option<Node<'t>> {
-    let cond = query.capture_index_for_name("cond");
-    if let Some(ci) = cond {
-        if let Some(c) = m.captures().iter().find(|c| c.index == ci) {
-            return Some(c.node);
-        }
-    }
-    m.captures().iter().map(|c| c.node).max_by_key(|n| {
-        (
-            n.end_byte() - n.start_byte(),
-            std::cmp::Reverse(n.start_byte()),
-        )
-    })
 }
 
 /// Text of the node and of every identifier-like node inside it.
@@ -124,76 +87,208 @@ fn same_ok(
     })
 }
 
-/// Run `rules` (already filtered to `lang`) over one parsed file.
-pub fn run(rules: &[&Rule], lang: Language, tree: &Tree, source: &str) -> Vec<RawMatch> {
+/// What a pattern of a combined query belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Main,
+    Cond(usize),
+}
+
+/// Every query of a set of rules (main queries and conditions) compiled into one tree-sitter query
+/// for one grammar.
+///
+/// Compiling a query against a large grammar has a high fixed cost (tree-sitter analyses it
+/// against the whole parse table), and a match pass walks the tree once per query. One query per
+/// grammar pays the fixed cost once and walks each tree once for all rules. Each pattern is mapped
+/// back to its rule and role by its start offset in the concatenated source.
+pub struct Combined {
+    query: Query,
+    /// `(rule index, role)` of each pattern.
+    owners: Vec<(usize, Role)>,
+    /// Capture index of `@match` / `@cond` in the combined query.
+    match_ix: Option<u32>,
+    cond_ix: Option<u32>,
+    grammar: Grammar,
+}
+
+impl Combined {
+    /// Combine the queries of `rules` (those with a language of grammar `g`).
+    pub fn build(rules: &[&Rule], g: Grammar) -> Result<Combined, RuleError> {
+        let mut text = String::new();
+        // (start byte, rule, role, first line of the segment in `text`)
+        let mut segments: Vec<(usize, usize, Role)> = Vec::new();
+        for (ri, r) in rules.iter().enumerate() {
+            if !r.languages.iter().any(|l| l.grammar() == g) {
+                continue;
+            }
+            segments.push((text.len(), ri, Role::Main));
+            text.push_str(&r.query_text);
+            text.push('\n');
+            for (ci, c) in r.conds.iter().enumerate() {
+                segments.push((text.len(), ri, Role::Cond(ci)));
+                text.push_str(&c.text);
+                text.push('\n');
+            }
+        }
+        let owner_at = |offset: usize| -> Option<(usize, Role, usize)> {
+            let i = segments.partition_point(|s| s.0 <= offset).checked_sub(1)?;
+            Some((segments[i].1, segments[i].2, segments[i].0))
+        };
+        let query = Query::new(&g.language(), &text).map_err(|e| {
+            let (rule, what, row) = match owner_at(e.offset) {
+                Some((ri, role, start)) => {
+                    let row = text[start..e.offset.min(text.len())].matches('\n').count() + 1;
+                    let what = match role {
+                        Role::Main => "the query".to_string(),
+                        Role::Cond(c) => format!("condition {}", c + 1),
+                    };
+                    (Some(rules[ri]), what, row)
+                }
+                None => (None, "a query".to_string(), e.row + 1),
+            };
+            RuleError {
+                source: rule.map(|r| r.source.clone()).unwrap_or_default(),
+                line: None,
+                rule: rule.map(|r| r.id.clone()),
+                message: format!(
+                    "{what} does not compile for {g:?} at query line {row}: {:?} error: {}",
+                    e.kind,
+                    e.message.trim()
+                ),
+            }
+        })?;
+        let mut owners = Vec::with_capacity(query.pattern_count());
+        for p in 0..query.pattern_count() {
+            let (ri, role, _) =
+                owner_at(query.start_byte_for_pattern(p)).ok_or_else(|| RuleError {
+                    source: String::new(),
+                    line: None,
+                    rule: None,
+                    message: format!("pattern {p} of the combined query has no rule"),
+                })?;
+            owners.push((ri, role));
+        }
+        Ok(Combined {
+            match_ix: query.capture_index_for_name("match"),
+            cond_ix: query.capture_index_for_name("cond"),
+            query,
+            owners,
+            grammar: g,
+        })
+    }
+
+    pub fn grammar(&self) -> Grammar {
+        self.grammar
+    }
+}
+
+/// A candidate: the `@match` node and every capture of its match, by name.
+type Candidate<'t> = (Node<'t>, HashMap<String, Vec<Node<'t>>>);
+
+/// A match of a condition pattern.
+struct CondHit {
+    /// `@cond`, else the widest capture.
+    node: usize,
+    start: usize,
+    end: usize,
+    texts: HashMap<String, Vec<String>>,
+}
+
+/// Run `rules` over one parsed file with their combined query (built from the same `rules`).
+pub fn run(
+    rules: &[&Rule],
+    combined: &Combined,
+    lang: Language,
+    tree: &Tree,
+    source: &str,
+) -> Vec<RawMatch> {
     let src = source.as_bytes();
-    let grammar: Grammar = lang.grammar();
     let root = tree.root_node();
+    let query = &combined.query;
+    let names = query.capture_names();
+    // One pass over the tree for every pattern of every rule.
+    let mut candidates: Vec<Vec<Candidate>> = vec![Vec::new(); rules.len()];
+    let mut hits: HashMap<(usize, usize), Vec<CondHit>> = HashMap::new();
     let mut cursor = QueryCursor::new();
-    cursor.set_match_limit(10_000);
+    let mut matches = cursor.matches(query, root, src);
+    while let Some(m) = matches.next() {
+        let (ri, role) = combined.owners[m.pattern_index];
+        if !rules[ri].applies_to(lang) {
+            continue;
+        }
+        match role {
+            Role::Main => {
+                let Some(target) = m
+                    .captures()
+                    .iter()
+                    .find(|c| Some(c.index) == combined.match_ix)
+                else {
+                    continue;
+                };
+                let mut caps: HashMap<String, Vec<Node>> = HashMap::new();
+                for c in m.captures() {
+                    caps.entry(names[c.index as usize].to_string())
+                        .or_default()
+                        .push(c.node);
+                }
+                candidates[ri].push((target.node, caps));
+            }
+            Role::Cond(ci) => {
+                let caps = m.captures();
+                if caps.is_empty() {
+                    continue;
+                }
+                let node = caps
+                    .iter()
+                    .find(|c| Some(c.index) == combined.cond_ix)
+                    .map(|c| c.node)
+                    .or_else(|| {
+                        caps.iter().map(|c| c.node).max_by_key(|n| {
+                            (
+                                n.end_byte() - n.start_byte(),
+                                std::cmp::Reverse(n.start_byte()),
+                            )
+                        })
+                    });
+                let Some(node) = node else {
+                    continue;
+                };
+                let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+                for c in caps {
+                    texts
+                        .entry(names[c.index as usize].to_string())
+                        .or_default()
+                        .push(c.node.utf8_text(src).unwrap_or("").to_string());
+                }
+                hits.entry((ri, ci)).or_default().push(CondHit {
+                    node: node.id(),
+                    start: caps.iter().map(|c| c.node.start_byte()).min().unwrap_or(0),
+                    end: caps.iter().map(|c| c.node.end_byte()).max().unwrap_or(0),
+                    texts,
+                });
+            }
+        }
+    }
+    let none: Vec<CondHit> = Vec::new();
     let mut out = Vec::new();
     for (ri, rule) in rules.iter().enumerate() {
-        if !rule.applies_to(lang) {
-            continue;
-        }
-        let Some(compiled) = rule.compiled(grammar) else {
-            continue;
-        };
-        let query = &compiled.query;
-        let Some(match_ix) = query.capture_index_for_name("match") else {
-            continue;
-        };
-        // Ancestor-condition matches, computed on first use.
-        let mut inside_cache: HashMap<usize, Vec<CondMatch>> = HashMap::new();
         let mut seen: HashSet<(usize, usize)> = HashSet::new();
-        // Collect candidates first (the streaming iterator borrows the cursor).
-        let mut candidates: Vec<(Node, HashMap<String, Vec<Node>>)> = Vec::new();
-        let mut matches = cursor.matches(query, root, src);
-        while let Some(m) = matches.next() {
-            let Some(target) = m.captures().iter().find(|c| c.index == match_ix) else {
-                continue;
-            };
-            let mut caps: HashMap<String, Vec<Node>> = HashMap::new();
-            for c in m.captures() {
-                caps.entry(query.capture_names()[c.index as usize].to_string())
-                    .or_default()
-                    .push(c.node);
-            }
-            candidates.push((target.node, caps));
-        }
-        for (node, caps) in candidates {
+        for (node, caps) in &candidates[ri] {
             if seen.contains(&(node.start_byte(), node.end_byte())) {
                 continue;
             }
-            let mut ok = true;
-            for (ci, cond) in compiled.conditions.iter().enumerate() {
-                let cq = &cond.query;
+            let ok = rule.conds.iter().enumerate().all(|(ci, cond)| {
                 let Some(of) = caps.get(&cond.of).and_then(|v| v.first()).copied() else {
-                    ok = false;
-                    break;
+                    return false;
                 };
+                let list = hits.get(&(ri, ci)).unwrap_or(&none);
                 let holds = match cond.kind {
                     ConditionKind::Inside | ConditionKind::NotInside => {
-                        let list = inside_cache.entry(ci).or_insert_with(|| {
-                            let mut c = QueryCursor::new();
-                            c.set_match_limit(10_000);
-                            let mut v = Vec::new();
-                            let mut it = c.matches(cq, root, src);
-                            while let Some(m) = it.next() {
-                                if let Some(n) = cond_node(cq, m) {
-                                    v.push(CondMatch {
-                                        node: n.id(),
-                                        texts: captures_of(cq, m, src),
-                                    });
-                                }
-                            }
-                            v
-                        });
                         let mut found = false;
                         let mut anc = of.parent();
                         while let Some(a) = anc {
-                            if list.iter().any(|cm| {
-                                cm.node == a.id() && same_ok(&cond.same, &caps, &cm.texts, src)
+                            if list.iter().any(|h| {
+                                h.node == a.id() && same_ok(&cond.same, caps, &h.texts, src)
                             }) {
                                 found = true;
                                 break;
@@ -202,32 +297,14 @@ pub fn run(rules: &[&Rule], lang: Language, tree: &Tree, source: &str) -> Vec<Ra
                         }
                         found
                     }
-                    ConditionKind::Has | ConditionKind::NotHas => {
-                        let mut c = QueryCursor::new();
-                        c.set_match_limit(10_000);
-                        let mut it = c.matches(cq, of, src);
-                        let mut found = false;
-                        while let Some(m) = it.next() {
-                            // `matches(…, node, …)` may report matches that start before the
-                            // node; keep those within it.
-                            let within = m.captures().iter().all(|c| {
-                                c.node.start_byte() >= of.start_byte()
-                                    && c.node.end_byte() <= of.end_byte()
-                            });
-                            if within && same_ok(&cond.same, &caps, &captures_of(cq, m, src), src) {
-                                found = true;
-                                break;
-                            }
-                        }
-                        found
-                    }
+                    ConditionKind::Has | ConditionKind::NotHas => list.iter().any(|h| {
+                        h.start >= of.start_byte()
+                            && h.end <= of.end_byte()
+                            && same_ok(&cond.same, caps, &h.texts, src)
+                    }),
                 };
-                let want = matches!(cond.kind, ConditionKind::Inside | ConditionKind::Has);
-                if holds != want {
-                    ok = false;
-                    break;
-                }
-            }
+                holds == matches!(cond.kind, ConditionKind::Inside | ConditionKind::Has)
+            });
             if !ok {
                 continue;
             }
@@ -258,9 +335,16 @@ pub fn check_examples(rule: &Rule) -> Vec<String> {
         }
     }
     for lang in langs {
+        let combined = match Combined::build(&[rule], lang.grammar()) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
         let run_one = |code: &str| -> usize {
             match parse(lang, code) {
-                Some(tree) => run(&[rule], lang, &tree, code).len(),
+                Some(tree) => run(&[rule], &combined, lang, &tree, code).len(),
                 None => 0,
             }
         };

@@ -110,6 +110,9 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Severity of each secret detector (index like [`secrets::DETECTORS`]); `None` = disabled.
     pub secrets: Vec<Option<Severity>>,
+    /// Every rule's queries combined, per grammar (built on first use), in chunks:
+    /// `(index of the chunk's first rule, number of rules, combined query)`.
+    combined: [OnceLock<Vec<(usize, usize, engine::Combined)>>; 3],
 }
 
 /// Id, severity, languages, CWE and message of every rule, for `pr-risk rules list`.
@@ -184,7 +187,51 @@ impl RuleSet {
                     .then(|| cfg.severity.get(d.id).copied().unwrap_or(d.severity))
             })
             .collect();
-        Ok(RuleSet { rules, secrets })
+        Ok(RuleSet {
+            rules,
+            secrets,
+            combined: Default::default(),
+        })
+    }
+
+    /// The combined queries of the rules for grammar `g`, compiled on first use.
+    ///
+    /// Compilation cost grows with the number of patterns, and one `Query::new` runs on one
+    /// thread, so the rules are split into one chunk per worker thread and the chunks compile in
+    /// parallel. Each chunk is one pass over a file's tree.
+    pub fn combined(&self, g: rules::Grammar) -> &[(usize, usize, engine::Combined)] {
+        let Some(i) = rules::GRAMMARS.iter().position(|x| *x == g) else {
+            return &[];
+        };
+        self.combined[i].get_or_init(|| {
+            let of_g: Vec<usize> = (0..self.rules.len())
+                .filter(|&r| self.rules[r].languages.iter().any(|l| l.grammar() == g))
+                .collect();
+            if of_g.is_empty() {
+                return Vec::new();
+            }
+            let n = rayon::current_num_threads().clamp(1, 8).min(of_g.len());
+            let per = of_g.len().div_ceil(n);
+            // Contiguous runs of rule indexes (rules of other grammars inside a run are skipped
+            // by `Combined::build`).
+            let chunks: Vec<(usize, usize)> = of_g
+                .chunks(per)
+                .map(|c| (c[0], c[c.len() - 1] + 1 - c[0]))
+                .collect();
+            chunks
+                .par_iter()
+                .filter_map(|&(start, len)| {
+                    let refs: Vec<&Rule> = self.rules[start..start + len].iter().collect();
+                    match engine::Combined::build(&refs, g) {
+                        Ok(c) => Some((start, len, c)),
+                        Err(e) => {
+                            tracing::warn!("security rules for {g:?} could not be combined: {e}");
+                            None
+                        }
+                    }
+                })
+                .collect()
+        })
     }
 
     pub fn count(&self) -> usize {
@@ -257,37 +304,49 @@ pub fn scan_text(
     let line_at = |l: u32| lines.get(l as usize - 1).copied().unwrap_or("");
     if code_rules {
         if let Some(lang) = Language::of_path(lang_path) {
-            let applicable: Vec<&Rule> = set.rules.iter().filter(|r| r.applies_to(lang)).collect();
-            if !applicable.is_empty() {
-                if let Some(tree) = engine::parse(lang, text) {
-                    for m in engine::run(&applicable, lang, &tree, text) {
-                        let r = applicable[m.rule];
-                        let code = &text[m.start_byte..m.end_byte];
-                        let mut snippet = line_at(m.line).trim().to_string();
-                        if r.mask {
-                            snippet = mask_literals(&snippet);
-                        }
-                        hits.push((
-                            m.line,
-                            m.column,
-                            0,
-                            Finding {
-                                rule: r.id.clone(),
-                                severity: r.severity,
-                                path: path_for_fingerprint.to_string(),
-                                line: m.line,
-                                column: m.column,
-                                message: r.message.clone(),
-                                cwe: r.cwe.clone(),
-                                owasp: r.owasp.clone(),
-                                fix: r.fix.clone(),
-                                snippet: secrets::mask_all(&shorten(&snippet)),
-                                fingerprint: String::new(),
-                                suppressed: None,
-                            },
-                            code.to_string(),
-                        ));
+            let all: Vec<&Rule> = set.rules.iter().collect();
+            let chunks = set.combined(lang.grammar());
+            let tree = if all.iter().any(|r| r.applies_to(lang)) && !chunks.is_empty() {
+                engine::parse(lang, text)
+            } else {
+                None
+            };
+            if let Some(tree) = tree {
+                let matches = chunks.iter().flat_map(|(start, len, c)| {
+                    engine::run(&all[*start..start + len], c, lang, &tree, text)
+                        .into_iter()
+                        .map(move |mut m| {
+                            m.rule += start;
+                            m
+                        })
+                });
+                for m in matches {
+                    let r = all[m.rule];
+                    let code = &text[m.start_byte..m.end_byte];
+                    let mut snippet = line_at(m.line).trim().to_string();
+                    if r.mask {
+                        snippet = mask_literals(&snippet);
                     }
+                    hits.push((
+                        m.line,
+                        m.column,
+                        0,
+                        Finding {
+                            rule: r.id.clone(),
+                            severity: r.severity,
+                            path: path_for_fingerprint.to_string(),
+                            line: m.line,
+                            column: m.column,
+                            message: r.message.clone(),
+                            cwe: r.cwe.clone(),
+                            owasp: r.owasp.clone(),
+                            fix: r.fix.clone(),
+                            snippet: secrets::mask_all(&shorten(&snippet)),
+                            fingerprint: String::new(),
+                            suppressed: None,
+                        },
+                        code.to_string(),
+                    ));
                 }
             }
         }
@@ -510,14 +569,8 @@ pub fn score(input: SecurityInput) -> Dimension<SecurityEvidence> {
         .collect();
     grammars.sort();
     grammars.dedup();
-    let jobs: Vec<(&Rule, rules::Grammar)> = input
-        .rules
-        .rules
-        .iter()
-        .flat_map(|r| grammars.iter().map(move |g| (r, *g)))
-        .collect();
-    jobs.par_iter().for_each(|(r, g)| {
-        let _ = r.compiled(*g);
+    grammars.par_iter().for_each(|g| {
+        let _ = input.rules.combined(*g);
     });
     let results: Vec<FileResult> = files
         .par_iter()

@@ -211,6 +211,16 @@ impl ConditionKind {
     }
 }
 
+/// A condition as the matcher needs it: kind, the rule capture it is checked on, its query text
+/// (variables substituted) and the `same` pairs.
+#[derive(Debug, Clone)]
+pub struct CondMeta {
+    pub kind: ConditionKind,
+    pub of: String,
+    pub text: String,
+    pub same: Vec<(String, String)>,
+}
+
 /// A compiled condition.
 #[derive(Debug)]
 pub struct Condition {
@@ -250,9 +260,11 @@ pub struct Rule {
     pub examples: Examples,
     /// Where the rule came from: `embedded:typescript.yml` or a file path.
     pub source: String,
+    /// The conditions, in order.
+    pub conds: Vec<CondMeta>,
     spec: RuleSpec,
     /// The query with variables substituted, and its first line in the rule file.
-    query_text: String,
+    pub query_text: String,
     query_line: Option<usize>,
     id_line: Option<usize>,
     compiled: [OnceLock<Result<Compiled, RuleError>>; 3],
@@ -573,7 +585,35 @@ fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<
                 .map_err(|m| err(None, format!("condition {}: {m}", i + 1)))?;
         }
     }
+    let mut conds = Vec::new();
+    for (i, c) in spec.conditions.iter().enumerate() {
+        let set: Vec<(ConditionKind, &String)> = [
+            (ConditionKind::Inside, &c.inside),
+            (ConditionKind::NotInside, &c.not_inside),
+            (ConditionKind::Has, &c.has),
+            (ConditionKind::NotHas, &c.not_has),
+        ]
+        .into_iter()
+        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
+        .collect();
+        let [(kind, q)] = set[..] else {
+            return Err(err(
+                None,
+                format!(
+                    "condition {} must have exactly one of inside, not-inside, has, not-has",
+                    i + 1
+                ),
+            ));
+        };
+        conds.push(CondMeta {
+            kind,
+            of: c.of.clone().unwrap_or_else(|| "match".to_string()),
+            text: q.clone(),
+            same: c.same.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
+        });
+    }
     Ok(Rule {
+        conds,
         id: spec.id.clone(),
         languages: spec.languages.clone(),
         severity: spec.severity,
