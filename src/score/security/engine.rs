@@ -73,16 +73,23 @@ fn identifier_texts(node: Node, src: &[u8]) -> HashSet<String> {
 fn same_ok(
     same: &[(String, String)],
     main: &HashMap<String, Vec<Node>>,
-    cond: &HashMap<String, Vec<String>>,
+    hit: &CondHit,
+    names: &[&str],
     src: &[u8],
 ) -> bool {
     same.iter().all(|(a, b)| {
-        let Some(cond_texts) = cond.get(b) else {
+        let cond_texts: Vec<&str> = hit
+            .captures
+            .iter()
+            .filter(|(i, _)| names[*i as usize] == b.as_str())
+            .map(|(_, n)| n.utf8_text(src).unwrap_or(""))
+            .collect();
+        if cond_texts.is_empty() {
             return false;
-        };
+        }
         main.get(a).into_iter().flatten().any(|n| {
             let ids = identifier_texts(*n, src);
-            cond_texts.iter().any(|t| ids.contains(t))
+            cond_texts.iter().any(|t| ids.contains(*t))
         })
     })
 }
@@ -103,8 +110,8 @@ enum Role {
 /// back to its rule and role by its start offset in the concatenated source.
 pub struct Combined {
     query: Query,
-    /// `(rule index, role)` of each pattern.
-    owners: Vec<(usize, Role)>,
+    /// `(rule index, role)` of each pattern: every rule that uses it.
+    owners: Vec<Vec<(usize, Role)>>,
     /// Capture index of `@match` / `@cond` in the combined query.
     match_ix: Option<u32>,
     cond_ix: Option<u32>,
@@ -115,28 +122,39 @@ impl Combined {
     /// Combine the queries of `rules` (those with a language of grammar `g`).
     pub fn build(rules: &[&Rule], g: Grammar) -> Result<Combined, RuleError> {
         let mut text = String::new();
-        // (start byte, rule, role, first line of the segment in `text`)
-        let mut segments: Vec<(usize, usize, Role)> = Vec::new();
+        // (start byte, owners): a query text used by several rules (a common condition such as
+        // "has an identifier") is compiled once and its matches feed every owner.
+        let mut segments: Vec<(usize, Vec<(usize, Role)>)> = Vec::new();
+        let mut by_text: HashMap<&str, usize> = HashMap::new();
         for (ri, r) in rules.iter().enumerate() {
             if !r.languages.iter().any(|l| l.grammar() == g) {
                 continue;
             }
-            segments.push((text.len(), ri, Role::Main));
-            text.push_str(&r.query_text);
-            text.push('\n');
-            for (ci, c) in r.conds.iter().enumerate() {
-                segments.push((text.len(), ri, Role::Cond(ci)));
-                text.push_str(&c.text);
+            let parts = std::iter::once((r.query_text.as_str(), Role::Main)).chain(
+                r.conds
+                    .iter()
+                    .enumerate()
+                    .map(|(ci, c)| (c.text.as_str(), Role::Cond(ci))),
+            );
+            for (q, role) in parts {
+                if let Some(&i) = by_text.get(q.trim()) {
+                    segments[i].1.push((ri, role));
+                    continue;
+                }
+                by_text.insert(q.trim(), segments.len());
+                segments.push((text.len(), vec![(ri, role)]));
+                text.push_str(q);
                 text.push('\n');
             }
         }
-        let owner_at = |offset: usize| -> Option<(usize, Role, usize)> {
+        let owner_at = |offset: usize| -> Option<(&Vec<(usize, Role)>, usize)> {
             let i = segments.partition_point(|s| s.0 <= offset).checked_sub(1)?;
-            Some((segments[i].1, segments[i].2, segments[i].0))
+            Some((&segments[i].1, segments[i].0))
         };
         let query = Query::new(&g.language(), &text).map_err(|e| {
             let (rule, what, row) = match owner_at(e.offset) {
-                Some((ri, role, start)) => {
+                Some((owners, start)) => {
+                    let (ri, role) = owners[0];
                     let row = text[start..e.offset.min(text.len())].matches('\n').count() + 1;
                     let what = match role {
                         Role::Main => "the query".to_string(),
@@ -159,14 +177,13 @@ impl Combined {
         })?;
         let mut owners = Vec::with_capacity(query.pattern_count());
         for p in 0..query.pattern_count() {
-            let (ri, role, _) =
-                owner_at(query.start_byte_for_pattern(p)).ok_or_else(|| RuleError {
-                    source: String::new(),
-                    line: None,
-                    rule: None,
-                    message: format!("pattern {p} of the combined query has no rule"),
-                })?;
-            owners.push((ri, role));
+            let (o, _) = owner_at(query.start_byte_for_pattern(p)).ok_or_else(|| RuleError {
+                source: String::new(),
+                line: None,
+                rule: None,
+                message: format!("pattern {p} of the combined query has no rule"),
+            })?;
+            owners.push(o.clone());
         }
         Ok(Combined {
             match_ix: query.capture_index_for_name("match"),
@@ -175,6 +192,10 @@ impl Combined {
             owners,
             grammar: g,
         })
+    }
+
+    pub fn query(&self) -> &Query {
+        &self.query
     }
 
     pub fn grammar(&self) -> Grammar {
@@ -186,12 +207,13 @@ impl Combined {
 type Candidate<'t> = (Node<'t>, HashMap<String, Vec<Node<'t>>>);
 
 /// A match of a condition pattern.
-struct CondHit {
+struct CondHit<'t> {
     /// `@cond`, else the widest capture.
     node: usize,
     start: usize,
     end: usize,
-    texts: HashMap<String, Vec<String>>,
+    /// Captures as (capture index, node); texts are read only when a `same` needs them.
+    captures: Vec<(u32, Node<'t>)>,
 }
 
 /// Run `rules` over one parsed file with their combined query (built from the same `rules`).
@@ -212,60 +234,51 @@ pub fn run(
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(query, root, src);
     while let Some(m) = matches.next() {
-        let (ri, role) = combined.owners[m.pattern_index];
-        if !rules[ri].applies_to(lang) {
-            continue;
-        }
-        match role {
-            Role::Main => {
-                let Some(target) = m
-                    .captures()
-                    .iter()
-                    .find(|c| Some(c.index) == combined.match_ix)
-                else {
-                    continue;
-                };
-                let mut caps: HashMap<String, Vec<Node>> = HashMap::new();
-                for c in m.captures() {
-                    caps.entry(names[c.index as usize].to_string())
-                        .or_default()
-                        .push(c.node);
-                }
-                candidates[ri].push((target.node, caps));
+        for &(ri, role) in &combined.owners[m.pattern_index] {
+            if !rules[ri].applies_to(lang) {
+                continue;
             }
-            Role::Cond(ci) => {
-                let caps = m.captures();
-                if caps.is_empty() {
-                    continue;
+            match role {
+                Role::Main => {
+                    let Some(target) = m
+                        .captures()
+                        .iter()
+                        .find(|c| Some(c.index) == combined.match_ix)
+                    else {
+                        continue;
+                    };
+                    let mut caps: HashMap<String, Vec<Node>> = HashMap::new();
+                    for c in m.captures() {
+                        caps.entry(names[c.index as usize].to_string())
+                            .or_default()
+                            .push(c.node);
+                    }
+                    candidates[ri].push((target.node, caps));
                 }
-                let node = caps
-                    .iter()
-                    .find(|c| Some(c.index) == combined.cond_ix)
-                    .map(|c| c.node)
-                    .or_else(|| {
-                        caps.iter().map(|c| c.node).max_by_key(|n| {
-                            (
-                                n.end_byte() - n.start_byte(),
-                                std::cmp::Reverse(n.start_byte()),
-                            )
-                        })
+                Role::Cond(ci) => {
+                    let caps = m.captures();
+                    let node = caps
+                        .iter()
+                        .find(|c| Some(c.index) == combined.cond_ix)
+                        .map(|c| c.node)
+                        .or_else(|| {
+                            caps.iter().map(|c| c.node).max_by_key(|n| {
+                                (
+                                    n.end_byte() - n.start_byte(),
+                                    std::cmp::Reverse(n.start_byte()),
+                                )
+                            })
+                        });
+                    let Some(node) = node else {
+                        continue;
+                    };
+                    hits.entry((ri, ci)).or_default().push(CondHit {
+                        node: node.id(),
+                        start: caps.iter().map(|c| c.node.start_byte()).min().unwrap_or(0),
+                        end: caps.iter().map(|c| c.node.end_byte()).max().unwrap_or(0),
+                        captures: caps.iter().map(|c| (c.index, c.node)).collect(),
                     });
-                let Some(node) = node else {
-                    continue;
-                };
-                let mut texts: HashMap<String, Vec<String>> = HashMap::new();
-                for c in caps {
-                    texts
-                        .entry(names[c.index as usize].to_string())
-                        .or_default()
-                        .push(c.node.utf8_text(src).unwrap_or("").to_string());
                 }
-                hits.entry((ri, ci)).or_default().push(CondHit {
-                    node: node.id(),
-                    start: caps.iter().map(|c| c.node.start_byte()).min().unwrap_or(0),
-                    end: caps.iter().map(|c| c.node.end_byte()).max().unwrap_or(0),
-                    texts,
-                });
             }
         }
     }
@@ -288,7 +301,7 @@ pub fn run(
                         let mut anc = of.parent();
                         while let Some(a) = anc {
                             if list.iter().any(|h| {
-                                h.node == a.id() && same_ok(&cond.same, caps, &h.texts, src)
+                                h.node == a.id() && same_ok(&cond.same, caps, h, names, src)
                             }) {
                                 found = true;
                                 break;
@@ -300,7 +313,7 @@ pub fn run(
                     ConditionKind::Has | ConditionKind::NotHas => list.iter().any(|h| {
                         h.start >= of.start_byte()
                             && h.end <= of.end_byte()
-                            && same_ok(&cond.same, caps, &h.texts, src)
+                            && same_ok(&cond.same, caps, h, names, src)
                     }),
                 };
                 holds == matches!(cond.kind, ConditionKind::Inside | ConditionKind::Has)

@@ -58,7 +58,7 @@ pub static DETECTORS: &[Detector] = &[
         severity: Severity::Critical,
         message: "An AWS secret access key is committed",
         fix: ROTATE,
-        pattern: r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})\b"#,
+        pattern: r#"(?i)aws_?secret_?(?:access_?)?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+=]{40})\b"#,
         group: 1,
         entropy: true,
     },
@@ -112,8 +112,8 @@ pub static DETECTORS: &[Detector] = &[
         severity: Severity::High,
         message: "A high-entropy secret is assigned in the source",
         fix: ROTATE,
-        pattern: r#"(?i)([a-z0-9_.-]*(?:api[_.-]?key|secret|token|passw(?:or)?d|pwd|private[_.-]?key|access[_.-]?key|client[_.-]?secret)[a-z0-9_.-]*)["']?\s*(?::|=|:=|=>)\s*["'`]([^"'`\s]{12,})["'`]"#,
-        group: 2,
+        pattern: r#"(?i)(?:api[_.-]?key|secret|token|passw(?:or)?d|pwd|private[_.-]?key|access[_.-]?key)[a-z0-9_.-]*["']?[ \t]*(?::|=|:=|=>)[ \t]*["'`]([^"'`\s]{12,})["'`]"#,
+        group: 1,
         entropy: true,
     },
 ];
@@ -226,43 +226,47 @@ pub struct SecretHit {
     pub end: usize,
 }
 
-/// Every secret on every line of `text`.
+/// Every secret in `text`. Each regex runs once over the whole text (fast literal prefilters);
+/// a match is kept only within one line of at most 4096 bytes (longer lines are minified bundles
+/// or data, not hand-written configuration).
 pub fn scan(text: &str) -> Vec<SecretHit> {
     let mut out = Vec::new();
     let res = compiled();
-    for (ln, line) in text.lines().enumerate() {
-        if line.len() > 4096 {
-            // Minified bundles and data blobs: too long to be hand-written configuration.
-            continue;
-        }
-        let mut taken: Vec<(usize, usize)> = Vec::new();
-        for (di, (d, re)) in DETECTORS.iter().zip(res).enumerate() {
-            for caps in re.captures_iter(line) {
-                let Some(m) = caps.get(d.group) else {
-                    continue;
-                };
-                let value = m.as_str();
-                if is_placeholder(value) {
-                    continue;
-                }
-                if d.entropy && !random_looking(value) {
-                    continue;
-                }
-                // A specific detector already claimed this value.
-                if taken.iter().any(|(s, e)| m.start() < *e && *s < m.end()) {
-                    continue;
-                }
-                taken.push((m.start(), m.end()));
-                out.push(SecretHit {
-                    detector: di,
-                    line: ln as u32 + 1,
-                    column: m.start() as u32 + 1,
-                    start: m.start(),
-                    end: m.end(),
-                });
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| starts.partition_point(|s| *s <= offset) - 1;
+    let line_end = |l: usize| starts.get(l + 1).map(|e| e - 1).unwrap_or(text.len());
+    // Values already claimed by an earlier (more specific) detector.
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    for (di, (d, re)) in DETECTORS.iter().zip(res).enumerate() {
+        for caps in re.captures_iter(text) {
+            let Some(m) = caps.get(d.group) else {
+                continue;
+            };
+            let l = line_of(m.start());
+            let (ls, le) = (starts[l], line_end(l));
+            if m.end() > le || le - ls > 4096 {
+                continue;
             }
+            let value = m.as_str();
+            if is_placeholder(value) || (d.entropy && !random_looking(value)) {
+                continue;
+            }
+            if taken.iter().any(|(s, e)| m.start() < *e && *s < m.end()) {
+                continue;
+            }
+            taken.push((m.start(), m.end()));
+            out.push(SecretHit {
+                detector: di,
+                line: l as u32 + 1,
+                column: (m.start() - ls) as u32 + 1,
+                start: m.start() - ls,
+                end: m.end() - ls,
+            });
         }
     }
+    out.sort_by_key(|h| (h.line, h.start));
     out
 }
 
