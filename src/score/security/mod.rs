@@ -110,6 +110,8 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Severity of each secret detector (index like [`secrets::DETECTORS`]); `None` = disabled.
     pub secrets: Vec<Option<Severity>>,
+    /// `security.scan-tests`.
+    pub scan_tests: bool,
     /// Every rule's queries combined, per grammar (built on first use), in chunks:
     /// `(index of the chunk's first rule, number of rules, combined query)`.
     combined: [OnceLock<Vec<(usize, usize, engine::Combined)>>; 3],
@@ -190,6 +192,7 @@ impl RuleSet {
         Ok(RuleSet {
             rules,
             secrets,
+            scan_tests: cfg.scan_tests,
             combined: Default::default(),
         })
     }
@@ -291,7 +294,8 @@ pub struct SecurityInput<'a> {
 
 /// Scan one text as `lang_path` (its language from the extension) with every applicable rule,
 /// fingerprinting findings under `path_for_fingerprint`.
-/// `code_rules` is false for test files (unless `security.scan-tests`).
+/// `code_rules` is false for test files (unless `security.scan-tests`); test files get the
+/// provider-format secret detectors only, not the entropy-gated generic one.
 pub fn scan_text(
     set: &RuleSet,
     path_for_fingerprint: &str,
@@ -357,6 +361,10 @@ pub fn scan_text(
                 continue;
             };
             let d = &secrets::DETECTORS[h.detector];
+            // Test files are full of made-up random tokens: only exact provider formats count.
+            if !code_rules && d.id == secrets::GENERIC_ID && !set.scan_tests {
+                continue;
+            }
             let line = line_at(h.line);
             let value = &line[h.start..h.end];
             let masked_line = format!(

@@ -30,6 +30,8 @@ pub struct Detector {
 }
 
 pub const CWE: &str = "CWE-798";
+/// The entropy-gated generic detector (not run on test files).
+pub const GENERIC_ID: &str = "secrets/generic-assignment";
 pub const OWASP: &str = "A07:2021 Identification and Authentication Failures";
 
 const ROTATE: &str = "Revoke and rotate the credential now (it is in the git history), then load it from the environment or a secret manager.";
@@ -189,6 +191,10 @@ pub fn is_placeholder(value: &str) -> bool {
         "123456",
         "password1",
         "00000000",
+        "sk_test_",
+        "pk_test_",
+        "rk_test_",
+        "pk_live_",
     ];
     if WORDS.iter().any(|w| l.contains(w)) {
         return true;
@@ -382,6 +388,10 @@ mod tests {
         assert!(ids(r#"SECRET_TOKEN="${SECRET_TOKEN_FROM_ENV}""#).is_empty());
         assert!(ids(r#"client_secret = "xxxxxxxxxxxxxxxxxxxxxxxx""#).is_empty());
         assert!(ids("sk_test_4eC39HqLyjWDarjtT1zdp7dc").is_empty());
+        assert_eq!(
+            ids(r#"STRIPE_SECRET_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc""#),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]
