@@ -82,6 +82,9 @@ pub enum Command {
     /// Backtest a dimension's model on the repository's own history.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// List the security rules, or test them against their examples.
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +143,30 @@ pub struct EvalRegressionArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every security rule (embedded, security.rule-dirs, secret detectors).
+    List {
+        /// Repository whose .pr-risk.yml applies (default: the current one, if any).
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every rule's `match`/`no-match` examples (of the rule files in DIR, if given).
+    Test {
+        /// A directory of rule files (*.yml); default: every configured rule.
+        dir: Option<PathBuf>,
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        repo: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -248,6 +275,7 @@ pub fn main() -> i32 {
             clap_complete::generate(*shell, &mut cmd, "pr-risk", &mut std::io::stdout());
             Ok(ExitCode::Pass)
         }
+        Command::Rules(cmd) => rules(cmd),
     };
     match result {
         Ok(code) => code as i32,
@@ -293,6 +321,38 @@ fn eval_regression(args: &EvalRegressionArgs) -> Result<ExitCode, Error> {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     Ok(ExitCode::Pass)
+}
+
+fn rules(cmd: &RulesCommand) -> Result<ExitCode, Error> {
+    use crate::score::security::commands;
+    let (repo, config) = match cmd {
+        RulesCommand::List { repo, config, .. } | RulesCommand::Test { repo, config, .. } => {
+            (repo, config)
+        }
+    };
+    // Outside a git repository the directory itself is the root.
+    let root = crate::revisions::open(repo)
+        .ok()
+        .and_then(|r| r.workdir().map(|w| w.to_path_buf()))
+        .unwrap_or_else(|| repo.clone());
+    let cfg = crate::config::load(Some(&root), config.as_deref())?.config;
+    let (text, ok) = match cmd {
+        RulesCommand::List { json, .. } => (
+            commands::list_rules(&cfg.security, Some(&root), *json)?,
+            true,
+        ),
+        RulesCommand::Test { dir, .. } => {
+            commands::test_rules(&cfg.security, Some(&root), dir.as_deref())?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(if ok {
+        ExitCode::Pass
+    } else {
+        ExitCode::Blocked
+    })
 }
 
 fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {

@@ -40,6 +40,7 @@ pub struct Config {
     pub cloud: crate::cloud::CloudConfig,
     pub hook: HookConfig,
     pub regression: RegressionConfig,
+    pub security: SecurityConfig,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -122,6 +123,7 @@ impl Default for Config {
             cloud: Default::default(),
             hook: HookConfig::default(),
             regression: RegressionConfig::default(),
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -199,6 +201,46 @@ impl Default for RegressionConfig {
     }
 }
 
+/// `security:` — rule packs, overrides and the names the rules depend on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct SecurityConfig {
+    /// Directories (relative to the repository root) with extra rule files (`*.yml`).
+    pub rule_dirs: Vec<String>,
+    /// Rule ids that never run.
+    pub disable: Vec<String>,
+    /// Severity overrides by rule id (`critical`, `high`, `medium`, `low`).
+    pub severity: std::collections::BTreeMap<String, crate::score::security::rules::Severity>,
+    /// Scan for secrets in added lines of every text file.
+    pub secrets: bool,
+    /// Run the code rules on test files too (secrets are always scanned).
+    pub scan_tests: bool,
+    pub trpc: TrpcConfig,
+}
+
+/// Which tRPC procedures are public or authenticated, and what an auth middleware is called.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct TrpcConfig {
+    pub public_procedures: Vec<String>,
+    pub authenticated_procedures: Vec<String>,
+    /// A regex: `.use(x)` with a middleware whose name matches makes a chain authenticated.
+    pub auth_middleware: String,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            rule_dirs: Vec::new(),
+            disable: Vec::new(),
+            severity: Default::default(),
+            secrets: true,
+            scan_tests: false,
+            trpc: TrpcConfig::default(),
+        }
+    }
+}
+
 impl RegressionConfig {
     /// `Err((key, message))` on an invalid value.
     fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
@@ -235,6 +277,28 @@ impl RegressionConfig {
             ));
         }
         Ok(())
+    }
+}
+
+impl Default for TrpcConfig {
+    fn default() -> Self {
+        TrpcConfig {
+            public_procedures: vec![
+                "publicProcedure".into(),
+                "baseProcedure".into(),
+                "procedure".into(),
+            ],
+            authenticated_procedures: vec![
+                "protectedProcedure".into(),
+                "authedProcedure".into(),
+                "authenticatedProcedure".into(),
+                "privateProcedure".into(),
+                "adminProcedure".into(),
+                "userProcedure".into(),
+            ],
+            auth_middleware: "(?i)auth|session|protect|guard|login|require(d)?user|isuser|isadmin"
+                .into(),
+        }
     }
 }
 
@@ -319,6 +383,12 @@ impl Config {
             .validate()
             .map_err(|m| at("timeout-seconds", m))?;
         self.regression.validate().map_err(|(key, m)| at(key, m))?;
+        if let Err(e) = regex::Regex::new(&self.security.trpc.auth_middleware) {
+            return Err(at(
+                "auth-middleware",
+                format!("`security.trpc.auth-middleware` is not a valid regex: {e}"),
+            ));
+        }
         Ok(())
     }
 

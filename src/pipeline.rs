@@ -20,6 +20,7 @@ use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
+use crate::score::security::{self, SecurityEvidence};
 use crate::score::{self, coupling, impact, regression, Dimension};
 use crate::snapshot::Snapshot;
 use crate::trusted::{self, FileSource};
@@ -95,6 +96,9 @@ pub fn run(req: &Request) -> Result<Outcome> {
     if let Some(f) = req.fail_on_critical_security {
         cfg.fail_on_critical_security = f;
     }
+    let rules = t.time("rules", || {
+        security::RuleSet::load(&cfg.security, repo.workdir())
+    })?;
     let revs = t.time("revisions", || {
         revisions::resolve(&repo, req.base.as_deref(), req.head.as_deref())
     })?;
@@ -129,6 +133,14 @@ pub fn run(req: &Request) -> Result<Outcome> {
             || build_side(&git_dir, base_snap, base_sources, &store),
         )
     });
+    let security = t.time("security", || {
+        security::score(security::SecurityInput {
+            git_dir: &git_dir,
+            changes: &changes,
+            config: &cfg,
+            rules: &rules,
+        })
+    });
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
     let changed_settings = match settings.commit() {
         Some(_) => trusted::changed_between(
@@ -140,7 +152,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         None => Vec::new(),
     };
     let mut report = t.time("score", || {
-        assemble(&loaded, &cfg, revs, changes, &head, &base, &store)
+        assemble(&loaded, &cfg, revs, changes, &head, &base, &store, security)
     });
     report.config.read_from = settings.commit().map(|c| c.to_string());
     if !changed_settings.is_empty() {
@@ -257,6 +269,7 @@ fn rust_imports(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     loaded: &LoadedConfig,
     cfg: &Config,
@@ -265,6 +278,7 @@ fn assemble(
     head: &Side,
     base: &Side,
     store: &ParseStore,
+    security: Dimension<SecurityEvidence>,
 ) -> Report {
     let impact = impact::score(impact::ImpactInput {
         changes: &changes,
@@ -280,16 +294,10 @@ fn assemble(
         base_packages: &base.packages,
         config: cfg,
     });
-    let pending = |w: f64, name: &str| {
-        Dimension::unavailable(
-            w,
-            format!("the {name} dimension is not computed by this version of pr-risk"),
-        )
-    };
     let regression = regression::from_repo(&revs, &changes, &head.graph, cfg);
     let dimensions = Dimensions {
         regression,
-        security: pending(cfg.weights.security, "security"),
+        security,
         coupling,
         impact,
     };
@@ -300,7 +308,12 @@ fn assemble(
         dimensions.security.score,
         dimensions.coupling.score,
     );
-    let gate = report::decide(&composite, cfg.threshold);
+    let new_critical = if cfg.fail_on_critical_security {
+        security::critical_reasons(&dimensions.security.evidence)
+    } else {
+        Vec::new()
+    };
+    let gate = report::decide(&composite, cfg.threshold, &new_critical);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
     notes.extend(head.notes.iter().cloned());

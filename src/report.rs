@@ -10,7 +10,8 @@ use crate::revisions::Revisions;
 use crate::score::coupling::CouplingEvidence;
 use crate::score::impact::ImpactEvidence;
 use crate::score::regression::RegressionEvidence;
-use crate::score::{Composite, Dimension, NoEvidence};
+use crate::score::security::SecurityEvidence;
+use crate::score::{Composite, Dimension};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -80,7 +81,7 @@ pub struct GraphSummary {
 pub struct Dimensions {
     pub impact: Dimension<ImpactEvidence>,
     pub regression: Dimension<RegressionEvidence>,
-    pub security: Dimension<NoEvidence>,
+    pub security: Dimension<SecurityEvidence>,
     pub coupling: Dimension<CouplingEvidence>,
 }
 
@@ -92,13 +93,24 @@ pub struct Gate {
     pub reasons: Vec<String>,
 }
 
-/// The gate: blocked when the composite is above the threshold.
-pub fn decide(composite: &Composite, threshold: u8) -> Gate {
+/// The gate: blocked when the composite is above the threshold, or (with
+/// `fail-on-critical-security`) when the change introduces a critical security finding.
+/// `new_critical` describes those findings (`rule at path:line`); pass it empty when the option
+/// is off.
+pub fn decide(composite: &Composite, threshold: u8, new_critical: &[String]) -> Gate {
     let mut reasons = Vec::new();
     if let Some(s) = composite.score {
         if s > threshold {
             reasons.push(format!("risk score {s} is above the threshold {threshold}"));
         }
+    }
+    if !new_critical.is_empty() {
+        reasons.push(format!(
+            "{} new critical security finding{} (fail-on-critical-security): {}",
+            new_critical.len(),
+            if new_critical.len() == 1 { "" } else { "s" },
+            new_critical.join(", ")
+        ));
     }
     Gate {
         threshold,

@@ -6,6 +6,7 @@
 pub mod coupling;
 pub mod impact;
 pub mod regression;
+pub mod security;
 
 use serde::Serialize;
 
@@ -43,10 +44,6 @@ impl<E: Default> Dimension<E> {
         }
     }
 }
-
-/// Evidence of a dimension this version does not compute yet.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct NoEvidence {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -90,7 +87,7 @@ pub struct Composite {
     pub renormalized: bool,
     /// Each available dimension's contribution to the score (weight used × score).
     pub contributions: Weights,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the composite is partial (`null` when all four dimensions were computed).
     pub note: Option<String>,
 }
 

@@ -13,3 +13,4 @@ mod cloud;
 mod local;
 mod regression;
 mod rust;
+mod security;

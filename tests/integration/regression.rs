@@ -165,8 +165,9 @@ fn frequently_fixed_file_ranks_above_stable_file() {
     let text = r.run(&["score", "--base", "main", "--head", "hot"]);
     assert!(
         text.stdout.contains("Regression: +5 −0 source lines"),
-        "{}",
-        text.stdout
+        "{}{}",
+        text.stdout,
+        text.stderr
     );
     assert!(text.stdout.contains("Riskiest files:"), "{}", text.stdout);
     assert!(

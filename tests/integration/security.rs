@@ -1,0 +1,278 @@
+//! The security dimension end to end: rule packs on a fixture app, diff-aware classification,
+//! suppression, the score, the critical-finding gate, overrides and user rule dirs.
+
+use serde_json::Value;
+
+use crate::support::TestRepo;
+
+/// (rule, path, line) of each finding in a list.
+fn found(list: &Value) -> Vec<(String, String, u64)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn f(rule: &str, path: &str, line: u64) -> (String, String, u64) {
+    (rule.to_string(), path.to_string(), line)
+}
+
+fn fixture_repo() -> TestRepo {
+    let r = TestRepo::new();
+    r.copy_fixture("security-app/base");
+    r.commit("security app");
+    r.branch("feature");
+    r.copy_fixture("security-app/head");
+    r.commit("users endpoint, post removal, bio html, rust handler");
+    r
+}
+
+#[test]
+fn fixture_app_new_pre_existing_and_suppressed_findings() {
+    let r = fixture_repo();
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let sec = &v["dimensions"]["security"];
+    assert_eq!(sec["available"], true);
+    let ev = &sec["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![
+            f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
+            f("ts/error-details-in-response", "server/app.js", 13),
+            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
+        ]
+    );
+    assert_eq!(
+        found(&ev["pre_existing"]),
+        vec![
+            f("ts/child-process-exec", "server/app.js", 23),
+            f("ts/trpc-public-mutation", "src/server/routers/post.ts", 17),
+        ]
+    );
+    assert_eq!(
+        found(&ev["suppressed"]),
+        vec![f("ts/open-redirect", "server/app.js", 19)]
+    );
+    assert_eq!(
+        ev["suppressed"][0]["suppressed"],
+        "`next` is checked against ALLOWED_REDIRECTS by the allowRedirects middleware"
+    );
+    // Every finding carries what a reviewer needs.
+    let first = &ev["new"][0];
+    assert_eq!(first["severity"], "high");
+    assert_eq!(first["cwe"], "CWE-862");
+    assert!(first["message"]
+        .as_str()
+        .unwrap()
+        .contains("publicProcedure mutation (no auth)"));
+    assert!(first["fix"]
+        .as_str()
+        .unwrap()
+        .contains("protectedProcedure"));
+    // W = 2·1 (high) + 1·1 (medium) + 0.25·1 (low) = 3.25 → 65
+    assert_eq!(
+        ev["counts"],
+        serde_json::json!({"critical": 0, "high": 1, "medium": 1, "low": 1})
+    );
+    assert_eq!(ev["weighted"], 3.25);
+    assert_eq!(sec["score"], 65);
+    assert_eq!(
+        sec["formula"],
+        "min(100, 20·W), W = 4·0 + 2·1 + 1·1 + 0.25·1 = 3.25 → 65"
+    );
+
+    // The terminal report lists them.
+    let text = r.run(&["score", "--base", "main"]);
+    assert!(
+        text.stdout.contains(
+            "- [HIGH] src/server/routers/post.ts:14 — publicProcedure mutation (no auth)"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(text
+        .stdout
+        .contains("- [MEDIUM] server/app.js:13 — Error details"));
+    assert!(text
+        .stdout
+        .contains("Pre-existing in changed files (not scored):"));
+    assert!(text.stdout.contains("ts/open-redirect: `next` is checked"));
+}
+
+#[test]
+fn new_critical_secret_blocks_unless_disabled() {
+    let r = TestRepo::new();
+    r.write("src/config.ts", "export const region = 'eu-west-1';\n");
+    r.commit("config");
+    r.branch("feature");
+    r.write(
+        "src/config.ts",
+        concat!(
+            "export const region = 'eu-west-1';\nexport const awsKey = 'AKIA",
+            "Z3MHDLQ7TR4QWXYV';\n"
+        ),
+    );
+    r.commit("add key");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(1);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![f("secrets/aws-access-key", "src/config.ts", 2)]
+    );
+    assert_eq!(v["dimensions"]["security"]["score"], 80);
+    let reasons = v["gate"]["reasons"].to_string();
+    assert!(
+        reasons.contains("1 new critical security finding (fail-on-critical-security): secrets/aws-access-key at src/config.ts:2"),
+        "{reasons}"
+    );
+    // The value never appears in any output.
+    assert!(!run.stdout.contains("Z3MHDLQ7TR4QWXYV"));
+    let text = r.run(&["score", "--base", "main"]);
+    assert!(!text.stdout.contains("Z3MHDLQ7TR4QWXYV"));
+
+    r.write(".pr-risk.yml", "fail-on-critical-security: false\n");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    // Composite (impact 0, security 80, renormalised) stays under 70.
+    run.assert_code(0);
+    assert_eq!(v["gate"]["blocked"], false);
+}
+
+#[test]
+fn moved_and_renamed_code_is_not_new() {
+    let r = TestRepo::new();
+    r.write(
+        "src/run.js",
+        "const { exec } = require('child_process');\nfunction run(cmd) {\n  exec('sh ' + cmd);\n}\nmodule.exports = run;\n",
+    );
+    r.commit("runner");
+    r.branch("feature");
+    r.rename("src/run.js", "lib/runner.js");
+    r.write(
+        "lib/runner.js",
+        "const { exec } = require('child_process');\n\n// runs things\nfunction run(cmd) {\n    exec('sh ' +  cmd);\n}\nmodule.exports = run;\n",
+    );
+    r.commit("move runner");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(found(&ev["new"]), vec![]);
+    assert_eq!(
+        found(&ev["pre_existing"]),
+        vec![f("ts/child-process-exec", "lib/runner.js", 5)]
+    );
+    assert_eq!(v["dimensions"]["security"]["score"], 0);
+
+    // A second copy of the same vulnerable line is new.
+    r.write(
+        "lib/runner.js",
+        "const { exec } = require('child_process');\nfunction run(cmd) {\n  exec('sh ' + cmd);\n  exec('sh ' + cmd);\n}\nmodule.exports = run;\n",
+    );
+    r.commit("twice");
+    let (_, v) = r.score_json(&["--base", "main"]);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![f("ts/child-process-exec", "lib/runner.js", 4)]
+    );
+}
+
+#[test]
+fn overrides_custom_rules_and_suppressions_without_reason() {
+    let r = TestRepo::new();
+    r.write("src/a.ts", "export const a = 1;\n");
+    r.commit("a");
+    r.branch("feature");
+    r.write(
+        "src/a.ts",
+        "export const a = 1;\nexport const f = eval(input); // pr-risk-ignore[ts/eval]\nconsole.log(debugDump(a));\nlocalStorage.setItem('token', t);\n",
+    );
+    r.write(
+        "rules/team.yml",
+        r#"rules:
+  - id: team/no-debug-dump
+    languages: [typescript]
+    severity: low
+    message: "debugDump() must not ship"
+    cwe: CWE-489
+    fix: "Remove the call."
+    query: |
+      (call_expression function: (identifier) @f (#eq? @f "debugDump")) @match
+    examples:
+      match: ["debugDump(x);", "const y = debugDump(state);"]
+      no-match: ["debug(x);", "obj.debugDump(x);"]
+"#,
+    );
+    r.write(
+        ".pr-risk.yml",
+        "security:\n  rule-dirs: [rules]\n  severity:\n    ts/eval: critical\n  disable: [secrets/jwt]\n",
+    );
+    r.commit("eval and debug");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(1);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![
+            f("ts/eval", "src/a.ts", 2),
+            f("team/no-debug-dump", "src/a.ts", 3)
+        ]
+    );
+    assert_eq!(ev["new"][0]["severity"], "critical");
+    assert!(ev["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("src/a.ts:2: pr-risk-ignore[ts/eval] has no reason"));
+
+    // `rules list` and `rules test` see the repository's rules.
+    let list = r.run(&["rules", "list"]);
+    list.assert_code(0);
+    assert!(list.stdout.contains("team/no-debug-dump"));
+    assert!(list.stdout.contains("[disabled]"));
+    let test = r.run(&["rules", "test", "rules"]);
+    test.assert_code(0);
+    assert!(
+        test.stdout
+            .contains("ok    team/no-debug-dump (2 match, 2 no-match)"),
+        "{}",
+        test.stdout
+    );
+
+    // A failing example fails `rules test`; a bad query is an input error naming rule and position.
+    r.write(
+        "bad/r.yml",
+        "rules:\n  - id: team/x\n    languages: [typescript]\n    severity: low\n    message: m\n    cwe: CWE-1\n    fix: f\n    query: |\n      ((identifier) @match (#eq? @match \"x\"))\n    examples:\n      match: [\"y;\"]\n",
+    );
+    let test = r.run(&["rules", "test", "bad"]);
+    test.assert_code(1);
+    assert!(test.stdout.contains("FAIL  team/x"), "{}", test.stdout);
+    r.write(
+        "bad/r.yml",
+        "rules:\n  - id: team/x\n    languages: [typescript]\n    severity: low\n    message: m\n    cwe: CWE-1\n    fix: f\n    query: |\n      (call_expression\n        nope: (identifier)) @match\n",
+    );
+    let test = r.run(&["rules", "test", "bad"]);
+    test.assert_code(2);
+    assert!(
+        test.stderr.contains("bad/r.yml:10: rule `team/x`"),
+        "{}",
+        test.stderr
+    );
+    assert!(test.stderr.contains("query line 2"), "{}", test.stderr);
+
+    r.write(".pr-risk.yml", "security:\n  disable: [ts/evl]\n");
+    let run = r.run(&["score", "--base", "main"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("did you mean `ts/eval`?"),
+        "{}",
+        run.stderr
+    );
+}
