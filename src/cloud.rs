@@ -121,8 +121,8 @@ pub fn record(report: &Report, origin: &Origin) -> Value {
         "merge_base_sha": report.revisions.merge_base,
         "head_ref": origin.head_ref,
         "dimensions": dims,
-        "findings": capped(&d["security"]["evidence"]["findings"], &["rule_id", "severity", "path", "line", "message"]),
-        "violations": capped(&d["coupling"]["evidence"]["violations"], &["rule", "severity", "from", "from_line", "to"]),
+        "findings": capped(&d["security"]["evidence"]["new"], &["rule", "severity", "path", "line", "message", "cwe"]),
+        "violations": capped(&d["coupling"]["evidence"]["introduced"], &["rule", "severity", "from", "line", "to"]),
         "tool": { "name": report.tool.name, "version": report.tool.version },
     })
 }

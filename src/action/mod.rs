@@ -8,7 +8,6 @@
 pub mod checkout;
 pub mod event;
 pub mod inputs;
-pub mod sarif;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -171,7 +170,7 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
         }
     };
     if let Some(sarif) = &ctx.inputs.sarif_file {
-        write_sarif(ctx, sarif, &value);
+        write_sarif(ctx, sarif, report);
     }
     write_outputs(ctx, report, report_written.then_some(REPORT_FILE));
 
@@ -321,13 +320,19 @@ fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
     }
 }
 
-fn write_sarif(ctx: &Context, path: &Path, report: &Value) {
+fn write_sarif(ctx: &Context, path: &Path, report: &crate::report::Report) {
     let path = if path.is_relative() {
         ctx.workspace.join(path)
     } else {
         path.to_path_buf()
     };
-    let text = sarif::from_report(report);
+    let text = match crate::render::sarif::render(report) {
+        Ok(t) => t,
+        Err(e) => {
+            warn(&e.to_string());
+            return;
+        }
+    };
     if let Err(e) = workflow::write_replacing(&path, text.as_bytes()) {
         warn(&format!(
             "could not write the SARIF file {}: {e}",

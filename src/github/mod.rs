@@ -55,7 +55,7 @@ pub struct Annotation {
 pub fn annotations(report: &Value) -> Vec<Annotation> {
     let mut out = Vec::new();
     let d = &report["dimensions"];
-    for f in d["security"]["evidence"]["findings"]
+    for f in d["security"]["evidence"]["new"]
         .as_array()
         .into_iter()
         .flatten()
@@ -65,7 +65,7 @@ pub fn annotations(report: &Value) -> Vec<Annotation> {
         };
         let sev = f["severity"].as_str().unwrap_or("medium");
         let line = f["line"].as_u64().unwrap_or(1).max(1);
-        let rule = f["rule_id"].as_str().unwrap_or("security");
+        let rule = f["rule"].as_str().unwrap_or("security");
         out.push(Annotation {
             path: path.to_string(),
             start_line: line,
@@ -78,7 +78,7 @@ pub fn annotations(report: &Value) -> Vec<Annotation> {
             title: truncate(&format!("[{}] {rule}", sev.to_uppercase()), 255),
         });
     }
-    for v in d["coupling"]["evidence"]["violations"]
+    for v in d["coupling"]["evidence"]["introduced"]
         .as_array()
         .into_iter()
         .flatten()
@@ -88,7 +88,7 @@ pub fn annotations(report: &Value) -> Vec<Annotation> {
         };
         let rule = v["rule"].as_str().unwrap_or("coupling rule");
         let sev = v["severity"].as_str().unwrap_or("medium");
-        let line = v["from_line"].as_u64().unwrap_or(1).max(1);
+        let line = v["line"].as_u64().unwrap_or(1).max(1);
         out.push(Annotation {
             path: from.to_string(),
             start_line: line,
@@ -104,7 +104,7 @@ pub fn annotations(report: &Value) -> Vec<Annotation> {
 fn level(severity: &str) -> &'static str {
     match severity.to_ascii_lowercase().as_str() {
         "critical" | "high" | "error" => "failure",
-        "medium" | "warning" => "warning",
+        "medium" | "warning" | "warn" => "warning",
         _ => "notice",
     }
 }
@@ -308,12 +308,12 @@ mod tests {
     #[test]
     fn annotations_from_evidence() {
         let report = json!({"dimensions": {
-            "security": {"evidence": {"findings": [
-                {"rule_id": "ts/eval", "severity": "critical", "path": "src/a.ts", "line": 3, "message": "eval of input"},
-                {"rule_id": "ts/x", "severity": "low", "path": "src/b.ts", "line": 0, "message": "m"}
+            "security": {"evidence": {"new": [
+                {"rule": "ts/eval", "severity": "critical", "path": "src/a.ts", "line": 3, "message": "eval of input"},
+                {"rule": "ts/x", "severity": "low", "path": "src/b.ts", "line": 0, "message": "m"}
             ]}},
-            "coupling": {"evidence": {"violations": [
-                {"rule": "ui-no-db", "severity": "high", "from": "src/ui/x.ts", "from_line": 2, "to": "src/db/y.ts"}
+            "coupling": {"evidence": {"introduced": [
+                {"rule": "ui-no-db", "severity": "high", "from": "src/ui/x.ts", "line": 2, "to": "src/db/y.ts"}
             ]}}
         }});
         let a = annotations(&report);

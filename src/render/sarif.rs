@@ -133,13 +133,96 @@ pub struct SarifResult {
     pub snippet: Option<String>,
 }
 
-/// The adapter: every SARIF-worthy item of a report as a neutral [`SarifResult`].
-///
-/// Security findings and coupling violations that the change **introduces** belong here; the
-/// report of this version carries neither (both dimensions are reported unavailable), so the list
-/// is empty and the document still names the tool and the run's gate decision.
-pub fn results_from_report(_report: &Report) -> Vec<SarifResult> {
-    Vec::new()
+/// The adapter: every SARIF-worthy item of a report as a neutral [`SarifResult`]: the security
+/// findings and the coupling violations the change **introduces** (pre-existing ones are not
+/// alerts of this change).
+pub fn results_from_report(report: &Report) -> Vec<SarifResult> {
+    use crate::coupling_rules::Severity as Level;
+    use crate::score::security::rules::Severity as Sec;
+    let mut out = Vec::new();
+    for f in &report.dimensions.security.evidence.new {
+        let severity = match f.severity {
+            Sec::Critical => Severity::Critical,
+            Sec::High => Severity::High,
+            Sec::Medium => Severity::Medium,
+            Sec::Low => Severity::Low,
+        };
+        let mut tags = Vec::new();
+        if let Some(n) = f.cwe.strip_prefix("CWE-") {
+            tags.push(format!("external/cwe/cwe-{n}"));
+        }
+        if let Some(o) = &f.owasp {
+            tags.push(format!("owasp/{o}"));
+        }
+        out.push(SarifResult {
+            rule: SarifRule {
+                id: f.rule.clone(),
+                name: rule_name(&f.rule),
+                short_description: f.message.clone(),
+                full_description: format!("{} ({})", f.message, f.cwe),
+                help: f.fix.clone(),
+                help_uri: None,
+                severity,
+                category: Category::Security,
+                tags,
+            },
+            severity: None,
+            message: f.message.clone(),
+            path: f.path.clone(),
+            start_line: f.line.max(1),
+            start_column: (f.column > 0).then_some(f.column),
+            end_line: None,
+            end_column: None,
+            snippet: (!f.snippet.is_empty()).then(|| f.snippet.clone()),
+        });
+    }
+    for v in &report.dimensions.coupling.evidence.introduced {
+        let severity = match v.severity {
+            Level::Error => Severity::High,
+            Level::Warn => Severity::Medium,
+            Level::Off => Severity::Low,
+        };
+        let id = format!("coupling/{}", v.rule);
+        out.push(SarifResult {
+            rule: SarifRule {
+                name: rule_name(&id),
+                id,
+                short_description: format!("architectural rule {}", v.rule),
+                full_description: v.description.clone(),
+                help: v.description.clone(),
+                help_uri: None,
+                severity,
+                category: Category::Coupling,
+                tags: vec!["coupling".into()],
+            },
+            severity: None,
+            message: match &v.detail {
+                Some(d) => format!("{} → {} violates {}: {d}", v.from, v.to, v.rule),
+                None => format!("{} → {} violates {}", v.from, v.to, v.rule),
+            },
+            path: v.from.clone(),
+            start_line: v.line.max(1),
+            start_column: None,
+            end_line: None,
+            end_column: None,
+            snippet: Some(v.specifier.clone()),
+        });
+    }
+    out
+}
+
+/// `ts/publicprocedure-mutation` → `TsPublicprocedureMutation`.
+fn rule_name(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }
 
 /// Render a report as SARIF 2.1.0.

@@ -569,7 +569,7 @@ fn pre_push_reads_the_pre_commit_frameworks_variables() {
 // ---------------------------------------------------------------------------------------------
 // Formats
 
-fn sarif_validator() -> jsonschema::Validator {
+pub(crate) fn sarif_validator() -> jsonschema::Validator {
     let mut schema: serde_json::Value =
         serde_json::from_str(include_str!("../sarif-schema-2.1.0.json")).unwrap();
     // The official file has a malformed regex (a stray `]`) in the `language` patterns of `run`

@@ -24,7 +24,7 @@ fn f(rule: &str, path: &str, line: u64) -> (String, String, u64) {
     (rule.to_string(), path.to_string(), line)
 }
 
-fn fixture_repo() -> TestRepo {
+pub(crate) fn fixture_repo() -> TestRepo {
     let r = TestRepo::new();
     r.copy_fixture("security-app/base");
     r.commit("security app");
@@ -275,4 +275,51 @@ fn overrides_custom_rules_and_suppressions_without_reason() {
         "{}",
         run.stderr
     );
+}
+
+/// `--format sarif` carries the new security findings (and only those), with rule metadata, and
+/// validates against the SARIF 2.1.0 schema.
+#[test]
+fn sarif_carries_the_new_findings() {
+    let r = fixture_repo();
+    let run = r.run(&["score", "--base", "main", "--format", "sarif"]);
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let v = crate::local::sarif_validator();
+    let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let mut got: Vec<(String, String, u64)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
+            f("ts/error-details-in-response", "server/app.js", 13),
+            f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
+        ]
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let trpc = rules
+        .iter()
+        .find(|r| r["id"] == "ts/trpc-public-mutation")
+        .unwrap();
+    assert_eq!(trpc["properties"]["security-severity"], "8.0");
+    assert!(results[0]["partialFingerprints"].is_object());
 }
