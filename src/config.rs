@@ -113,6 +113,8 @@ impl Default for Config {
                 "test/**",
                 "**/tests/**",
                 "**/e2e/**",
+                "**/fixtures/**",
+                "**/__fixtures__/**",
                 "**/*_test.rs",
                 "benches/**",
             ]),

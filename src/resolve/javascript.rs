@@ -162,5 +162,6 @@ fn is_tsconfig_error(e: &ResolveError) -> bool {
         ResolveError::TsconfigNotFound(_)
             | ResolveError::TsconfigSelfReference(_)
             | ResolveError::TsconfigCircularExtend(_)
-    ) || e.to_string().to_lowercase().contains("tsconfig")
+            | ResolveError::TsconfigLoadFailed { .. }
+    )
 }

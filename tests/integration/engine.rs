@@ -446,3 +446,32 @@ fn default_base_is_main() {
     assert_eq!(v["revisions"]["base"]["rev"], "main");
     assert_eq!(v["change"]["files_changed"], 6);
 }
+
+#[test]
+fn tsconfig_extending_an_uninstalled_package_still_resolves() {
+    let r = TestRepo::new();
+    r.write(
+        "tsconfig.json",
+        r#"{ "extends": "@tsconfig/node18/tsconfig.json", "compilerOptions": { "baseUrl": "." } }"#,
+    )
+    .write("src/a.ts", "export const a = 1;\n")
+    .write(
+        "src/b.ts",
+        "import { a } from './a';\nexport const b = a;\n",
+    );
+    r.commit("tsconfig from npm");
+    assert_eq!(edges(&r, "HEAD"), set(&[("src/b.ts", "src/a.ts")]));
+    let (_, v) = r.score_json(&["--base", "HEAD"]);
+    let notes = v["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].as_str().unwrap().contains(
+        "tsconfig could not be loaded (Tsconfig not found @tsconfig/node18/tsconfig.json)"
+    ));
+}
+
+#[test]
+fn a_package_named_like_tsconfig_is_not_a_tsconfig_problem() {
+    let r = monorepo();
+    let (_, v) = r.score_json(&["--base", "HEAD"]);
+    assert_eq!(v["notes"], json!([]));
+}
