@@ -481,9 +481,16 @@ pub fn score(input: CouplingInput) -> Dimension<CouplingEvidence> {
         cfg.cycle_severity(),
         cfg.cycle_type_only() == TypeOnly::Count,
     );
-    c.introduced.extend(cy.introduced);
-    c.removed.extend(cy.removed);
-    c.pre_existing.extend(cy.pre_existing);
+    // Cycles among test files (tests, fixtures) are not architecture: the built-in rule looks at
+    // production code only, like impact.
+    let tests = crate::glob::GlobList::new(input.config.tests.iter());
+    let production_cycle = |v: &Violation| !(tests.is_match(&v.from) && tests.is_match(&v.to));
+    c.introduced
+        .extend(cy.introduced.into_iter().filter(production_cycle));
+    c.removed
+        .extend(cy.removed.into_iter().filter(production_cycle));
+    c.pre_existing
+        .extend(cy.pre_existing.into_iter().filter(production_cycle));
     let order = |v: &Violation| (v.severity, v.rule.clone(), v.from.clone(), v.to.clone());
     for list in [&mut c.introduced, &mut c.removed, &mut c.pre_existing] {
         list.sort_by_key(order);
