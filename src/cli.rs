@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
@@ -382,7 +383,10 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         template_dir: args.templates.as_deref(),
         color: args.format == Format::Text && cli.color.enabled_for(to_terminal),
     };
-    let text = render::render(&outcome.report, args.format, &opts)?;
+    let text = outcome.timings.time("render", || {
+        render::render(&outcome.report, args.format, &opts)
+    })?;
+    let written = Instant::now();
     match &args.output {
         Some(path) => std::fs::write(path, &text).map_err(|source| Error::Io {
             path: path.clone(),
@@ -396,6 +400,13 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
             let _ = out.flush();
         }
     }
+    outcome.timings.stages.push(("output", written.elapsed()));
+    let sync_failed = args.sync && {
+        let synced = Instant::now();
+        let ok = sync(args, &outcome);
+        outcome.timings.stages.push(("outlets", synced.elapsed()));
+        !ok
+    };
     if args.timings {
         let total: std::time::Duration = outcome.timings.stages.iter().map(|s| s.1).sum();
         eprintln!("timings:");
@@ -404,7 +415,6 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
     }
-    let sync_failed = args.sync && !sync(args, &outcome);
     Ok(if outcome.report.gate.blocked {
         ExitCode::Blocked
     } else if sync_failed && (args.sync_required || outcome.config.cloud.sync_required) {

@@ -20,8 +20,8 @@ use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
-use crate::score::security::{self, SecurityEvidence};
-use crate::score::{self, coupling, impact, regression, Dimension};
+use crate::score::security;
+use crate::score::{self, coupling, impact, regression};
 use crate::snapshot::Snapshot;
 use crate::trusted::{self, FileSource};
 
@@ -48,7 +48,8 @@ pub struct Timings {
 }
 
 impl Timings {
-    fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+    /// Run `f` as the stage `name` and record its wall time.
+    pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
         crate::progress::stage(name);
         let t = Instant::now();
         let v = f();
@@ -151,8 +152,40 @@ pub fn run(req: &Request) -> Result<Outcome> {
         ),
         None => Vec::new(),
     };
-    let mut report = t.time("score", || {
-        assemble(&loaded, &cfg, revs, changes, &head, &base, &store, security)
+    let impact = t.time("impact", || {
+        impact::score(impact::ImpactInput {
+            changes: &changes,
+            head: &head.graph,
+            base: &base.graph,
+            config: &cfg,
+        })
+    });
+    let coupling = t.time("coupling", || {
+        coupling::score(coupling::CouplingInput {
+            changes: &changes,
+            head: &head.graph,
+            base: &base.graph,
+            head_packages: &head.packages,
+            base_packages: &base.packages,
+            config: &cfg,
+        })
+    });
+    let mined = t.time("history", || {
+        regression::mine(&revs, &changes, &head.graph, &cfg)
+    });
+    let regression = t.time("regression", || {
+        regression::from_mined(mined, &changes, &head.graph, &cfg)
+    });
+    let dimensions = Dimensions {
+        regression,
+        security,
+        coupling,
+        impact,
+    };
+    let mut report = t.time("assemble", || {
+        assemble(
+            &loaded, &cfg, revs, changes, &head, &base, &store, dimensions,
+        )
     });
     report.config.read_from = settings.commit().map(|c| c.to_string());
     if !changed_settings.is_empty() {
@@ -278,29 +311,8 @@ fn assemble(
     head: &Side,
     base: &Side,
     store: &ParseStore,
-    security: Dimension<SecurityEvidence>,
+    dimensions: Dimensions,
 ) -> Report {
-    let impact = impact::score(impact::ImpactInput {
-        changes: &changes,
-        head: &head.graph,
-        base: &base.graph,
-        config: cfg,
-    });
-    let coupling = coupling::score(coupling::CouplingInput {
-        changes: &changes,
-        head: &head.graph,
-        base: &base.graph,
-        head_packages: &head.packages,
-        base_packages: &base.packages,
-        config: cfg,
-    });
-    let regression = regression::from_repo(&revs, &changes, &head.graph, cfg);
-    let dimensions = Dimensions {
-        regression,
-        security,
-        coupling,
-        impact,
-    };
     let composite = score::composite(
         &cfg.weights,
         dimensions.impact.score,

@@ -15,6 +15,7 @@ impl Lcg {
     pub fn new(seed: u64) -> Lcg {
         Lcg(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self
             .0
