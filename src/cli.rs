@@ -216,6 +216,14 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub timings: bool,
 
+    /// Keep the parse cache in DIR (default: $PR_RISK_CACHE_DIR, else <git-dir>/pr-risk/cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the parse cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
     /// Send the result to the Massu cloud (API key from MASSU_API_KEY or --api-key-env).
     #[arg(long)]
     pub sync: bool,
@@ -369,6 +377,8 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         head: Some(head),
         config_path: args.config.clone(),
         threshold: args.threshold,
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
         ..Request::default()
     };
     let progress = crate::progress::start(show_progress(cli));
@@ -414,6 +424,23 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
             eprintln!("  {name:<12} {:>9.1} ms", d.as_secs_f64() * 1000.0);
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
+        if let Some(c) = &outcome.timings.cache {
+            eprintln!(
+                "parse cache: {} loaded, {} hits, {} misses{}{}{}",
+                c.loaded,
+                c.hits,
+                c.misses,
+                if c.written { ", written" } else { "" },
+                c.rebuilt
+                    .as_ref()
+                    .map(|r| format!(", rebuilt ({r})"))
+                    .unwrap_or_default(),
+                c.write_error
+                    .as_ref()
+                    .map(|r| format!(", not written ({r})"))
+                    .unwrap_or_default(),
+            );
+        }
     }
     Ok(if outcome.report.gate.blocked {
         ExitCode::Blocked

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::cache::{self, ParseCache};
 use crate::config::{Config, LoadedConfig};
 use crate::diff::{self, ChangeSet};
 use crate::error::Result;
@@ -39,12 +40,19 @@ pub struct Request {
     /// Read the configuration (and every other setting) from this commit's blobs instead of the
     /// working tree: in action mode the base commit, so a PR cannot lower its own bar.
     pub config_at: Option<String>,
+    /// Where the parse cache lives (`--cache-dir`); default `$PR_RISK_CACHE_DIR`, else
+    /// `<git-dir>/pr-risk/cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the parse cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// Wall time of each stage, for `--timings`.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     pub stages: Vec<(&'static str, Duration)>,
+    /// What the parse cache did (None: disabled).
+    pub cache: Option<crate::cache::Stats>,
 }
 
 impl Timings {
@@ -121,12 +129,22 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let base_sources = select_sources(&base_snap, &filters);
     let head_sources = select_sources(&head_snap, &filters);
     let mut store = ParseStore::default();
+    let mut cache = t.time("cache load", || {
+        (!req.no_cache).then(|| ParseCache::open(&cache::dir_for(&repo, req.cache_dir.as_deref())))
+    });
     t.time("parse", || {
-        store.parse(
+        store.parse_cached(
             &git_dir,
             head_sources.iter().chain(base_sources.iter()),
             cfg.limits.max_file_size,
+            cache.as_mut(),
         )
+    });
+    t.cache = t.time("cache save", || {
+        cache.as_mut().map(|c| {
+            c.save();
+            c.stats.clone()
+        })
     });
     let (head, base) = t.time("graph", || {
         rayon::join(
