@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
@@ -215,6 +216,14 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub timings: bool,
 
+    /// Keep the parse cache in DIR (default: $PR_RISK_CACHE_DIR, else <git-dir>/pr-risk/cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the parse cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
     /// Send the result to the Massu cloud (API key from MASSU_API_KEY or --api-key-env).
     #[arg(long)]
     pub sync: bool,
@@ -368,6 +377,8 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         head: Some(head),
         config_path: args.config.clone(),
         threshold: args.threshold,
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
         ..Request::default()
     };
     let progress = crate::progress::start(show_progress(cli));
@@ -382,7 +393,10 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         template_dir: args.templates.as_deref(),
         color: args.format == Format::Text && cli.color.enabled_for(to_terminal),
     };
-    let text = render::render(&outcome.report, args.format, &opts)?;
+    let text = outcome.timings.time("render", || {
+        render::render(&outcome.report, args.format, &opts)
+    })?;
+    let written = Instant::now();
     match &args.output {
         Some(path) => std::fs::write(path, &text).map_err(|source| Error::Io {
             path: path.clone(),
@@ -396,6 +410,13 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
             let _ = out.flush();
         }
     }
+    outcome.timings.stages.push(("output", written.elapsed()));
+    let sync_failed = args.sync && {
+        let synced = Instant::now();
+        let ok = sync(args, &outcome);
+        outcome.timings.stages.push(("outlets", synced.elapsed()));
+        !ok
+    };
     if args.timings {
         let total: std::time::Duration = outcome.timings.stages.iter().map(|s| s.1).sum();
         eprintln!("timings:");
@@ -403,8 +424,24 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
             eprintln!("  {name:<12} {:>9.1} ms", d.as_secs_f64() * 1000.0);
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
+        if let Some(c) = &outcome.timings.cache {
+            eprintln!(
+                "parse cache: {} loaded, {} hits, {} misses{}{}{}",
+                c.loaded,
+                c.hits,
+                c.misses,
+                if c.written { ", written" } else { "" },
+                c.rebuilt
+                    .as_ref()
+                    .map(|r| format!(", rebuilt ({r})"))
+                    .unwrap_or_default(),
+                c.write_error
+                    .as_ref()
+                    .map(|r| format!(", not written ({r})"))
+                    .unwrap_or_default(),
+            );
+        }
     }
-    let sync_failed = args.sync && !sync(args, &outcome);
     Ok(if outcome.report.gate.blocked {
         ExitCode::Blocked
     } else if sync_failed && (args.sync_required || outcome.config.cloud.sync_required) {

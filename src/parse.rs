@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use git2::Oid;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cache::ParseCache;
 use crate::glob::GlobList;
 use crate::lang::{self, FileFacts, Lang};
 use crate::snapshot::{self, looks_binary, Snapshot};
@@ -25,7 +26,7 @@ pub struct SourceFile {
 }
 
 /// Why a source file was not parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Skipped {
     Oversize { bytes: u64, limit: u64 },
@@ -107,6 +108,17 @@ impl ParseStore {
         files: impl IntoIterator<Item = &'a SourceFile>,
         max_size: u64,
     ) {
+        self.parse_cached(git_dir, files, max_size, None)
+    }
+
+    /// [`ParseStore::parse`], taking what it can from `cache` and adding what it parsed to it.
+    pub fn parse_cached<'a>(
+        &mut self,
+        git_dir: &Path,
+        files: impl IntoIterator<Item = &'a SourceFile>,
+        max_size: u64,
+        mut cache: Option<&mut ParseCache>,
+    ) {
         let mut jobs: Vec<(Oid, Lang)> = files
             .into_iter()
             .map(|f| (f.oid, f.lang))
@@ -114,6 +126,16 @@ impl ParseStore {
             .collect();
         jobs.sort_unstable();
         jobs.dedup();
+        if let Some(cache) = cache.as_deref_mut() {
+            jobs.retain(|&(oid, lang)| match cache.get(oid, lang, max_size) {
+                Some((outcome, bytes)) => {
+                    self.bytes_parsed += bytes;
+                    self.results.insert((oid, lang), outcome);
+                    false
+                }
+                None => true,
+            });
+        }
         let done: Vec<((Oid, Lang), Outcome, u64)> = jobs
             .par_iter()
             .map(|&(oid, lang)| {
@@ -129,9 +151,14 @@ impl ParseStore {
                 ((oid, lang), outcome, bytes)
             })
             .collect();
-        for (k, outcome, bytes) in done {
-            self.bytes_parsed += bytes;
-            self.results.insert(k, outcome);
+        for ((oid, lang), outcome, bytes) in done {
+            if outcome.is_ok() {
+                self.bytes_parsed += bytes;
+            }
+            if let Some(cache) = cache.as_deref_mut() {
+                cache.put(oid, lang, bytes, &outcome);
+            }
+            self.results.insert((oid, lang), outcome);
         }
     }
 }
@@ -155,6 +182,7 @@ fn with_thread_repo<T>(git_dir: &Path, f: impl FnOnce(Option<&git2::Repository>)
     })
 }
 
+/// The outcome and the blob's size in bytes (0 when it was not read).
 fn parse_blob(repo: &git2::Repository, oid: Oid, lang: Lang, max_size: u64) -> (Outcome, u64) {
     if let Some(size) = snapshot::blob_size(repo, oid) {
         if size > max_size {
@@ -179,10 +207,10 @@ fn parse_blob(repo: &git2::Repository, oid: Oid, lang: Lang, max_size: u64) -> (
         }
     };
     if looks_binary(&content) {
-        return (Err(Skipped::Binary), 0);
+        return (Err(Skipped::Binary), content.len() as u64);
     }
     let Ok(text) = std::str::from_utf8(&content) else {
-        return (Err(Skipped::NonUtf8), 0);
+        return (Err(Skipped::NonUtf8), content.len() as u64);
     };
     let facts = lang::extract(lang, text);
     (Ok(Arc::new(facts)), content.len() as u64)

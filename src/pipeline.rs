@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::cache::{self, ParseCache};
 use crate::config::{Config, LoadedConfig};
 use crate::diff::{self, ChangeSet};
 use crate::error::Result;
@@ -20,8 +21,8 @@ use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::revisions::{self, Revisions};
-use crate::score::security::{self, SecurityEvidence};
-use crate::score::{self, coupling, impact, regression, Dimension};
+use crate::score::security;
+use crate::score::{self, coupling, impact, regression};
 use crate::snapshot::Snapshot;
 use crate::trusted::{self, FileSource};
 
@@ -39,16 +40,24 @@ pub struct Request {
     /// Read the configuration (and every other setting) from this commit's blobs instead of the
     /// working tree: in action mode the base commit, so a PR cannot lower its own bar.
     pub config_at: Option<String>,
+    /// Where the parse cache lives (`--cache-dir`); default `$PR_RISK_CACHE_DIR`, else
+    /// `<git-dir>/pr-risk/cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the parse cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// Wall time of each stage, for `--timings`.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     pub stages: Vec<(&'static str, Duration)>,
+    /// What the parse cache did (None: disabled).
+    pub cache: Option<crate::cache::Stats>,
 }
 
 impl Timings {
-    fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+    /// Run `f` as the stage `name` and record its wall time.
+    pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
         crate::progress::stage(name);
         let t = Instant::now();
         let v = f();
@@ -120,12 +129,22 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let base_sources = select_sources(&base_snap, &filters);
     let head_sources = select_sources(&head_snap, &filters);
     let mut store = ParseStore::default();
+    let mut cache = t.time("cache load", || {
+        (!req.no_cache).then(|| ParseCache::open(&cache::dir_for(&repo, req.cache_dir.as_deref())))
+    });
     t.time("parse", || {
-        store.parse(
+        store.parse_cached(
             &git_dir,
             head_sources.iter().chain(base_sources.iter()),
             cfg.limits.max_file_size,
+            cache.as_mut(),
         )
+    });
+    t.cache = t.time("cache save", || {
+        cache.as_mut().map(|c| {
+            c.save();
+            c.stats.clone()
+        })
     });
     let (head, base) = t.time("graph", || {
         rayon::join(
@@ -151,8 +170,40 @@ pub fn run(req: &Request) -> Result<Outcome> {
         ),
         None => Vec::new(),
     };
-    let mut report = t.time("score", || {
-        assemble(&loaded, &cfg, revs, changes, &head, &base, &store, security)
+    let impact = t.time("impact", || {
+        impact::score(impact::ImpactInput {
+            changes: &changes,
+            head: &head.graph,
+            base: &base.graph,
+            config: &cfg,
+        })
+    });
+    let coupling = t.time("coupling", || {
+        coupling::score(coupling::CouplingInput {
+            changes: &changes,
+            head: &head.graph,
+            base: &base.graph,
+            head_packages: &head.packages,
+            base_packages: &base.packages,
+            config: &cfg,
+        })
+    });
+    let mined = t.time("history", || {
+        regression::mine(&revs, &changes, &head.graph, &cfg)
+    });
+    let regression = t.time("regression", || {
+        regression::from_mined(mined, &changes, &head.graph, &cfg)
+    });
+    let dimensions = Dimensions {
+        regression,
+        security,
+        coupling,
+        impact,
+    };
+    let mut report = t.time("assemble", || {
+        assemble(
+            &loaded, &cfg, revs, changes, &head, &base, &store, dimensions,
+        )
     });
     report.config.read_from = settings.commit().map(|c| c.to_string());
     if !changed_settings.is_empty() {
@@ -278,29 +329,8 @@ fn assemble(
     head: &Side,
     base: &Side,
     store: &ParseStore,
-    security: Dimension<SecurityEvidence>,
+    dimensions: Dimensions,
 ) -> Report {
-    let impact = impact::score(impact::ImpactInput {
-        changes: &changes,
-        head: &head.graph,
-        base: &base.graph,
-        config: cfg,
-    });
-    let coupling = coupling::score(coupling::CouplingInput {
-        changes: &changes,
-        head: &head.graph,
-        base: &base.graph,
-        head_packages: &head.packages,
-        base_packages: &base.packages,
-        config: cfg,
-    });
-    let regression = regression::from_repo(&revs, &changes, &head.graph, cfg);
-    let dimensions = Dimensions {
-        regression,
-        security,
-        coupling,
-        impact,
-    };
     let composite = score::composite(
         &cfg.weights,
         dimensions.impact.score,

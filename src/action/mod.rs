@@ -115,6 +115,7 @@ pub fn run(env: &Env) -> Result<ExitCode> {
         threshold: inputs.block_threshold,
         fail_on_critical_security: inputs.fail_on_critical_security,
         config_at: Some(base_oid.to_string()),
+        ..Request::default()
     };
     let mut outcome = pipeline::run(&req)?;
     for n in prep_notes.into_iter().rev() {

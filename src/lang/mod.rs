@@ -7,10 +7,10 @@
 pub mod rust;
 pub mod typescript;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A grammar pr-risk parses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Lang {
     /// `.ts .mts .cts` (the TypeScript grammar: `<T>x` casts parse).
@@ -22,7 +22,7 @@ pub enum Lang {
 }
 
 /// The family a language belongs to, for module resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
     JavaScript,
@@ -58,7 +58,7 @@ impl Lang {
 }
 
 /// How a dependency was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportKind {
     /// `import … from "x"`
@@ -110,7 +110,7 @@ impl ImportKind {
 }
 
 /// One dependency a file declares.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Import {
     pub specifier: String,
     /// 1-based line of the specifier.
@@ -121,7 +121,7 @@ pub struct Import {
 }
 
 /// What a front end extracted from one file.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub imports: Vec<Import>,
     /// Number of ERROR / MISSING nodes tree-sitter recovered from.

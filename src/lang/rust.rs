@@ -19,7 +19,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Parser};
 
 use super::FileFacts;
@@ -27,7 +27,7 @@ use super::FileFacts;
 /// How deep item-position macro bodies are re-parsed (macros inside macros).
 const MAX_MACRO_DEPTH: u32 = 4;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RustFacts {
     /// Inline modules: scope `i + 1` is `inline_mods[i]`; scope 0 is the file's top level.
     pub inline_mods: Vec<InlineMod>,
@@ -40,7 +40,7 @@ pub struct RustFacts {
     pub items: Vec<ItemName>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlineMod {
     pub name: String,
     /// The scope it is declared in.
@@ -50,7 +50,7 @@ pub struct InlineMod {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModDecl {
     pub name: String,
     pub scope: u32,
@@ -66,7 +66,7 @@ pub struct ModDecl {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
 pub enum UseBinding {
     /// `use a::b;` binds `b`; `use a::b as c;` binds `c`; `use a::{self}` binds `a`.
@@ -77,7 +77,7 @@ pub enum UseBinding {
     Glob,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsePath {
     pub scope: u32,
     /// Path segments; a leading `::` is an empty first segment.
@@ -88,14 +88,14 @@ pub struct UsePath {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathRef {
     pub scope: u32,
     pub segments: Vec<String>,
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternCrate {
     pub scope: u32,
     pub name: String,
@@ -103,7 +103,7 @@ pub struct ExternCrate {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemName {
     pub scope: u32,
     pub name: String,

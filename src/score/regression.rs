@@ -308,6 +308,13 @@ fn callers(
     out
 }
 
+/// The history mined for one run, ready for the model (the "history" stage of `--timings`).
+pub struct Mined {
+    pub history: History,
+    /// Identity of the head commit's author.
+    pub author: String,
+}
+
 /// Open the repository, mine the history up to the merge-base and score (or say why not).
 pub fn from_repo(
     revs: &Revisions,
@@ -315,26 +322,57 @@ pub fn from_repo(
     head: &DepGraph,
     cfg: &Config,
 ) -> Dimension<RegressionEvidence> {
+    let mined = mine(revs, changes, head, cfg);
+    from_mined(mined, changes, head, cfg)
+}
+
+/// Score from mined history, or pass on why it could not be mined.
+pub fn from_mined(
+    mined: Result<Mined, Box<Dimension<RegressionEvidence>>>,
+    changes: &ChangeSet,
+    head: &DepGraph,
+    cfg: &Config,
+) -> Dimension<RegressionEvidence> {
+    match mined {
+        Ok(m) => score(RegressionInput {
+            history: &m.history,
+            changes,
+            head,
+            config: cfg,
+            author: m.author,
+        }),
+        Err(unavailable) => *unavailable,
+    }
+}
+
+/// Mine the history the model needs up to the merge-base; `Err` is the unavailable dimension
+/// (shallow clone, too little history, bad patterns) with its reason.
+pub fn mine(
+    revs: &Revisions,
+    changes: &ChangeSet,
+    head: &DepGraph,
+    cfg: &Config,
+) -> Result<Mined, Box<Dimension<RegressionEvidence>>> {
     let weight = cfg.weights.regression;
     let rc = &cfg.regression;
     let repo = match git2::Repository::open(&revs.workdir) {
         Ok(r) => r,
         Err(e) => {
-            return Dimension::unavailable(
+            return Err(Box::new(Dimension::unavailable(
                 weight,
                 format!("the repository could not be opened for history mining: {e}"),
-            )
+            )))
         }
     };
     if repo.is_shallow() {
-        return Dimension::unavailable(
+        return Err(Box::new(Dimension::unavailable(
             weight,
             "the repository is a shallow clone, so the history of the changed files is cut off; fetch the full history (actions/checkout with `fetch-depth: 0`, or `git fetch --unshallow`)",
-        );
+        )));
     }
     let matcher = match FixMatcher::new(&rc.fix_patterns, &rc.revert_patterns) {
         Ok(m) => m,
-        Err(e) => return Dimension::unavailable(weight, e.to_string()),
+        Err(e) => return Err(Box::new(Dimension::unavailable(weight, e.to_string()))),
     };
     let tests = GlobList::new(cfg.tests.iter());
     let filter = source_filter(cfg);
@@ -355,26 +393,28 @@ pub fn from_repo(
     };
     let mined = match history::mine(&repo, revs.merge_base_oid, &opts) {
         Ok(h) => h,
-        Err(e) => return Dimension::unavailable(weight, format!("mining the history failed: {e}")),
+        Err(e) => {
+            return Err(Box::new(Dimension::unavailable(
+                weight,
+                format!("mining the history failed: {e}"),
+            )))
+        }
     };
     if mined.reachable < rc.min_commits {
-        return Dimension::unavailable(
+        return Err(Box::new(Dimension::unavailable(
             weight,
             format!(
                 "only {} commit(s) are reachable from the merge-base, fewer than regression.min-commits ({}), so there is too little history to learn from; if this is a CI checkout, fetch the full history (actions/checkout with `fetch-depth: 0`)",
                 mined.reachable, rc.min_commits
             ),
-        );
+        )));
     }
     let author = repo
         .find_commit(revs.head_oid)
         .map(|c| history::identity(&c.author()))
         .unwrap_or_default();
-    score(RegressionInput {
-        history: &mined,
-        changes,
-        head,
-        config: cfg,
+    Ok(Mined {
+        history: mined,
         author,
     })
 }

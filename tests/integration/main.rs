@@ -9,6 +9,7 @@ mod odd_repos;
 mod server;
 
 mod action;
+mod cache;
 mod cloud;
 mod local;
 mod regression;

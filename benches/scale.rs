@@ -1,0 +1,437 @@
+//! The performance table of the README: `pr-risk score` cold and warm, peak RSS, the whole-repo
+//! dependency graph against dependency-cruiser, and history mining against `git log`, on
+//! generated TypeScript monorepos with history.
+//!
+//! ```text
+//! cargo bench --bench scale -- [FILES…] [--commits N] [--runs N] [--depcruise PATH]
+//! ```
+//! Default: 1,000 and 10,000 files, history of min(files, 10,000) commits, 5 runs (median).
+//! The repositories are written with `git fast-import` (deterministic seed: same bytes, same
+//! commit ids everywhere): the synthetic monorepo of `pr_risk::synth` as the first commit, then
+//! fix and feature commits by 20 authors touching 1–4 files each, then a `feature` branch that
+//! changes 12 files (the pull request scored).
+//!
+//! - cold: `pr-risk score --no-cache` (every file of both sides parsed);
+//! - warm: the cache filled by scoring an earlier pull request (`main~1..main`), then the PR;
+//! - peak RSS: `/usr/bin/time -f %M` of the cold run;
+//! - graph: `pr-risk graph --format json` of the whole `main` (no cache) against
+//!   `depcruise --output-type json` over a checkout of the same tree (with `--depcruise PATH`
+//!   or `$DEPCRUISE`; `npm install dependency-cruiser typescript` into a temp dir);
+//! - history: the `history` stage of `pr-risk score --timings` against
+//!   `git log --name-only --no-merges -n <commits> main` (the same window).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use pr_risk::synth::{self, Lcg};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pr-risk");
+
+struct Args {
+    sizes: Vec<usize>,
+    commits: Option<usize>,
+    runs: usize,
+    depcruise: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        sizes: Vec::new(),
+        commits: None,
+        runs: 5,
+        depcruise: std::env::var_os("DEPCRUISE").map(PathBuf::from),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--commits" => a.commits = it.next().and_then(|v| v.parse().ok()),
+            "--runs" => a.runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(5),
+            "--depcruise" => a.depcruise = it.next().map(PathBuf::from),
+            _ => {
+                if let Ok(n) = x.replace('_', "").parse() {
+                    a.sizes.push(n)
+                }
+            }
+        }
+    }
+    if a.sizes.is_empty() {
+        a.sizes = vec![1_000, 10_000];
+    }
+    a.runs = a.runs.max(1);
+    a
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Generate the repository: fast-import stream of the monorepo, its history and the PR branch.
+fn generate(dir: &Path, files: usize, commits: usize) -> (usize, usize) {
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("git");
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let mut tree: BTreeMap<String, String> =
+        synth::typescript_monorepo(files, 42).into_iter().collect();
+    let bytes: usize = tree.values().map(String::len).sum();
+    let sources: Vec<String> = tree
+        .keys()
+        .filter(|p| p.ends_with(".ts") && p.contains("/src/d"))
+        .cloned()
+        .collect();
+    let mut rng = Lcg::new(7);
+    let mut s: Vec<u8> = Vec::with_capacity(bytes * 2);
+    let mut time: i64 = 1_690_000_000;
+    let mut mark = 0usize;
+    let data = |s: &mut Vec<u8>, text: &str| {
+        writeln!(s, "data {}", text.len()).unwrap();
+        s.extend_from_slice(text.as_bytes());
+        s.push(b'\n');
+    };
+    let mut commit = |s: &mut Vec<u8>,
+                      branch: &str,
+                      author: u64,
+                      time: i64,
+                      msg: &str,
+                      from: Option<&str>,
+                      changes: &[(String, String)]| {
+        mark += 1;
+        writeln!(s, "commit refs/heads/{branch}\nmark :{mark}").unwrap();
+        writeln!(
+            s,
+            "author Dev {author} <dev{author}@example.com> {time} +0000\ncommitter Dev {author} <dev{author}@example.com> {time} +0000"
+        )
+        .unwrap();
+        data(s, msg);
+        if let Some(f) = from {
+            writeln!(s, "from {f}").unwrap();
+        }
+        for (p, c) in changes {
+            writeln!(s, "M 100644 inline {p}").unwrap();
+            data(s, c);
+        }
+    };
+    let all: Vec<(String, String)> = tree.iter().map(|(p, c)| (p.clone(), c.clone())).collect();
+    commit(&mut s, "main", 0, time, "initial import", None, &all);
+    for i in 1..commits {
+        time += 1800;
+        let n = 1 + rng.below(4) as usize;
+        let mut changes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let p = &sources[rng.below(sources.len() as u64) as usize];
+            let c = tree.get_mut(p).unwrap();
+            c.push_str(&format!("export const v{i} = {i};\n"));
+            changes.push((p.clone(), c.clone()));
+        }
+        let msg = if rng.below(4) == 0 {
+            format!("fix: off-by-one in change {i}")
+        } else {
+            format!("feat: change {i}")
+        };
+        commit(&mut s, "main", rng.below(20), time, &msg, None, &changes);
+    }
+    // The pull request: 12 files, branched from the tip of main.
+    let changes: Vec<(String, String)> = sources
+        .iter()
+        .step_by(sources.len() / 12 + 1)
+        .take(12)
+        .map(|p| {
+            (
+                p.clone(),
+                format!("{}\nexport const changed = 1;\n", tree[p]),
+            )
+        })
+        .collect();
+    commit(
+        &mut s,
+        "feature",
+        3,
+        time + 1800,
+        "feat: the pull request",
+        Some("refs/heads/main"),
+        &changes,
+    );
+    let mut child = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    child.stdin.take().unwrap().write_all(&s).unwrap();
+    assert!(child.wait().unwrap().success());
+    (tree.len(), bytes)
+}
+
+struct Measured {
+    wall: f64,
+    rss_mb: f64,
+    stages: BTreeMap<String, f64>,
+}
+
+/// Run a command under `/usr/bin/time` (wall seconds, peak RSS) and parse `--timings` stages.
+fn measure(dir: &Path, cmd: &str, args: &[&str]) -> Measured {
+    let out_file = dir.join(".time.out");
+    let t = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&out_file)
+        .arg(cmd)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("/usr/bin/time");
+    let wall = t.elapsed().as_secs_f64();
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        code == 0 || code == 1,
+        "{cmd} {args:?}: exit {code}\n{stderr}"
+    );
+    let rss_kb: f64 = std::fs::read_to_string(&out_file)
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(f64::NAN);
+    let mut stages = BTreeMap::new();
+    for l in stderr.lines() {
+        let mut w = l.split_whitespace().rev();
+        if let (Some("ms"), Some(v)) = (w.next(), w.next()) {
+            let name: Vec<&str> = w.collect();
+            let name: Vec<&str> = name.into_iter().rev().collect();
+            if let Ok(v) = v.parse::<f64>() {
+                stages.insert(name.join(" "), v);
+            }
+        }
+    }
+    Measured {
+        wall,
+        rss_mb: rss_kb / 1024.0,
+        stages,
+    }
+}
+
+fn secs(d: f64) -> String {
+    if d < 1.0 {
+        format!("{:.0} ms", d * 1000.0)
+    } else {
+        format!("{d:.2} s")
+    }
+}
+
+fn main() {
+    let a = args();
+    println!(
+        "pr-risk scale bench: {} runs per point (median); binary {BIN}",
+        a.runs
+    );
+    if a.depcruise.is_none() {
+        println!(
+            "dependency-cruiser: not given (--depcruise PATH or $DEPCRUISE); graph ratio skipped"
+        );
+    }
+    let mut rows = Vec::new();
+    for &files in &a.sizes {
+        let commits = a.commits.unwrap_or(files.min(10_000)).max(2);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let t = Instant::now();
+        let (n, bytes) = generate(dir, files, commits);
+        println!(
+            "\n== {n} files ({:.1} MB), {commits} commits: generated in {}",
+            bytes as f64 / 1e6,
+            secs(t.elapsed().as_secs_f64())
+        );
+        let score = [
+            "score",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--format",
+            "json",
+            "--timings",
+        ];
+        let mut cold_args = score.to_vec();
+        cold_args.push("--no-cache");
+        let cache = dir.join(".bench-cache");
+        let cache_s = cache.to_str().unwrap().to_string();
+        let mut warm_args = score.to_vec();
+        warm_args.extend(["--cache-dir", &cache_s]);
+        let mut cold = Vec::new();
+        let mut warm = Vec::new();
+        let mut hist = Vec::new();
+        let mut gitlog = Vec::new();
+        let mut graph = Vec::new();
+        let mut dc = Vec::new();
+        let mut cold_stages: Vec<BTreeMap<String, f64>> = Vec::new();
+        let mut warm_stages: Vec<BTreeMap<String, f64>> = Vec::new();
+        let n_commits = commits.to_string();
+        for run in 0..a.runs {
+            let m = measure(dir, BIN, &cold_args);
+            hist.push(m.stages.get("history").copied().unwrap_or(f64::NAN) / 1000.0);
+            cold.push((m.wall, m.rss_mb));
+            cold_stages.push(m.stages);
+            // Warm: a cache filled by an earlier pull request (main~1..main), then this one.
+            let _ = std::fs::remove_dir_all(&cache);
+            measure(
+                dir,
+                BIN,
+                &[
+                    "score",
+                    "--base",
+                    "main~1",
+                    "--head",
+                    "main",
+                    "--format",
+                    "json",
+                    "--cache-dir",
+                    &cache_s,
+                ],
+            );
+            let m = measure(dir, BIN, &warm_args);
+            warm.push((m.wall, m.rss_mb));
+            warm_stages.push(m.stages);
+            let m = measure(
+                dir,
+                "git",
+                &[
+                    "log",
+                    "--name-only",
+                    "--no-merges",
+                    "-n",
+                    &n_commits,
+                    "main",
+                ],
+            );
+            gitlog.push(m.wall);
+            let m = measure(
+                dir,
+                BIN,
+                &[
+                    "graph",
+                    "--rev",
+                    "main",
+                    "--format",
+                    "json",
+                    "-o",
+                    "/dev/null",
+                ],
+            );
+            graph.push(m.wall);
+            if let Some(dcb) = &a.depcruise {
+                let work = dir.join(".checkout");
+                if run == 0 {
+                    std::fs::create_dir_all(&work).unwrap();
+                    let st = Command::new("git")
+                        .arg(format!("--work-tree={}", work.display()))
+                        .args(["checkout", "main", "--", "."])
+                        .current_dir(dir)
+                        .status()
+                        .unwrap();
+                    assert!(st.success());
+                }
+                let m = measure(
+                    &work,
+                    dcb.to_str().unwrap(),
+                    &[
+                        "--no-config",
+                        "--ts-config",
+                        "tsconfig.json",
+                        "--output-type",
+                        "json",
+                        "--output-to",
+                        "/dev/null",
+                        "packages",
+                    ],
+                );
+                dc.push(m.wall);
+            }
+        }
+        let stage_medians = |all: &[BTreeMap<String, f64>]| -> Vec<(String, f64)> {
+            let names: Vec<String> = all[0].keys().cloned().collect();
+            let mut v: Vec<(String, f64)> = names
+                .into_iter()
+                .map(|k| {
+                    let m = median(all.iter().filter_map(|s| s.get(&k).copied()).collect());
+                    (k, m)
+                })
+                .collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            v
+        };
+        let cold_wall = median(cold.iter().map(|c| c.0).collect());
+        let cold_rss = median(cold.iter().map(|c| c.1).collect());
+        let warm_wall = median(warm.iter().map(|c| c.0).collect());
+        let warm_rss = median(warm.iter().map(|c| c.1).collect());
+        let hist_m = median(hist);
+        let log_m = median(gitlog);
+        let graph_m = median(graph);
+        println!(
+            "score cold (no cache)     {:>9}   peak RSS {cold_rss:.0} MB",
+            secs(cold_wall)
+        );
+        println!(
+            "score warm (cache)        {:>9}   peak RSS {warm_rss:.0} MB",
+            secs(warm_wall)
+        );
+        println!(
+            "history mining            {:>9}   git log --name-only --no-merges: {}  (ratio {:.2}×)",
+            secs(hist_m),
+            secs(log_m),
+            hist_m / log_m
+        );
+        let dc_m = (!dc.is_empty()).then(|| median(dc));
+        match dc_m {
+            Some(d) => println!(
+                "whole-repo graph          {:>9}   dependency-cruiser: {}  ({:.1}× faster)",
+                secs(graph_m),
+                secs(d),
+                d / graph_m
+            ),
+            None => println!("whole-repo graph          {:>9}", secs(graph_m)),
+        }
+        let show = |label: &str, st: &[(String, f64)]| {
+            let parts: Vec<String> = st
+                .iter()
+                .filter(|(k, _)| k != "total")
+                .take(8)
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect();
+            println!("  {label} stages (ms, top 8): {}", parts.join(", "));
+        };
+        show("cold", &stage_medians(&cold_stages));
+        show("warm", &stage_medians(&warm_stages));
+        rows.push((
+            n, commits, cold_wall, warm_wall, cold_rss, graph_m, dc_m, hist_m, log_m,
+        ));
+    }
+    println!("\n| files | commits | score cold | score warm | peak RSS | graph | dependency-cruiser | ratio | history | git log | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (n, c, cold, warm, rss, g, dc, h, l) in rows {
+        println!(
+            "| {n} | {c} | {} | {} | {rss:.0} MB | {} | {} | {} | {} | {} | {:.2}× |",
+            secs(cold),
+            secs(warm),
+            secs(g),
+            dc.map(secs).unwrap_or_else(|| "–".into()),
+            dc.map(|d| format!("{:.1}×", d / g))
+                .unwrap_or_else(|| "–".into()),
+            secs(h),
+            secs(l),
+            h / l
+        );
+    }
+}

@@ -1,0 +1,506 @@
+//! The persistent parse cache: facts by (blob id, language), kept between runs.
+//!
+//! A blob's facts depend only on its bytes, its language and the front end that read it, so they
+//! are keyed by (blob id, language) and the whole file is tagged with the cache format and the tool
+//! version: a file written by another version is ignored and rebuilt. The cache lives in
+//! `<git-dir>/pr-risk/cache/` by default (the common git dir, so every worktree shares it);
+//! `--cache-dir` or `PR_RISK_CACHE_DIR` moves it (for CI: keep that directory with `actions/cache`).
+//!
+//! File layout (`parse-v<FORMAT>.json`): one header line of JSON
+//! `{"magic","format","tool","entries","checksum"}` then the body, a JSON array of
+//! `[blob id, language, bytes, last used (unix seconds), outcome]`. The checksum (FNV-1a 64 of the
+//! body) catches truncation and bit rot; any mismatch or parse error means "no cache", never a
+//! failed run.
+//!
+//! Writes are atomic: the new file is written under a unique temporary name in the same directory
+//! and renamed over the old one, so a reader sees either the old or the new file, whole. Before
+//! writing, the current file is read again and merged, so concurrent runs lose at most the other
+//! run's newest entries (which the next run re-parses), never the file. The cache is bounded to
+//! [`DEFAULT_MAX_ENTRIES`] entries: the least recently used are evicted first.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::lang::{FileFacts, Lang};
+use crate::parse::{Outcome, Skipped};
+
+/// Bump when the cached facts change shape or meaning (a front end extracts differently).
+pub const FORMAT: u32 = 1;
+/// Entries kept at most (≈ 300–500 bytes each on disk).
+pub const DEFAULT_MAX_ENTRIES: usize = 200_000;
+/// A hit refreshes its entry's "last used" time (and so rewrites the file) at most this often.
+const TOUCH_AFTER: u64 = 3600;
+const MAGIC: &str = "pr-risk parse cache";
+/// Leftover temporary files (a run killed between write and rename) older than this are removed.
+const STALE_TMP: Duration = Duration::from_secs(3600);
+
+/// The version a cache file must carry to be used.
+pub fn current_version() -> String {
+    format!("{FORMAT}:{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Where the cache lives for a repository: `explicit` (`--cache-dir`), else `$PR_RISK_CACHE_DIR`,
+/// else `<common git dir>/pr-risk/cache`.
+pub fn dir_for(repo: &git2::Repository, explicit: Option<&Path>) -> PathBuf {
+    if let Some(d) = explicit {
+        return d.to_path_buf();
+    }
+    if let Some(d) = std::env::var_os("PR_RISK_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    repo.commondir().join("pr-risk").join("cache")
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Header {
+    magic: String,
+    format: u32,
+    tool: String,
+    entries: usize,
+    checksum: String,
+}
+
+/// One cached parse: (blob id, language, blob bytes, last used, outcome).
+type Record = (String, Lang, u64, u64, CachedOutcome);
+
+/// What is cached: facts, or a skip that depends only on the bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum CachedOutcome {
+    Facts(Arc<FileFacts>),
+    Binary,
+    NonUtf8,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    bytes: u64,
+    used: u64,
+    outcome: CachedOutcome,
+}
+
+/// What happened to the cache in one run (for `--timings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub loaded: usize,
+    pub hits: usize,
+    pub misses: usize,
+    pub written: bool,
+    /// Why the file on disk was not used (absent files are not a reason).
+    pub rebuilt: Option<String>,
+    /// Why the new file could not be written.
+    pub write_error: Option<String>,
+    pub evicted: usize,
+}
+
+/// The parse cache of one run: loaded at the start, saved once after parsing.
+pub struct ParseCache {
+    dir: PathBuf,
+    version: String,
+    max_entries: usize,
+    now: u64,
+    entries: HashMap<(Oid, Lang), Entry>,
+    dirty: bool,
+    pub stats: Stats,
+}
+
+impl ParseCache {
+    /// Load the cache in `dir` (missing, corrupt or from another version: start empty).
+    pub fn open(dir: &Path) -> ParseCache {
+        ParseCache::open_versioned(dir, &current_version())
+    }
+
+    /// [`ParseCache::open`] with an explicit version tag (tests simulate upgrades with it).
+    pub fn open_versioned(dir: &Path, version: &str) -> ParseCache {
+        let mut c = ParseCache {
+            dir: dir.to_path_buf(),
+            version: version.to_string(),
+            max_entries: DEFAULT_MAX_ENTRIES,
+            now: unix_now(),
+            entries: HashMap::new(),
+            dirty: false,
+            stats: Stats::default(),
+        };
+        match read_file(&c.file(), version) {
+            Ok(entries) => {
+                c.stats.loaded = entries.len();
+                c.entries = entries;
+            }
+            Err(Some(why)) => c.stats.rebuilt = Some(why),
+            Err(None) => {}
+        }
+        c
+    }
+
+    /// Keep at most `n` entries (least recently used evicted first).
+    pub fn with_max_entries(mut self, n: usize) -> ParseCache {
+        self.max_entries = n.max(1);
+        self
+    }
+
+    /// The cache file.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(format!("parse-v{FORMAT}.json"))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The cached outcome of (blob, language), as the parser would give it under `max_size`,
+    /// and the blob's size; counts a hit or a miss.
+    pub fn get(&mut self, oid: Oid, lang: Lang, max_size: u64) -> Option<(Outcome, u64)> {
+        let Some(e) = self.entries.get_mut(&(oid, lang)) else {
+            self.stats.misses += 1;
+            return None;
+        };
+        self.stats.hits += 1;
+        if self.now.saturating_sub(e.used) > TOUCH_AFTER {
+            e.used = self.now;
+            self.dirty = true;
+        }
+        if e.bytes > max_size {
+            return Some((
+                Err(Skipped::Oversize {
+                    bytes: e.bytes,
+                    limit: max_size,
+                }),
+                0,
+            ));
+        }
+        Some(match &e.outcome {
+            CachedOutcome::Facts(f) => (Ok(f.clone()), e.bytes),
+            CachedOutcome::Binary => (Err(Skipped::Binary), 0),
+            CachedOutcome::NonUtf8 => (Err(Skipped::NonUtf8), 0),
+        })
+    }
+
+    /// Remember a fresh parse. Outcomes that depend on more than the bytes (oversize under this
+    /// run's limit, unreadable) are not cached.
+    pub fn put(&mut self, oid: Oid, lang: Lang, bytes: u64, outcome: &Outcome) {
+        let cached = match outcome {
+            Ok(f) => CachedOutcome::Facts(f.clone()),
+            Err(Skipped::Binary) => CachedOutcome::Binary,
+            Err(Skipped::NonUtf8) => CachedOutcome::NonUtf8,
+            Err(_) => return,
+        };
+        self.entries.insert(
+            (oid, lang),
+            Entry {
+                bytes,
+                used: self.now,
+                outcome: cached,
+            },
+        );
+        self.dirty = true;
+    }
+
+    /// Write the cache back if anything changed: merge with what another run may have written
+    /// meanwhile, evict down to the bound, write a temporary file and rename it into place.
+    /// Never fails the run: a write error is kept in [`Stats::write_error`].
+    pub fn save(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        if let Err(e) = self.try_save() {
+            self.stats.write_error = Some(e.to_string());
+        } else {
+            self.stats.written = true;
+            self.dirty = false;
+        }
+    }
+
+    fn try_save(&mut self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        if let Ok(theirs) = read_file(&self.file(), &self.version) {
+            for (k, e) in theirs {
+                match self.entries.get_mut(&k) {
+                    Some(mine) => mine.used = mine.used.max(e.used),
+                    None => {
+                        self.entries.insert(k, e);
+                    }
+                }
+            }
+        }
+        if self.entries.len() > self.max_entries {
+            let mut by_age: Vec<((Oid, Lang), u64)> =
+                self.entries.iter().map(|(k, e)| (*k, e.used)).collect();
+            by_age.sort_by_key(|&(k, used)| (std::cmp::Reverse(used), k));
+            for (k, _) in by_age.drain(self.max_entries..) {
+                self.entries.remove(&k);
+                self.stats.evicted += 1;
+            }
+        }
+        let mut records: Vec<(&(Oid, Lang), &Entry)> = self.entries.iter().collect();
+        records.sort_by_key(|(k, _)| **k);
+        let body = serde_json::to_vec(
+            &records
+                .iter()
+                .map(|((oid, lang), e)| (oid.to_string(), *lang, e.bytes, e.used, &e.outcome))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(std::io::Error::other)?;
+        let header = Header {
+            magic: MAGIC.to_string(),
+            format: FORMAT,
+            tool: self.version.clone(),
+            entries: records.len(),
+            checksum: format!("{:016x}", fnv1a(&body)),
+        };
+        let mut out = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        out.push(b'\n');
+        out.extend_from_slice(&body);
+        let tmp = self.dir.join(format!(
+            "{}.tmp.{}.{}",
+            self.file()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("parse"),
+            std::process::id(),
+            unique()
+        ));
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&out)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, self.file())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        remove_stale_tmp(&self.dir);
+        written
+    }
+}
+
+/// The entries of a cache file; `Err(None)` when there is none, `Err(Some(why))` when it is
+/// unusable.
+fn read_file(path: &Path, version: &str) -> Result<HashMap<(Oid, Lang), Entry>, Option<String>> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(e) => return Err(Some(format!("unreadable: {e}"))),
+    };
+    let nl = data
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| Some("no header".to_string()))?;
+    let header: Header =
+        serde_json::from_slice(&data[..nl]).map_err(|e| Some(format!("corrupt header: {e}")))?;
+    if header.magic != MAGIC || header.format != FORMAT {
+        return Err(Some("not a pr-risk parse cache of this format".into()));
+    }
+    if header.tool != version {
+        return Err(Some(format!(
+            "written by version {}, this is {version}",
+            header.tool
+        )));
+    }
+    let body = &data[nl + 1..];
+    if format!("{:016x}", fnv1a(body)) != header.checksum {
+        return Err(Some("checksum mismatch (truncated or corrupt)".into()));
+    }
+    let records: Vec<Record> =
+        serde_json::from_slice(body).map_err(|e| Some(format!("corrupt body: {e}")))?;
+    if records.len() != header.entries {
+        return Err(Some("entry count mismatch".into()));
+    }
+    let mut out = HashMap::with_capacity(records.len());
+    for (oid, lang, bytes, used, outcome) in records {
+        let oid = Oid::from_str(&oid).map_err(|e| Some(format!("bad blob id: {e}")))?;
+        out.insert(
+            (oid, lang),
+            Entry {
+                bytes,
+                used,
+                outcome,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn remove_stale_tmp(dir: &Path) {
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in list.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().contains(".tmp.") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > STALE_TMP);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn unique() -> u64 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    (nanos << 16) ^ N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::{self, Lang};
+
+    fn oid(n: u8) -> Oid {
+        Oid::from_bytes(&[n; 20]).unwrap()
+    }
+
+    fn facts(src: &str) -> Outcome {
+        Ok(Arc::new(lang::extract(Lang::TypeScript, src)))
+    }
+
+    #[test]
+    fn round_trip_and_hit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = ParseCache::open(dir.path());
+        assert!(c.is_empty());
+        assert!(c.get(oid(1), Lang::TypeScript, 1000).is_none());
+        c.put(
+            oid(1),
+            Lang::TypeScript,
+            30,
+            &facts("import { a } from './a';\n"),
+        );
+        c.put(oid(2), Lang::Tsx, 5, &Err(Skipped::Binary));
+        c.put(
+            oid(3),
+            Lang::Tsx,
+            5,
+            &Err(Skipped::Unreadable { error: "x".into() }),
+        );
+        c.save();
+        assert!(c.stats.written, "{:?}", c.stats);
+        let mut again = ParseCache::open(dir.path());
+        assert_eq!(again.stats.loaded, 2, "unreadable is not cached");
+        let (got, bytes) = again.get(oid(1), Lang::TypeScript, 1000).unwrap();
+        assert_eq!(bytes, 30);
+        assert_eq!(got.unwrap().imports[0].specifier, "./a");
+        assert_eq!(
+            again.get(oid(2), Lang::Tsx, 1000).unwrap().0.unwrap_err(),
+            Skipped::Binary
+        );
+        // Same blob, other language: a different key.
+        assert!(again.get(oid(1), Lang::Tsx, 1000).is_none());
+        // A smaller limit than the blob: oversize, from the cached size.
+        assert!(matches!(
+            again.get(oid(1), Lang::TypeScript, 10).unwrap().0,
+            Err(Skipped::Oversize { bytes: 30, .. })
+        ));
+        assert_eq!(again.stats.hits, 3);
+        assert_eq!(again.stats.misses, 1);
+    }
+
+    #[test]
+    fn version_change_and_corruption_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = ParseCache::open_versioned(dir.path(), "old");
+        c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
+        c.save();
+        let newer = ParseCache::open_versioned(dir.path(), "new");
+        assert!(newer.is_empty());
+        assert!(newer.stats.rebuilt.as_deref().unwrap().contains("old"));
+        // Flip one byte of the body: the checksum catches it.
+        let path = c.file();
+        let mut data = std::fs::read(&path).unwrap();
+        let last = data.len() - 3;
+        data[last] ^= 0x20;
+        std::fs::write(&path, &data).unwrap();
+        let broken = ParseCache::open_versioned(dir.path(), "old");
+        assert!(broken.is_empty());
+        assert!(broken.stats.rebuilt.is_some());
+        // Garbage and truncation too.
+        std::fs::write(&path, b"\x00\x01garbage").unwrap();
+        assert!(ParseCache::open_versioned(dir.path(), "old").is_empty());
+        std::fs::write(&path, &data[..data.len() / 2]).unwrap();
+        let mut cut = ParseCache::open_versioned(dir.path(), "old");
+        assert!(cut.is_empty());
+        // A rebuilt cache overwrites the bad file.
+        cut.put(oid(4), Lang::TypeScript, 1, &facts("let b = 2;\n"));
+        cut.save();
+        assert_eq!(ParseCache::open_versioned(dir.path(), "old").len(), 1);
+    }
+
+    #[test]
+    fn bounded_evicts_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = ParseCache::open(dir.path()).with_max_entries(2);
+        for n in 1..=3u8 {
+            c.put(oid(n), Lang::TypeScript, 1, &facts("let a = 1;\n"));
+            c.entries.get_mut(&(oid(n), Lang::TypeScript)).unwrap().used = u64::from(n);
+        }
+        c.save();
+        assert_eq!(c.stats.evicted, 1);
+        let mut again = ParseCache::open(dir.path());
+        assert_eq!(again.len(), 2);
+        assert!(
+            again.get(oid(1), Lang::TypeScript, 100).is_none(),
+            "oldest evicted"
+        );
+        assert!(again.get(oid(3), Lang::TypeScript, 100).is_some());
+    }
+
+    #[test]
+    fn save_merges_with_a_concurrent_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = ParseCache::open(dir.path());
+        let mut b = ParseCache::open(dir.path());
+        a.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
+        b.put(oid(2), Lang::TypeScript, 1, &facts("let b = 1;\n"));
+        a.save();
+        b.save();
+        assert_eq!(ParseCache::open(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn unwritable_dir_is_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let mut c = ParseCache::open(&file.join("cache"));
+        c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
+        c.save();
+        assert!(!c.stats.written);
+        assert!(c.stats.write_error.is_some());
+    }
+}

@@ -1,0 +1,201 @@
+//! The persistent parse cache: hits, incremental reuse, moving it, version bumps, corruption and
+//! concurrent writers. Reports must be identical with and without the cache.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{command, Run, TestRepo};
+
+/// The ts-monorepo fixture on `main`, and a branch `pr` that changes two files.
+fn repo() -> TestRepo {
+    let r = TestRepo::new();
+    r.copy_fixture("ts-monorepo");
+    r.commit("initial monorepo");
+    r.branch("pr");
+    r.write(
+        "packages/lib/src/pricing.ts",
+        "import type { Price } from './types';\nimport { round } from '@shared/math';\nexport const total = (p: Price[]) => round(p.length);\nexport const fee = 2;\n",
+    );
+    r.write(
+        "packages/ui/src/card.tsx",
+        "import { Button } from './button';\nexport const Card = () => Button;\n",
+    );
+    r.commit("feat: fee");
+    r
+}
+
+fn default_file(r: &TestRepo) -> PathBuf {
+    r.path().join(".git/pr-risk/cache/parse-v1.json")
+}
+
+/// `score --format json --timings` and the cache line of its timings: (loaded, hits, misses).
+fn score(r: &TestRepo, extra: &[&str]) -> (Run, Value, (usize, usize, usize)) {
+    let mut args = vec!["--base", "main", "--timings"];
+    args.extend_from_slice(extra);
+    let (run, v) = r.score_json(&args);
+    run.assert_code(0);
+    let c = counts(&run.stderr);
+    (run, v, c)
+}
+
+fn counts(stderr: &str) -> (usize, usize, usize) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("parse cache:"))
+        .unwrap_or_else(|| panic!("no cache line in:\n{stderr}"));
+    let nums: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (nums[0], nums[1], nums[2])
+}
+
+/// The report without what legitimately differs between runs.
+fn stable(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("tool");
+    v
+}
+
+#[test]
+fn second_run_hits_and_reports_the_same() {
+    let r = repo();
+    let (_, cold, (loaded, hits, misses)) = score(&r, &[]);
+    assert_eq!((loaded, hits), (0, 0));
+    assert!(misses > 10, "{misses}");
+    assert!(default_file(&r).is_file(), "cache under the git dir");
+    let (_, warm, (loaded2, hits2, misses2)) = score(&r, &[]);
+    assert_eq!(loaded2, misses);
+    assert_eq!((hits2, misses2), (misses, 0));
+    assert_eq!(stable(cold.clone()), stable(warm));
+    // And the same as a run that does not use the cache at all.
+    let (run, none) = r.score_json(&["--base", "main", "--no-cache", "--timings"]);
+    assert!(!run.stderr.contains("parse cache:"));
+    assert_eq!(stable(cold), stable(none));
+}
+
+#[test]
+fn a_new_commit_only_parses_what_changed() {
+    let r = repo();
+    let (_, _, (_, _, first)) = score(&r, &[]);
+    r.write(
+        "packages/ui/src/card.tsx",
+        "import { Button } from './button';\nexport const Card = () => [Button, Button];\n",
+    );
+    r.commit("feat: two buttons");
+    let (_, _, (loaded, hits, misses)) = score(&r, &[]);
+    assert_eq!(loaded, first);
+    assert_eq!(misses, 1, "only the new blob of card.tsx");
+    assert_eq!(hits, first - 1, "everything else, base side included");
+}
+
+#[test]
+fn cache_dir_flag_and_env_move_it() {
+    let r = repo();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let flag_dir = elsewhere.path().join("flag");
+    score(&r, &["--cache-dir", flag_dir.to_str().unwrap()]);
+    assert!(flag_dir.join("parse-v1.json").is_file());
+    assert!(!default_file(&r).exists());
+
+    let env_dir = elsewhere.path().join("env");
+    let out = command(r.path())
+        .env("PR_RISK_CACHE_DIR", &env_dir)
+        .args(["score", "--base", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(env_dir.join("parse-v1.json").is_file());
+    assert!(!default_file(&r).exists());
+
+    r.score_json(&["--base", "main", "--no-cache"])
+        .0
+        .assert_code(0);
+    assert!(!default_file(&r).exists(), "--no-cache writes nothing");
+}
+
+fn rewrite_header(file: &Path, f: impl FnOnce(&mut Value)) {
+    let data = std::fs::read(file).unwrap();
+    let nl = data.iter().position(|&b| b == b'\n').unwrap();
+    let mut header: Value = serde_json::from_slice(&data[..nl]).unwrap();
+    f(&mut header);
+    let mut out = serde_json::to_vec(&header).unwrap();
+    out.extend_from_slice(&data[nl..]);
+    std::fs::write(file, out).unwrap();
+}
+
+#[test]
+fn a_cache_from_another_version_is_rebuilt() {
+    let r = repo();
+    let (_, cold, (_, _, misses)) = score(&r, &[]);
+    rewrite_header(&default_file(&r), |h| h["tool"] = "0:0.0.0-older".into());
+    let (run, v, (loaded, hits, misses2)) = score(&r, &[]);
+    assert!(run
+        .stderr
+        .contains("rebuilt (written by version 0:0.0.0-older"));
+    assert_eq!((loaded, hits, misses2), (0, 0, misses));
+    assert_eq!(stable(cold), stable(v));
+    // Rebuilt with this version: the next run hits again.
+    assert_eq!(score(&r, &[]).2, (misses, misses, 0));
+}
+
+#[test]
+fn a_corrupt_cache_is_rebuilt_not_fatal() {
+    let r = repo();
+    let (_, cold, (_, _, misses)) = score(&r, &[]);
+    let file = default_file(&r);
+    let data = std::fs::read(&file).unwrap();
+    for broken in [
+        data[..data.len() / 3].to_vec(),
+        b"\xff\xfe not json at all".to_vec(),
+        Vec::new(),
+    ] {
+        std::fs::write(&file, &broken).unwrap();
+        let (run, v, (loaded, _, m)) = score(&r, &[]);
+        assert!(run.stderr.contains("rebuilt ("), "{}", run.stderr);
+        assert_eq!((loaded, m), (0, misses));
+        assert_eq!(stable(cold.clone()), stable(v));
+    }
+    // A header that lies about the body.
+    rewrite_header(&file, |h| h["checksum"] = "0000000000000000".into());
+    let (run, _, _) = score(&r, &[]);
+    assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
+}
+
+#[test]
+fn concurrent_runs_leave_a_valid_cache() {
+    let r = repo();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            command(r.path())
+                .args(["score", "--base", "main", "--format", "json", "--timings"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        reports.push(stable(v));
+    }
+    assert!(reports.windows(2).all(|w| w[0] == w[1]));
+    // Whoever renamed last, the file is whole and complete.
+    let (run, _, (loaded, hits, misses)) = score(&r, &[]);
+    assert!(!run.stderr.contains("rebuilt"), "{}", run.stderr);
+    assert_eq!((hits, misses), (loaded, 0));
+    let leftovers: Vec<_> = std::fs::read_dir(default_file(&r).parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files are renamed away");
+}
