@@ -15,8 +15,10 @@
 //! - warm: the cache filled by scoring an earlier pull request (`main~1..main`), then the PR;
 //! - peak RSS: `/usr/bin/time -f %M` of the cold run;
 //! - graph: `pr-risk graph --format json` of the whole `main` (no cache) against
-//!   `depcruise --output-type json` over a checkout of the same tree (with `--depcruise PATH`
-//!   or `$DEPCRUISE`; `npm install dependency-cruiser typescript` into a temp dir);
+//!   `depcruise --ts-pre-compilation-deps --ts-config tsconfig.json --output-type json packages`
+//!   over a checkout of the same tree (with `--depcruise PATH` or `$DEPCRUISE`;
+//!   `npm install dependency-cruiser typescript@5` into a temp dir: dependency-cruiser 17 does not
+//!   read `.ts` with TypeScript 7 and then silently finds no modules);
 //! - history: the `history` stage of `pr-risk score --timings` against
 //!   `git log --name-only --no-merges -n <commits> main` (the same window).
 
@@ -245,7 +247,12 @@ fn main() {
     let mut rows = Vec::new();
     for &files in &a.sizes {
         let commits = a.commits.unwrap_or(files.min(10_000)).max(2);
-        let tmp = tempfile::tempdir().expect("tempdir");
+        // No dot in the path: dependency-cruiser skips files under hidden directories.
+        let tmp = tempfile::Builder::new()
+            .prefix("pr-risk-scale-")
+            .disable_cleanup(std::env::var_os("SCALE_KEEP").is_some())
+            .tempdir()
+            .expect("tempdir");
         let dir = tmp.path();
         let t = Instant::now();
         let (n, bytes) = generate(dir, files, commits);
@@ -332,30 +339,54 @@ fn main() {
             );
             graph.push(m.wall);
             if let Some(dcb) = &a.depcruise {
-                let work = dir.join(".checkout");
+                let work = dir.join("checkout");
                 if run == 0 {
                     std::fs::create_dir_all(&work).unwrap();
-                    let st = Command::new("git")
-                        .arg(format!("--work-tree={}", work.display()))
-                        .args(["checkout", "main", "--", "."])
+                    let st = Command::new("sh")
+                        .arg("-c")
+                        .arg(format!("git archive main | tar -x -C '{}'", work.display()))
                         .current_dir(dir)
                         .status()
                         .unwrap();
                     assert!(st.success());
                 }
+                let dc_out = dir.join(".depcruise.json");
                 let m = measure(
                     &work,
                     dcb.to_str().unwrap(),
                     &[
                         "--no-config",
+                        // Count imports TypeScript would elide as unused, as pr-risk does.
+                        "--ts-pre-compilation-deps",
                         "--ts-config",
                         "tsconfig.json",
                         "--output-type",
                         "json",
                         "--output-to",
-                        "/dev/null",
+                        dc_out.to_str().unwrap(),
                         "packages",
                     ],
+                );
+                let modules = std::fs::read(&dc_out)
+                    .ok()
+                    .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
+                    .and_then(|v| v["modules"].as_array().map(Vec::len))
+                    .unwrap_or(0);
+                if run == 0 {
+                    println!("dependency-cruiser: {modules} modules");
+                    if modules == 0 {
+                        let head: String = std::fs::read_to_string(&dc_out)
+                            .unwrap_or_default()
+                            .chars()
+                            .take(800)
+                            .collect();
+                        println!("{head}");
+                        let _ = Command::new("ls").arg("-la").arg(&work).status();
+                    }
+                }
+                assert!(
+                    modules >= files / 2,
+                    "dependency-cruiser did not cruise the tree ({modules} modules)"
                 );
                 dc.push(m.wall);
             }

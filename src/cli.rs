@@ -418,12 +418,18 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         !ok
     };
     if args.timings {
-        let total: std::time::Duration = outcome.timings.stages.iter().map(|s| s.1).sum();
+        let total = match outcome.timings.started {
+            Some(started) => started.elapsed(),
+            None => outcome.timings.stages.iter().map(|s| s.1).sum(),
+        };
         eprintln!("timings:");
         for (name, d) in &outcome.timings.stages {
             eprintln!("  {name:<12} {:>9.1} ms", d.as_secs_f64() * 1000.0);
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
+        if outcome.timings.stages.iter().any(|s| s.0.ends_with('*')) {
+            eprintln!("  (* ran alongside the other stages; total is wall time)");
+        }
         if let Some(c) = &outcome.timings.cache {
             eprintln!(
                 "parse cache: {} loaded, {} hits, {} misses{}{}{}",

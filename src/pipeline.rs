@@ -50,7 +50,10 @@ pub struct Request {
 /// Wall time of each stage, for `--timings`.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
+    /// Stages in order; a name ending in `*` ran alongside the others (its time overlaps theirs).
     pub stages: Vec<(&'static str, Duration)>,
+    /// When the run started (the total is wall time, not the sum of overlapping stages).
+    pub started: Option<Instant>,
     /// What the parse cache did (None: disabled).
     pub cache: Option<crate::cache::Stats>,
 }
@@ -85,7 +88,10 @@ pub struct Side {
 }
 
 pub fn run(req: &Request) -> Result<Outcome> {
-    let mut t = Timings::default();
+    let mut t = Timings {
+        started: Some(Instant::now()),
+        ..Timings::default()
+    };
     let repo = revisions::open(&req.repo)?;
     let git_dir = repo.path().to_path_buf();
     let settings = match &req.config_at {
@@ -119,47 +125,59 @@ pub fn run(req: &Request) -> Result<Outcome> {
             cfg.limits.max_file_size,
         )
     })?;
-    let (base_snap, head_snap) = t.time("snapshots", || -> Result<_> {
-        Ok((
-            Snapshot::of_commit(&repo, revs.merge_base_oid)?,
-            Snapshot::of_commit(&repo, revs.head_oid)?,
-        ))
-    })?;
-    let filters = filters(&cfg);
-    let base_sources = select_sources(&base_snap, &filters);
-    let head_sources = select_sources(&head_snap, &filters);
+    // The security scan reads only the changed files: it runs on its own thread while the
+    // snapshots are parsed and resolved (its stage time overlaps theirs).
     let mut store = ParseStore::default();
-    let mut cache = t.time("cache load", || {
-        (!req.no_cache).then(|| ParseCache::open(&cache::dir_for(&repo, req.cache_dir.as_deref())))
-    });
-    t.time("parse", || {
-        store.parse_cached(
-            &git_dir,
-            head_sources.iter().chain(base_sources.iter()),
-            cfg.limits.max_file_size,
-            cache.as_mut(),
-        )
-    });
-    t.cache = t.time("cache save", || {
-        cache.as_mut().map(|c| {
-            c.save();
-            c.stats.clone()
-        })
-    });
-    let (head, base) = t.time("graph", || {
-        rayon::join(
-            || build_side(&git_dir, head_snap, head_sources, &store),
-            || build_side(&git_dir, base_snap, base_sources, &store),
-        )
-    });
-    let security = t.time("security", || {
-        security::score(security::SecurityInput {
-            git_dir: &git_dir,
-            changes: &changes,
-            config: &cfg,
-            rules: &rules,
-        })
-    });
+    let (security, head, base) = std::thread::scope(|scope| -> Result<_> {
+        let scan = scope.spawn(|| {
+            let started = Instant::now();
+            let d = security::score(security::SecurityInput {
+                git_dir: &git_dir,
+                changes: &changes,
+                config: &cfg,
+                rules: &rules,
+            });
+            (d, started.elapsed())
+        });
+        let (base_snap, head_snap) = t.time("snapshots", || -> Result<_> {
+            Ok((
+                Snapshot::of_commit(&repo, revs.merge_base_oid)?,
+                Snapshot::of_commit(&repo, revs.head_oid)?,
+            ))
+        })?;
+        let filters = filters(&cfg);
+        let base_sources = select_sources(&base_snap, &filters);
+        let head_sources = select_sources(&head_snap, &filters);
+        let mut cache = t.time("cache load", || {
+            (!req.no_cache)
+                .then(|| ParseCache::open(&cache::dir_for(&repo, req.cache_dir.as_deref())))
+        });
+        t.time("parse", || {
+            store.parse_cached(
+                &git_dir,
+                head_sources.iter().chain(base_sources.iter()),
+                cfg.limits.max_file_size,
+                cache.as_mut(),
+            )
+        });
+        t.cache = t.time("cache save", || {
+            cache.as_mut().map(|c| {
+                c.save();
+                c.stats.clone()
+            })
+        });
+        let (head, base) = t.time("graph", || {
+            rayon::join(
+                || build_side(&git_dir, head_snap, head_sources, &store),
+                || build_side(&git_dir, base_snap, base_sources, &store),
+            )
+        });
+        let (security, took) = scan
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        t.stages.push(("security*", took));
+        Ok((security, head, base))
+    })?;
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
     let changed_settings = match settings.commit() {
         Some(_) => trusted::changed_between(
