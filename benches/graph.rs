@@ -66,10 +66,7 @@ fn main() {
     );
 
     let cfg = Config::default();
-    let filters = Filters {
-        include: pr_risk::glob::GlobList::new(cfg.include.iter()),
-        exclude: pr_risk::glob::GlobList::new(cfg.exclude.iter()),
-    };
+    let filters = Filters::from_config(&cfg);
     let (mut snap_t, mut parse_t, mut graph_t, mut score_t) = (vec![], vec![], vec![], vec![]);
     let mut edges = 0;
     for _ in 0..5 {

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use git2::{IndexAddOption, Repository, Signature};
 use pr_risk::config::Config;
-use pr_risk::glob::GlobList;
 use pr_risk::parse::{select_sources, Filters, ParseStore};
 use pr_risk::pipeline::{build_side, side_at};
 use pr_risk::snapshot::Snapshot;
@@ -141,10 +140,7 @@ fn main() {
     let git_dir = repo.path().to_path_buf();
     let head = repo.head().unwrap().peel_to_commit().unwrap().id();
     let snap = Snapshot::of_commit(&repo, head).unwrap();
-    let filters = Filters {
-        include: GlobList::new(cfg.include.iter()),
-        exclude: GlobList::new(cfg.exclude.iter()),
-    };
+    let filters = Filters::from_config(&cfg);
     let sources = select_sources(&snap, &filters);
     let mut store = ParseStore::default();
     store.parse(&git_dir, sources.iter(), cfg.limits.max_file_size);

@@ -15,7 +15,6 @@ use serde::Serialize;
 use crate::config;
 use crate::coupling_rules::TypeOnly;
 use crate::error::{Error, ExitCode, Result};
-use crate::glob::GlobList;
 use crate::graph::DepGraph;
 use crate::parse::{select_sources, Filters, ParseStore};
 use crate::pipeline::{self, Side};
@@ -101,10 +100,7 @@ pub fn build(
             hint: "pass a branch, tag or commit sha with --rev".to_string(),
         })?;
     let snapshot = Snapshot::of_commit(&repo, oid)?;
-    let filters = Filters {
-        include: GlobList::new(cfg.include.iter()),
-        exclude: GlobList::new(cfg.exclude.iter()),
-    };
+    let filters = Filters::from_config(&cfg);
     let sources = select_sources(&snapshot, &filters);
     let mut store = ParseStore::default();
     store.parse(&git_dir, sources.iter(), cfg.limits.max_file_size);

@@ -55,6 +55,14 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// The configuration's `include` and `exclude` globs.
+    pub fn from_config(cfg: &crate::config::Config) -> Filters {
+        Filters {
+            include: GlobList::new(cfg.include.iter()),
+            exclude: GlobList::new(cfg.exclude.iter()),
+        }
+    }
+
     pub fn allows(&self, path: &str) -> bool {
         (self.include.is_empty() || self.include.is_match(path)) && !self.exclude.is_match(path)
     }

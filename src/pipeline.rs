@@ -11,7 +11,6 @@ use crate::cache::{self, ParseCache};
 use crate::config::{Config, LoadedConfig};
 use crate::diff::{self, ChangeSet};
 use crate::error::Result;
-use crate::glob::GlobList;
 use crate::graph::{DepGraph, ResolvedImport};
 use crate::lang::Family;
 use crate::parse::{select_sources, Filters, ParseStore, SourceFile};
@@ -145,7 +144,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
                 Snapshot::of_commit(&repo, revs.head_oid)?,
             ))
         })?;
-        let filters = filters(&cfg);
+        let filters = Filters::from_config(&cfg);
         let base_sources = select_sources(&base_snap, &filters);
         let head_sources = select_sources(&head_snap, &filters);
         let mut cache = t.time("cache load", || {
@@ -246,17 +245,10 @@ pub fn side_at(repo_path: &Path, rev: &str, cfg: &Config) -> Result<Side> {
     let repo = revisions::open(repo_path)?;
     let oid = revisions::commit_of(&repo, rev, "graph")?;
     let snapshot = Snapshot::of_commit(&repo, oid)?;
-    let sources = select_sources(&snapshot, &filters(cfg));
+    let sources = select_sources(&snapshot, &Filters::from_config(cfg));
     let mut store = ParseStore::default();
     store.parse(repo.path(), &sources, cfg.limits.max_file_size);
     Ok(build_side(repo.path(), snapshot, sources, &store))
-}
-
-fn filters(cfg: &Config) -> Filters {
-    Filters {
-        include: GlobList::new(cfg.include.iter()),
-        exclude: GlobList::new(cfg.exclude.iter()),
-    }
 }
 
 /// Resolve every import of a snapshot's sources and build its graph.

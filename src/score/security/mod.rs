@@ -555,10 +555,7 @@ fn scan_file(
 pub fn score(input: SecurityInput) -> Dimension<SecurityEvidence> {
     let cfg = input.config;
     let weight = cfg.weights.security;
-    let filters = Filters {
-        include: GlobList::new(cfg.include.iter()),
-        exclude: GlobList::new(cfg.exclude.iter()),
-    };
+    let filters = Filters::from_config(cfg);
     let tests = GlobList::new(cfg.tests.iter());
     let files: Vec<&ChangedFile> = input
         .changes
