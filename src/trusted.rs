@@ -159,6 +159,7 @@ pub fn repo_relative(p: &Path) -> String {
     let s = p.to_string_lossy().replace('\\', "/");
     s.trim_start_matches("./")
         .trim_start_matches('/')
+        .trim_end_matches('/')
         .to_string()
 }
 
@@ -177,7 +178,7 @@ pub fn changed_between(repo: &Repository, base: Oid, head: Oid, paths: &[String]
 
 /// The paths that hold settings: every configuration file name (a PR adding `.pr-risk.yml` where
 /// the base has `.github/pr-risk.yml` changes which one applies), the explicit config path and the
-/// template override directory. Custom rule files/directories are added by their owners here.
+/// template override directory, and the custom security rule directories.
 pub fn settings_paths(explicit: Option<&Path>, cfg: &Config) -> Vec<String> {
     let mut v: Vec<String> = CONFIG_FILES.iter().map(|s| s.to_string()).collect();
     if let Some(p) = explicit {
@@ -186,7 +187,25 @@ pub fn settings_paths(explicit: Option<&Path>, cfg: &Config) -> Vec<String> {
     if let Some(t) = &cfg.github.templates {
         v.push(repo_relative(Path::new(t)));
     }
+    // Custom security rule directories: a PR that edits them is named in the notice.
+    for d in &cfg.security.rule_dirs {
+        v.push(repo_relative(Path::new(d)));
+    }
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_dirs_are_settings() {
+        let mut cfg = Config::default();
+        cfg.security.rule_dirs = vec!["./security/rules/".into()];
+        let paths = settings_paths(None, &cfg);
+        assert!(paths.contains(&"security/rules".to_string()), "{paths:?}");
+        assert!(paths.contains(&".pr-risk.yml".to_string()));
+    }
 }
