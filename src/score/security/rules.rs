@@ -182,6 +182,34 @@ pub struct ConditionSpec {
     pub same: BTreeMap<String, String>,
 }
 
+impl ConditionSpec {
+    /// The one pattern a condition holds (`inside`, `not-inside`, `has` or `not-has`), or `None`
+    /// when it holds none or several.
+    fn only_pattern(&self) -> Option<(ConditionKind, &String)> {
+        let set: Vec<(ConditionKind, &String)> = [
+            (ConditionKind::Inside, &self.inside),
+            (ConditionKind::NotInside, &self.not_inside),
+            (ConditionKind::Has, &self.has),
+            (ConditionKind::NotHas, &self.not_has),
+        ]
+        .into_iter()
+        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
+        .collect();
+        match set[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The error for the `i`-th (0-based) condition when [`Self::only_pattern`] is `None`.
+    fn one_pattern_message(i: usize) -> String {
+        format!(
+            "condition {} must have exactly one of inside, not-inside, has, not-has",
+            i + 1
+        )
+    }
+}
+
 /// Inline test cases: code that must produce a finding, code that must not.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -354,23 +382,8 @@ impl Rule {
         }
         let mut conditions = Vec::new();
         for (i, c) in self.spec.conditions.iter().enumerate() {
-            let set: Vec<(ConditionKind, &String)> = [
-                (ConditionKind::Inside, &c.inside),
-                (ConditionKind::NotInside, &c.not_inside),
-                (ConditionKind::Has, &c.has),
-                (ConditionKind::NotHas, &c.not_has),
-            ]
-            .into_iter()
-            .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
-            .collect();
-            let [(kind, q)] = set[..] else {
-                return Err(self.err(
-                    None,
-                    format!(
-                        "condition {} must have exactly one of inside, not-inside, has, not-has",
-                        i + 1
-                    ),
-                ));
+            let Some((kind, q)) = c.only_pattern() else {
+                return Err(self.err(None, ConditionSpec::one_pattern_message(i)));
             };
             let what = format!("condition {} ({})", i + 1, kind.name());
             let of = c.of.clone().unwrap_or_else(|| "match".to_string());
@@ -587,23 +600,8 @@ fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<
     }
     let mut conds = Vec::new();
     for (i, c) in spec.conditions.iter().enumerate() {
-        let set: Vec<(ConditionKind, &String)> = [
-            (ConditionKind::Inside, &c.inside),
-            (ConditionKind::NotInside, &c.not_inside),
-            (ConditionKind::Has, &c.has),
-            (ConditionKind::NotHas, &c.not_has),
-        ]
-        .into_iter()
-        .filter_map(|(k, q)| q.as_ref().map(|q| (k, q)))
-        .collect();
-        let [(kind, q)] = set[..] else {
-            return Err(err(
-                None,
-                format!(
-                    "condition {} must have exactly one of inside, not-inside, has, not-has",
-                    i + 1
-                ),
-            ));
+        let Some((kind, q)) = c.only_pattern() else {
+            return Err(err(None, ConditionSpec::one_pattern_message(i)));
         };
         conds.push(CondMeta {
             kind,
