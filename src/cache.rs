@@ -261,26 +261,7 @@ impl ParseCache {
         let mut out = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         out.push(b'\n');
         out.extend_from_slice(&body);
-        let tmp = self.dir.join(format!(
-            "{}.tmp.{}.{}",
-            self.file()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("parse"),
-            std::process::id(),
-            unique()
-        ));
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&out)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, self.file())
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        remove_stale_tmp(&self.dir);
-        written
+        write_atomic(&self.dir, &self.file(), &out)
     }
 }
 
@@ -331,6 +312,29 @@ fn read_file(path: &Path, version: &str) -> Result<HashMap<(Oid, Lang), Entry>, 
     Ok(out)
 }
 
+/// Write `data` to `file` (in `dir`) atomically: under a unique temporary name in the same
+/// directory, synced, then renamed over `file`, so a reader sees the old or the new file, whole.
+/// Leftover temporary files of killed runs are cleaned up.
+pub(crate) fn write_atomic(dir: &Path, file: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(
+        "{}.tmp.{}.{}",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
+        std::process::id(),
+        unique()
+    ));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    remove_stale_tmp(dir);
+    written
+}
+
 fn remove_stale_tmp(dir: &Path) {
     let Ok(list) = std::fs::read_dir(dir) else {
         return;
@@ -352,7 +356,7 @@ fn remove_stale_tmp(dir: &Path) {
     }
 }
 
-fn fnv1a(data: &[u8]) -> u64 {
+pub(crate) fn fnv1a(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in data {
         h ^= u64::from(b);
@@ -361,7 +365,7 @@ fn fnv1a(data: &[u8]) -> u64 {
     h
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
