@@ -12,6 +12,7 @@
 //! security = min(100, 20·W)                                  one high + one medium → 60
 //! ```
 
+pub mod anchors;
 pub mod commands;
 pub mod engine;
 pub mod fingerprint;
@@ -112,10 +113,12 @@ pub struct RuleSet {
     pub secrets: Vec<Option<Severity>>,
     /// `security.scan-tests`.
     pub scan_tests: bool,
-    /// Every rule's queries combined, per grammar (built on first use), in chunks:
-    /// `(index of the chunk's first rule, number of rules, combined query)`.
-    combined: [OnceLock<Vec<(usize, usize, engine::Combined)>>; 3],
+    /// Every rule's queries combined, per grammar (built on first use), in chunks.
+    combined: [OnceLock<Vec<Chunk>>; 3],
 }
+
+/// Rules compiled into one combined query: their indexes in [`RuleSet::rules`] and the query.
+pub type Chunk = (Vec<usize>, engine::Combined);
 
 /// Id, severity, languages, CWE and message of every rule, for `pr-risk rules list`.
 #[derive(Debug, Clone, Serialize)]
@@ -197,44 +200,41 @@ impl RuleSet {
         })
     }
 
-    /// The combined queries of the rules for grammar `g`, compiled on first use.
+    /// The combined queries of every rule for grammar `g`, compiled on first use.
+    pub fn combined(&self, g: rules::Grammar) -> &[Chunk] {
+        let Some(i) = rules::GRAMMARS.iter().position(|x| *x == g) else {
+            return &[];
+        };
+        self.combined[i].get_or_init(|| self.compile(g, |_| true))
+    }
+
+    /// Compile the rules for grammar `g` that `admit` accepts.
     ///
     /// Compilation cost grows with the number of patterns, and one `Query::new` runs on one
     /// thread, so the rules are split into one chunk per worker thread and the chunks compile in
     /// parallel. Each chunk is one pass over a file's tree.
-    pub fn combined(&self, g: rules::Grammar) -> &[(usize, usize, engine::Combined)] {
-        let Some(i) = rules::GRAMMARS.iter().position(|x| *x == g) else {
-            return &[];
-        };
-        self.combined[i].get_or_init(|| {
-            let of_g: Vec<usize> = (0..self.rules.len())
-                .filter(|&r| self.rules[r].languages.iter().any(|l| l.grammar() == g))
-                .collect();
-            if of_g.is_empty() {
-                return Vec::new();
-            }
-            let n = rayon::current_num_threads().clamp(1, 8).min(of_g.len());
-            let per = of_g.len().div_ceil(n);
-            // Contiguous runs of rule indexes (rules of other grammars inside a run are skipped
-            // by `Combined::build`).
-            let chunks: Vec<(usize, usize)> = of_g
-                .chunks(per)
-                .map(|c| (c[0], c[c.len() - 1] + 1 - c[0]))
-                .collect();
-            chunks
-                .par_iter()
-                .filter_map(|&(start, len)| {
-                    let refs: Vec<&Rule> = self.rules[start..start + len].iter().collect();
-                    match engine::Combined::build(&refs, g) {
-                        Ok(c) => Some((start, len, c)),
-                        Err(e) => {
-                            tracing::warn!("security rules for {g:?} could not be combined: {e}");
-                            None
-                        }
+    pub fn compile(&self, g: rules::Grammar, admit: impl Fn(&Rule) -> bool) -> Vec<Chunk> {
+        let of_g: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| self.rules[r].languages.iter().any(|l| l.grammar() == g))
+            .filter(|&r| admit(&self.rules[r]))
+            .collect();
+        if of_g.is_empty() {
+            return Vec::new();
+        }
+        let n = rayon::current_num_threads().clamp(1, 8).min(of_g.len());
+        let per = of_g.len().div_ceil(n);
+        of_g.par_chunks(per)
+            .filter_map(|idx| {
+                let refs: Vec<&Rule> = idx.iter().map(|&i| &self.rules[i]).collect();
+                match engine::Combined::build(&refs, g) {
+                    Ok(c) => Some((idx.to_vec(), c)),
+                    Err(e) => {
+                        tracing::warn!("security rules for {g:?} could not be combined: {e}");
+                        None
                     }
-                })
-                .collect()
-        })
+                }
+            })
+            .collect()
     }
 
     pub fn count(&self) -> usize {
@@ -303,29 +303,51 @@ pub fn scan_text(
     text: &str,
     code_rules: bool,
 ) -> Vec<Finding> {
+    scan_text_with(
+        set,
+        &|g| set.combined(g),
+        path_for_fingerprint,
+        lang_path,
+        text,
+        code_rules,
+    )
+}
+
+/// [`scan_text`] with the compiled rules given per grammar (a subset of the set's rules).
+fn scan_text_with<'a>(
+    set: &'a RuleSet,
+    compiled: &dyn Fn(rules::Grammar) -> &'a [Chunk],
+    path_for_fingerprint: &str,
+    lang_path: &str,
+    text: &str,
+    code_rules: bool,
+) -> Vec<Finding> {
     let mut hits: Vec<(u32, u32, usize, Finding, String)> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let line_at = |l: u32| lines.get(l as usize - 1).copied().unwrap_or("");
     if code_rules {
         if let Some(lang) = Language::of_path(lang_path) {
-            let all: Vec<&Rule> = set.rules.iter().collect();
-            let chunks = set.combined(lang.grammar());
-            let tree = if all.iter().any(|r| r.applies_to(lang)) && !chunks.is_empty() {
+            let chunks = compiled(lang.grammar());
+            let applies = chunks
+                .iter()
+                .any(|(idx, _)| idx.iter().any(|&i| set.rules[i].applies_to(lang)));
+            let tree = if applies {
                 engine::parse(lang, text)
             } else {
                 None
             };
             if let Some(tree) = tree {
-                let matches = chunks.iter().flat_map(|(start, len, c)| {
-                    engine::run(&all[*start..start + len], c, lang, &tree, text)
+                let matches = chunks.iter().flat_map(|(idx, c)| {
+                    let refs: Vec<&Rule> = idx.iter().map(|&i| &set.rules[i]).collect();
+                    engine::run(&refs, c, lang, &tree, text)
                         .into_iter()
                         .map(move |mut m| {
-                            m.rule += start;
+                            m.rule = idx[m.rule];
                             m
                         })
                 });
                 for m in matches {
-                    let r = all[m.rule];
+                    let r = &set.rules[m.rule];
                     let code = &text[m.start_byte..m.end_byte];
                     let mut snippet = line_at(m.line).trim().to_string();
                     if r.mask {
@@ -507,38 +529,68 @@ struct FileResult {
     scanned: bool,
 }
 
+/// The texts of one changed file to scan: at head, and at base under its base path.
+#[derive(Default)]
+struct FileTexts {
+    head: Option<String>,
+    base: Option<String>,
+    note: Option<String>,
+}
+
+fn read_texts(repo: Option<&git2::Repository>, f: &ChangedFile, max: u64) -> FileTexts {
+    let Some(repo) = repo else {
+        return FileTexts {
+            note: Some(format!(
+                "{}: repository could not be opened, not scanned",
+                f.path
+            )),
+            ..FileTexts::default()
+        };
+    };
+    let head = f
+        .new_oid
+        .filter(|_| f.exists_at_head())
+        .and_then(|oid| read_text(repo, oid, max));
+    let base = match (&head, f.base_path(), f.old_oid) {
+        (Some(_), Some(_), Some(oid)) => read_text(repo, oid, max),
+        _ => None,
+    };
+    FileTexts {
+        head,
+        base,
+        note: None,
+    }
+}
+
 fn scan_file(
-    repo: &git2::Repository,
     f: &ChangedFile,
+    texts: &FileTexts,
     input: &SecurityInput,
     tests: &GlobList,
+    compiled: &[Vec<Chunk>; 3],
 ) -> FileResult {
     let mut out = FileResult::default();
-    let max = input.config.limits.max_file_size;
-    let Some(head_oid) = f.new_oid.filter(|_| f.exists_at_head()) else {
-        return out;
-    };
-    let Some(head) = read_text(repo, head_oid, max) else {
+    out.notes.extend(texts.note.clone());
+    let Some(head) = &texts.head else {
         return out;
     };
     out.scanned = true;
+    let chunks = |g: rules::Grammar| compiled[g.index()].as_slice();
     let code_rules = input.config.security.scan_tests || !tests.is_match(&f.path);
-    let head_findings = scan_text(input.rules, &f.path, &f.path, &head, code_rules);
-    let base_fps: HashSet<String> = match (f.base_path(), f.old_oid) {
-        (Some(base_path), Some(oid)) => read_text(repo, oid, max)
-            .map(|base| {
-                let code_rules = input.config.security.scan_tests || !tests.is_match(base_path);
-                // Fingerprinted under the head path, so a rename keeps its findings.
-                scan_text(input.rules, &f.path, base_path, &base, code_rules)
-                    .into_iter()
-                    .map(|x| x.fingerprint)
-                    .collect()
-            })
-            .unwrap_or_default(),
+    let head_findings = scan_text_with(input.rules, &chunks, &f.path, &f.path, head, code_rules);
+    let base_fps: HashSet<String> = match (f.base_path(), &texts.base) {
+        (Some(base_path), Some(base)) => {
+            let code_rules = input.config.security.scan_tests || !tests.is_match(base_path);
+            // Fingerprinted under the head path, so a rename keeps its findings.
+            scan_text_with(input.rules, &chunks, &f.path, base_path, base, code_rules)
+                .into_iter()
+                .map(|x| x.fingerprint)
+                .collect()
+        }
         _ => HashSet::new(),
     };
     let added = |l: u32| f.added_lines.iter().any(|r| r.start <= l && l <= r.end);
-    out.notes = reasonless(&f.path, &head, &added);
+    out.notes.extend(reasonless(&f.path, head, &added));
     for finding in head_findings {
         if finding.suppressed.is_some() {
             out.suppressed.push(finding);
@@ -563,35 +615,54 @@ pub fn score(input: SecurityInput) -> Dimension<SecurityEvidence> {
         .iter()
         .filter(|f| f.analysable() && f.exists_at_head() && filters.allows(&f.path))
         .collect();
-    // Compile the rules for the grammars of the files about to be scanned, in parallel.
-    let code_paths = files
-        .iter()
-        .flat_map(|f| std::iter::once(f.path.as_str()).chain(f.base_path()));
-    let mut grammars: Vec<rules::Grammar> = code_paths
-        .filter(|p| cfg.security.scan_tests || !tests.is_match(p))
-        .filter_map(Language::of_path)
-        .map(Language::grammar)
-        .collect();
-    grammars.sort();
-    grammars.dedup();
-    grammars.par_iter().for_each(|g| {
-        let _ = input.rules.combined(*g);
-    });
-    let results: Vec<FileResult> = files
+    let max = cfg.limits.max_file_size;
+    let texts: Vec<FileTexts> = files
         .par_iter()
         .map_init(
             || snapshot::reopen(input.git_dir).ok(),
-            |repo, f| match repo {
-                Some(repo) => scan_file(repo, f, &input, &tests),
-                None => FileResult {
-                    notes: vec![format!(
-                        "{}: repository could not be opened, not scanned",
-                        f.path
-                    )],
-                    ..FileResult::default()
-                },
-            },
+            |repo, f| read_texts(repo.as_ref(), f, max),
         )
+        .collect();
+    // The code texts to scan per grammar (test files only with `security.scan-tests`).
+    let mut by_grammar: [Vec<&str>; 3] = Default::default();
+    for (f, t) in files.iter().zip(&texts) {
+        let sides = [
+            (Some(f.path.as_str()), t.head.as_deref()),
+            (f.base_path(), t.base.as_deref()),
+        ];
+        for (path, text) in sides {
+            let (Some(path), Some(text)) = (path, text) else {
+                continue;
+            };
+            if !cfg.security.scan_tests && tests.is_match(path) {
+                continue;
+            }
+            if let Some(lang) = Language::of_path(path) {
+                by_grammar[lang.grammar().index()].push(text);
+            }
+        }
+    }
+    // Compile, per grammar, only the rules that can match one of those texts (their literal
+    // anchors are present), the grammars in parallel.
+    let compiled: Vec<Vec<Chunk>> = rules::GRAMMARS
+        .par_iter()
+        .map(|g| {
+            let texts = &by_grammar[g.index()];
+            if texts.is_empty() {
+                return Vec::new();
+            }
+            input.rules.compile(*g, |r| {
+                r.anchors
+                    .as_ref()
+                    .is_none_or(|a| texts.iter().any(|t| a.admit(t)))
+            })
+        })
+        .collect();
+    let compiled: [Vec<Chunk>; 3] = compiled.try_into().unwrap_or_default();
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .zip(&texts)
+        .map(|(f, t)| scan_file(f, t, &input, &tests, &compiled))
         .collect();
     let mut ev = SecurityEvidence {
         rules: input.rules.count(),

@@ -94,7 +94,7 @@ impl Grammar {
         }
     }
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         self as usize
     }
 }
@@ -293,6 +293,9 @@ pub struct Rule {
     spec: RuleSpec,
     /// The query with variables substituted, and its first line in the rule file.
     pub query_text: String,
+    /// Strings a file must contain for the query to match (see [`super::anchors`]); `None`: any
+    /// file may match.
+    pub anchors: Option<super::anchors::Anchors>,
     query_line: Option<usize>,
     id_line: Option<usize>,
     compiled: [OnceLock<Result<Compiled, RuleError>>; 3],
@@ -624,6 +627,7 @@ fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<
         examples: spec.examples.clone(),
         source: source.to_string(),
         spec,
+        anchors: super::anchors::Anchors::of_query(&query_text),
         query_text,
         query_line,
         id_line,
