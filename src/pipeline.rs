@@ -166,9 +166,12 @@ pub fn run(req: &Request) -> Result<Outcome> {
             })
         });
         let (head, base) = t.time("graph", || {
-            rayon::join(
-                || build_side(&git_dir, head_snap, head_sources, &store),
-                || build_side(&git_dir, base_snap, base_sources, &store),
+            build_sides(
+                &git_dir,
+                [head_snap, base_snap],
+                [head_sources, base_sources],
+                &store,
+                same_resolution(&changes),
             )
         });
         let (security, took) = scan
@@ -251,6 +254,68 @@ pub fn side_at(repo_path: &Path, rev: &str, cfg: &Config) -> Result<Side> {
     Ok(build_side(repo.path(), snapshot, sources, &store))
 }
 
+/// Whether a change leaves module resolution as it was: it only modifies regular files in place
+/// (no file added, deleted, renamed or retyped, no symlink or submodule touched) and no JSON file
+/// (`package.json`, `tsconfig*.json` and what they extend). Then every specifier written in a
+/// directory resolves to the same target at base and at head.
+pub fn same_resolution(changes: &ChangeSet) -> bool {
+    changes.files.iter().all(|f| {
+        f.status == crate::diff::Status::Modified
+            && !f.symlink
+            && !f.submodule
+            && !f.path.to_ascii_lowercase().ends_with(".json")
+    })
+}
+
+/// What resolving one snapshot's imports needs: its workspace packages, a resolver over it, and
+/// the packages' public surfaces.
+pub struct Resolution {
+    resolver: JsResolver,
+    surfaces: Vec<coupling::packages::PackageSurface>,
+}
+
+impl Resolution {
+    pub fn of(git_dir: &Path, snapshot: &Snapshot) -> Resolution {
+        let packages = match git2::Repository::open(git_dir) {
+            Ok(r) => workspaces::packages(&r, snapshot),
+            Err(_) => BTreeMap::new(),
+        };
+        let links = JsResolver::workspace_links(&packages);
+        let dirs = JsResolver::package_dirs(&packages);
+        let resolver = JsResolver::new(
+            SnapshotFs::new(snapshot, git_dir, links.clone()).with_packages(dirs.clone()),
+            SnapshotFs::new(snapshot, git_dir, links).with_packages(dirs),
+            packages.clone(),
+        );
+        let surfaces = coupling::packages::surfaces(git_dir, snapshot, &packages, |from, spec| {
+            resolver.resolve(from, spec)
+        });
+        Resolution { resolver, surfaces }
+    }
+}
+
+/// The head and base sides. With `shared` (see [`same_resolution`]) both use one resolver and its
+/// memo, built on the base snapshot, so the head side costs little more than memo lookups.
+pub fn build_sides(
+    git_dir: &Path,
+    [head_snap, base_snap]: [Snapshot; 2],
+    [head_sources, base_sources]: [Vec<SourceFile>; 2],
+    store: &ParseStore,
+    shared: bool,
+) -> (Side, Side) {
+    if shared {
+        let r = Resolution::of(git_dir, &base_snap);
+        let base = build_side_with(git_dir, base_snap, base_sources, store, &r);
+        let head = build_side_with(git_dir, head_snap, head_sources, store, &r);
+        (head, base)
+    } else {
+        rayon::join(
+            || build_side(git_dir, head_snap, head_sources, store),
+            || build_side(git_dir, base_snap, base_sources, store),
+        )
+    }
+}
+
 /// Resolve every import of a snapshot's sources and build its graph.
 pub fn build_side(
     git_dir: &Path,
@@ -258,25 +323,23 @@ pub fn build_side(
     sources: Vec<SourceFile>,
     store: &ParseStore,
 ) -> Side {
-    let packages = match git2::Repository::open(git_dir) {
-        Ok(r) => workspaces::packages(&r, &snapshot),
-        Err(_) => BTreeMap::new(),
-    };
-    let links = JsResolver::workspace_links(&packages);
-    let dirs = JsResolver::package_dirs(&packages);
-    let resolver = JsResolver::new(
-        SnapshotFs::new(&snapshot, git_dir, links.clone()).with_packages(dirs.clone()),
-        SnapshotFs::new(&snapshot, git_dir, links).with_packages(dirs),
-        packages.clone(),
-    );
-    let surfaces = coupling::packages::surfaces(git_dir, &snapshot, &packages, |from, spec| {
-        resolver.resolve(from, spec)
-    });
+    let r = Resolution::of(git_dir, &snapshot);
+    build_side_with(git_dir, snapshot, sources, store, &r)
+}
+
+/// [`build_side`] with the resolution of this snapshot (or of one that resolves the same way).
+fn build_side_with(
+    git_dir: &Path,
+    snapshot: Snapshot,
+    sources: Vec<SourceFile>,
+    store: &ParseStore,
+    r: &Resolution,
+) -> Side {
+    let resolver = &r.resolver;
     let mut imports: Vec<ResolvedImport> = sources
         .par_iter()
         .flat_map_iter(|f| {
             let facts = store.facts(f).cloned();
-            let resolver = &resolver;
             facts
                 .into_iter()
                 .flat_map(|facts| facts.imports.clone())
@@ -301,7 +364,7 @@ pub fn build_side(
         sources,
         graph,
         notes,
-        packages: surfaces,
+        packages: r.surfaces.clone(),
     }
 }
 

@@ -9,10 +9,15 @@
 //!   package's source is tried (`src/<subpath>`, then `<subpath>`), which is what the import
 //!   means in a monorepo.
 //!
+//! Results are memoised per (directory, specifier): every file of a directory sees the same
+//! tsconfig, `node_modules` and relative paths, so a specifier written in many files of one
+//! folder (`react`, `@acme/ui`, `../lib`) is resolved once.
+//!
 //! A tsconfig that cannot be loaded (an `extends` into an uninstalled package) does not stop
 //! resolution: the file is resolved again without tsconfig, and the problem is noted once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -27,7 +32,12 @@ pub struct JsResolver {
     without_tsconfig: ResolverGeneric<SnapshotFs>,
     packages: BTreeMap<String, Package>,
     notes: Mutex<BTreeSet<String>>,
+    /// `"<dir>\0<specifier>"` → target, sharded to keep parallel resolvers apart.
+    memo: Vec<Mutex<HashMap<String, Target>>>,
+    hasher: RandomState,
 }
+
+const MEMO_SHARDS: usize = 16;
 
 fn options() -> ResolveOptions {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
@@ -65,6 +75,8 @@ impl JsResolver {
             without_tsconfig: ResolverGeneric::new_with_file_system(fs_without, options()),
             packages,
             notes: Mutex::new(BTreeSet::new()),
+            memo: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -101,6 +113,20 @@ impl JsResolver {
 
     /// Resolve `specifier` written in the repository file `from`.
     pub fn resolve(&self, from: &str, specifier: &str) -> Target {
+        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+        let key = format!("{dir}\0{specifier}");
+        let shard = &self.memo[self.hasher.hash_one(&key) as usize % MEMO_SHARDS];
+        if let Some(t) = shard.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return t;
+        }
+        let target = self.resolve_uncached(from, specifier);
+        if let Ok(mut m) = shard.lock() {
+            m.insert(key, target.clone());
+        }
+        target
+    }
+
+    fn resolve_uncached(&self, from: &str, specifier: &str) -> Target {
         let abs = vfs::to_virtual(from);
         let result = match self.with_tsconfig.resolve_file(&abs, specifier) {
             Err(e) if is_tsconfig_error(&e) => {

@@ -475,3 +475,72 @@ fn a_package_named_like_tsconfig_is_not_a_tsconfig_problem() {
     let (_, v) = r.score_json(&["--base", "HEAD"]);
     assert_eq!(v["notes"], json!([]));
 }
+
+/// Everything a side's graph says, for comparing two ways of building it.
+fn graph_facts(side: &pipeline::Side) -> (BTreeSet<String>, BTreeSet<String>) {
+    let edges = side
+        .graph
+        .edges()
+        .into_iter()
+        .map(|(a, b, e)| format!("{a} -> {b} {e:?}"))
+        .collect();
+    let unresolved = side
+        .graph
+        .unresolved
+        .iter()
+        .map(|u| format!("{u:?}"))
+        .collect();
+    (edges, unresolved)
+}
+
+/// A change that only edits files in place resolves both sides with one shared resolver; the
+/// graphs are exactly those of resolving each side on its own.
+#[test]
+fn shared_resolution_builds_the_same_graphs() {
+    use pr_risk::parse::{select_sources, Filters, ParseStore};
+    use pr_risk::snapshot::Snapshot;
+    let r = monorepo();
+    let base = r.commit("base");
+    let card = std::fs::read_to_string(r.path().join("packages/ui/src/card.tsx")).unwrap();
+    r.write(
+        "packages/ui/src/card.tsx",
+        format!("import {{ total }} from \"@acme/lib\";\nimport \"./missing\";\n{card}"),
+    );
+    r.write("apps/web/src/util.ts", "export const u = 1;\n");
+    let head = r.commit("edit in place");
+    let repo = git2::Repository::open(r.path()).unwrap();
+    let changes = pr_risk::diff::change_set(&repo, base, head, 1 << 20).unwrap();
+    assert!(pipeline::same_resolution(&changes));
+    let cfg = Config::default();
+    let build = |shared: bool| {
+        let snaps = [
+            Snapshot::of_commit(&repo, head).unwrap(),
+            Snapshot::of_commit(&repo, base).unwrap(),
+        ];
+        let filters = Filters::from_config(&cfg);
+        let sources = [
+            select_sources(&snaps[0], &filters),
+            select_sources(&snaps[1], &filters),
+        ];
+        let mut store = ParseStore::default();
+        store.parse(repo.path(), sources[0].iter().chain(&sources[1]), 1 << 20);
+        let (h, b) = pipeline::build_sides(repo.path(), snaps, sources, &store, shared);
+        (graph_facts(&h), graph_facts(&b))
+    };
+    let (shared, separate) = (build(true), build(false));
+    assert_eq!(shared, separate);
+    // The edit is visible: the head has the new edge, the base does not.
+    let new_edge = "packages/ui/src/card.tsx -> packages/lib/src/index.ts";
+    assert!(shared.0 .0.iter().any(|e| e.starts_with(new_edge)));
+    assert!(!shared.1 .0.iter().any(|e| e.starts_with(new_edge)));
+
+    // Adding a file or touching a JSON file turns sharing off.
+    r.write("packages/ui/src/new.ts", "export {};\n");
+    let added = r.commit("add");
+    let changes = pr_risk::diff::change_set(&repo, head, added, 1 << 20).unwrap();
+    assert!(!pipeline::same_resolution(&changes));
+    r.write("packages/ui/package.json", "{\"name\":\"@acme/ui\"}\n");
+    let json = r.commit("json");
+    let changes = pr_risk::diff::change_set(&repo, added, json, 1 << 20).unwrap();
+    assert!(!pipeline::same_resolution(&changes));
+}
