@@ -18,6 +18,7 @@ revisions ─► diff (change set) ─► snapshot (base, head) ─► lang (par
 */
 
 pub mod action;
+pub mod binfmt;
 pub mod cache;
 pub mod cli;
 pub mod cloud;

@@ -26,7 +26,7 @@ fn repo() -> TestRepo {
 }
 
 fn default_file(r: &TestRepo) -> PathBuf {
-    r.path().join(".git/pr-risk/cache/parse-v1.json")
+    r.path().join(".git/pr-risk/cache").join(parse_file())
 }
 
 /// `score --format json --timings` and the cache line of its timings: (loaded, hits, misses).
@@ -95,7 +95,7 @@ fn cache_dir_flag_and_env_move_it() {
     let elsewhere = tempfile::tempdir().unwrap();
     let flag_dir = elsewhere.path().join("flag");
     score(&r, &["--cache-dir", flag_dir.to_str().unwrap()]);
-    assert!(flag_dir.join("parse-v1.json").is_file());
+    assert!(flag_dir.join(parse_file()).is_file());
     assert!(!default_file(&r).exists());
 
     let env_dir = elsewhere.path().join("env");
@@ -105,7 +105,7 @@ fn cache_dir_flag_and_env_move_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(env_dir.join("parse-v1.json").is_file());
+    assert!(env_dir.join(parse_file()).is_file());
     assert!(!default_file(&r).exists());
 
     r.score_json(&["--base", "main", "--no-cache"])
@@ -198,4 +198,9 @@ fn concurrent_runs_leave_a_valid_cache() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
         .collect();
     assert!(leftovers.is_empty(), "temporary files are renamed away");
+}
+
+/// The parse cache's file name in this format version.
+fn parse_file() -> String {
+    format!("parse-v{}.bin", pr_risk::cache::FORMAT)
 }
