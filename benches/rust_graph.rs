@@ -17,85 +17,16 @@ use pr_risk::parse::{select_sources, Filters, ParseStore};
 use pr_risk::pipeline::{build_side, side_at};
 use pr_risk::snapshot::Snapshot;
 
-const CRATES: usize = 10;
-const GROUPS: usize = 10;
-const FILES: usize = 19;
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
+/// Write the generated workspace (10 crates × 10 groups × 19 files + mod.rs/lib.rs = 2,010
+/// files) into `root`.
 fn generate(root: &Path) -> usize {
-    let mut n = 0;
-    let members: Vec<String> = (0..CRATES).map(|k| format!("\"crates/c{k}\"")).collect();
-    write(
-        root,
-        "Cargo.toml",
-        &format!("[workspace]\nmembers = [{}]\n", members.join(", ")),
-    );
-    for k in 0..CRATES {
-        let dir = format!("crates/c{k}");
-        let mut deps = String::from("serde = \"1\"\n");
-        if k > 0 {
-            deps.push_str(&format!(
-                "base = {{ package = \"crate-{}\", path = \"../c{}\" }}\n",
-                k - 1,
-                k - 1
-            ));
-        }
-        write(
-            root,
-            &format!("{dir}/Cargo.toml"),
-            &format!(
-                "[package]\nname = \"crate-{k}\"\nversion = \"0.1.0\"\n\n[dependencies]\n{deps}"
-            ),
-        );
-        let mut lib = String::from("//! Generated crate.\n");
-        for j in 0..GROUPS {
-            lib.push_str(&format!("pub mod g{j};\n"));
-        }
-        lib.push_str("pub use g0::*;\npub use g1::Item1 as Root1;\n");
-        write(root, &format!("{dir}/src/lib.rs"), &lib);
-        n += 1;
-        for j in 0..GROUPS {
-            let mut m = String::new();
-            for i in 0..FILES {
-                m.push_str(&format!("pub mod f{i};\n"));
-            }
-            m.push_str(&format!(
-                "pub use f0::Item0;\npub use self::f{}::*;\n",
-                FILES - 1
-            ));
-            write(root, &format!("{dir}/src/g{j}/mod.rs"), &m);
-            n += 1;
-            for i in 0..FILES {
-                let mut f = String::new();
-                f.push_str(&format!(
-                    "use crate::g{}::f{i}::Item{i} as Other;\n",
-                    (j + 1) % GROUPS
-                ));
-                f.push_str(&format!("use super::f{}::*;\n", (i + 1) % FILES));
-                f.push_str("use std::collections::{BTreeMap, HashMap};\n");
-                if k > 0 {
-                    f.push_str(&format!("use base::g{j}::f{i}::Item{i} as Upstream;\n"));
-                }
-                f.push_str(&format!(
-                    "\npub struct Item{i} {{\n    pub other: Option<Box<Other>>,\n}}\n\n"
-                ));
-                f.push_str(&format!(
-                    "pub fn run_{i}(m: &mut HashMap<u32, u32>) -> usize {{\n    let _b: BTreeMap<u8, u8> = BTreeMap::new();\n    crate::g{j}::f{}::run_{}(m);\n    super::f0::Item0 {{ other: None }};\n    m.len()\n}}\n",
-                    (i + 2) % FILES,
-                    (i + 2) % FILES
-                ));
-                f.push_str("\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn works() {\n        assert_eq!(crate::Root1 { other: None }.other.is_none(), true);\n    }\n}\n");
-                write(root, &format!("{dir}/src/g{j}/f{i}.rs"), &f);
-                n += 1;
-            }
-        }
+    let files = pr_risk::synth::rust_workspace(2_010);
+    for (rel, text) in &files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
     }
-    n
+    files.iter().filter(|(p, _)| p.ends_with(".rs")).count()
 }
 
 fn commit(root: &Path) {

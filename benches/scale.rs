@@ -3,9 +3,11 @@
 //! generated TypeScript monorepos with history.
 //!
 //! ```text
-//! cargo bench --bench scale -- [FILES…] [--commits N] [--runs N] [--depcruise PATH]
+//! cargo bench --bench scale -- [FILES…] [--commits N] [--runs N] [--depcruise PATH] [--rust]
 //! ```
 //! Default: 1,000 and 10,000 files, history of min(files, 10,000) commits, 5 runs (median).
+//! `--rust`: generated Rust workspaces (`pr_risk::synth::rust_workspace`) instead of TypeScript
+//! monorepos (no dependency-cruiser column then).
 //! The repositories are written with `git fast-import` (deterministic seed: same bytes, same
 //! commit ids everywhere): the synthetic monorepo of `pr_risk::synth` as the first commit, then
 //! fix and feature commits by 20 authors touching 1–4 files each, then a `feature` branch that
@@ -37,6 +39,7 @@ struct Args {
     commits: Option<usize>,
     runs: usize,
     depcruise: Option<PathBuf>,
+    rust: bool,
 }
 
 fn args() -> Args {
@@ -45,6 +48,7 @@ fn args() -> Args {
         commits: None,
         runs: 5,
         depcruise: std::env::var_os("DEPCRUISE").map(PathBuf::from),
+        rust: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -52,6 +56,7 @@ fn args() -> Args {
             "--commits" => a.commits = it.next().and_then(|v| v.parse().ok()),
             "--runs" => a.runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(5),
             "--depcruise" => a.depcruise = it.next().map(PathBuf::from),
+            "--rust" => a.rust = true,
             _ => {
                 if let Ok(n) = x.replace('_', "").parse() {
                     a.sizes.push(n)
@@ -60,7 +65,14 @@ fn args() -> Args {
         }
     }
     if a.sizes.is_empty() {
-        a.sizes = vec![1_000, 10_000];
+        a.sizes = if a.rust {
+            vec![3_000]
+        } else {
+            vec![1_000, 10_000]
+        };
+    }
+    if a.rust {
+        a.depcruise = None;
     }
     a.runs = a.runs.max(1);
     a
@@ -72,7 +84,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Generate the repository: fast-import stream of the monorepo, its history and the PR branch.
-fn generate(dir: &Path, files: usize, commits: usize) -> (usize, usize) {
+fn generate(dir: &Path, files: usize, commits: usize, rust: bool) -> (usize, usize) {
     let git = |args: &[&str]| {
         let st = Command::new("git")
             .args(args)
@@ -83,12 +95,22 @@ fn generate(dir: &Path, files: usize, commits: usize) -> (usize, usize) {
         assert!(st.success(), "git {args:?}");
     };
     git(&["init", "-q", "-b", "main"]);
-    let mut tree: BTreeMap<String, String> =
-        synth::typescript_monorepo(files, 42).into_iter().collect();
+    let mut tree: BTreeMap<String, String> = if rust {
+        synth::rust_workspace(files).into_iter().collect()
+    } else {
+        synth::typescript_monorepo(files, 42).into_iter().collect()
+    };
     let bytes: usize = tree.values().map(String::len).sum();
+    // Leaf modules: what feature and fix commits edit.
     let sources: Vec<String> = tree
         .keys()
-        .filter(|p| p.ends_with(".ts") && p.contains("/src/d"))
+        .filter(|p| {
+            if rust {
+                p.ends_with(".rs") && p.contains("/src/g") && !p.ends_with("mod.rs")
+            } else {
+                p.ends_with(".ts") && p.contains("/src/d")
+            }
+        })
         .cloned()
         .collect();
     let mut rng = Lcg::new(7);
@@ -132,7 +154,11 @@ fn generate(dir: &Path, files: usize, commits: usize) -> (usize, usize) {
         for _ in 0..n {
             let p = &sources[rng.below(sources.len() as u64) as usize];
             let c = tree.get_mut(p).unwrap();
-            c.push_str(&format!("export const v{i} = {i};\n"));
+            c.push_str(&if rust {
+                format!("pub const V{i}: u32 = {i};\n")
+            } else {
+                format!("export const v{i} = {i};\n")
+            });
             changes.push((p.clone(), c.clone()));
         }
         let msg = if rng.below(4) == 0 {
@@ -150,7 +176,11 @@ fn generate(dir: &Path, files: usize, commits: usize) -> (usize, usize) {
         .map(|p| {
             (
                 p.clone(),
-                format!("{}\nexport const changed = 1;\n", tree[p]),
+                if rust {
+                    format!("{}\npub const CHANGED: u32 = 1;\n", tree[p])
+                } else {
+                    format!("{}\nexport const changed = 1;\n", tree[p])
+                },
             )
         })
         .collect();
@@ -255,9 +285,14 @@ fn main() {
             .expect("tempdir");
         let dir = tmp.path();
         let t = Instant::now();
-        let (n, bytes) = generate(dir, files, commits);
+        let (n, bytes) = generate(dir, files, commits, a.rust);
         println!(
-            "\n== {n} files ({:.1} MB), {commits} commits: generated in {}",
+            "\n== {} of {n} files ({:.1} MB), {commits} commits: generated in {}",
+            if a.rust {
+                "Rust workspace"
+            } else {
+                "TypeScript monorepo"
+            },
             bytes as f64 / 1e6,
             secs(t.elapsed().as_secs_f64())
         );

@@ -142,6 +142,79 @@ fn relative(from: &str, to: &str) -> String {
     s.trim_end_matches(".ts").to_string()
 }
 
+/// The files of a Rust workspace with about `files` source files: 10 crates of 10 module
+/// directories each (`mod.rs` with `pub mod` lines, `pub use` chains and globs), files that use
+/// `crate::`, `super::` and the previous crate through a renamed path dependency, and
+/// `#[cfg(test)]` modules.
+pub fn rust_workspace(files: usize) -> Vec<(String, String)> {
+    const CRATES: usize = 10;
+    const GROUPS: usize = 10;
+    let per = (files.saturating_sub(CRATES * (1 + GROUPS)) / (CRATES * GROUPS)).max(1);
+    let mut out: Vec<(String, String)> = Vec::with_capacity(files + CRATES + 1);
+    let members: Vec<String> = (0..CRATES).map(|k| format!("\"crates/c{k}\"")).collect();
+    out.push((
+        "Cargo.toml".into(),
+        format!("[workspace]\nmembers = [{}]\n", members.join(", ")),
+    ));
+    for k in 0..CRATES {
+        let dir = format!("crates/c{k}");
+        let mut deps = String::from("serde = \"1\"\n");
+        if k > 0 {
+            deps.push_str(&format!(
+                "base = {{ package = \"crate-{}\", path = \"../c{}\" }}\n",
+                k - 1,
+                k - 1
+            ));
+        }
+        out.push((
+            format!("{dir}/Cargo.toml"),
+            format!(
+                "[package]\nname = \"crate-{k}\"\nversion = \"0.1.0\"\n\n[dependencies]\n{deps}"
+            ),
+        ));
+        let mut lib = String::from("//! Generated crate.\n");
+        for j in 0..GROUPS {
+            lib.push_str(&format!("pub mod g{j};\n"));
+        }
+        lib.push_str("pub use g0::*;\npub use g1::Item1 as Root1;\n");
+        out.push((format!("{dir}/src/lib.rs"), lib));
+        for j in 0..GROUPS {
+            let mut m = String::new();
+            for i in 0..per {
+                m.push_str(&format!("pub mod f{i};\n"));
+            }
+            m.push_str(&format!(
+                "pub use f0::Item0;\npub use self::f{}::*;\n",
+                per - 1
+            ));
+            out.push((format!("{dir}/src/g{j}/mod.rs"), m));
+            for i in 0..per {
+                let mut f = String::new();
+                f.push_str(&format!(
+                    "use crate::g{}::f{i}::Item{i} as Other;\n",
+                    (j + 1) % GROUPS
+                ));
+                f.push_str(&format!("use super::f{}::*;\n", (i + 1) % per));
+                f.push_str("use std::collections::{BTreeMap, HashMap};\n");
+                if k > 0 {
+                    f.push_str(&format!("use base::g{j}::f{i}::Item{i} as Upstream;\n"));
+                }
+                f.push_str(&format!(
+                    "\npub struct Item{i} {{\n    pub other: Option<Box<Other>>,\n}}\n\n"
+                ));
+                f.push_str(&format!(
+                    "pub fn run_{i}(m: &mut HashMap<u32, u32>) -> usize {{\n    let _b: BTreeMap<u8, u8> = BTreeMap::new();\n    crate::g{j}::f{}::run_{}(m);\n    super::f0::Item0 {{ other: None }};\n    m.len()\n}}\n",
+                    (i + 2) % per,
+                    (i + 2) % per
+                ));
+                f.push_str("\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn works() {\n        assert_eq!(crate::Root1 { other: None }.other.is_none(), true);\n    }\n}\n");
+                out.push((format!("{dir}/src/g{j}/f{i}.rs"), f));
+            }
+        }
+    }
+    out
+}
+
 /// Write `files` as one commit on top of `parent` (or as a root commit) and move `branch` to it.
 pub fn commit_files(
     repo: &Repository,
