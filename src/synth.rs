@@ -149,7 +149,10 @@ fn relative(from: &str, to: &str) -> String {
 pub fn rust_workspace(files: usize) -> Vec<(String, String)> {
     const CRATES: usize = 10;
     const GROUPS: usize = 10;
-    let per = (files.saturating_sub(CRATES * (1 + GROUPS)) / (CRATES * GROUPS)).max(1);
+    let per = files
+        .saturating_sub(CRATES * (1 + GROUPS))
+        .div_ceil(CRATES * GROUPS)
+        .max(1);
     let mut out: Vec<(String, String)> = Vec::with_capacity(files + CRATES + 1);
     let members: Vec<String> = (0..CRATES).map(|k| format!("\"crates/c{k}\"")).collect();
     out.push((
