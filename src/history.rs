@@ -22,7 +22,7 @@ use regex::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
 use crate::glob::GlobList;
-use crate::history_cache::HistoryCache;
+use crate::history_cache::{HistoryCache, IdSet};
 
 /// Default bug-fix patterns (case-insensitive regexes matched against the whole message).
 pub const DEFAULT_FIX_PATTERNS: &[&str] = &[
@@ -610,6 +610,8 @@ pub fn mine(
         cache.set_changes(id, changes);
     }
     let mut alias: HashMap<String, String> = HashMap::new();
+    // (path at the base, change) whose lines are counted, once the walk is aggregated.
+    let mut churn: Vec<(String, Change)> = Vec::new();
     for id in window {
         let Some(record) = cache.get(id) else {
             continue;
@@ -647,18 +649,21 @@ pub fn mine(
             if !touched.insert(key.clone()) {
                 continue;
             }
-            let churn = opts.churn_for.contains(&key);
-            let stats = h.files.entry(key).or_default();
-            stats.record(index, &info);
-            if churn {
-                if let Some((a, d, _)) = change.line_counts(repo, true) {
-                    stats.added += u64::from(a);
-                    stats.deleted += u64::from(d);
-                }
-                stats.churn_counted = true;
+            if opts.churn_for.contains(&key) {
+                churn.push((key.clone(), change.clone()));
             }
+            h.files.entry(key).or_default().record(index, &info);
         }
         h.commits.push(info);
+    }
+    for ((key, _), counts) in churn.iter().zip(line_counts_of(repo, &churn)) {
+        if let Some(stats) = h.files.get_mut(key) {
+            if let Some((a, d, _)) = counts {
+                stats.added += u64::from(a);
+                stats.deleted += u64::from(d);
+            }
+            stats.churn_counted = true;
+        }
     }
     Ok(h)
 }
@@ -676,7 +681,7 @@ fn walk(
     // Newest first; among equal times, the first reached (a smaller sequence number, unique, so
     // the id and parents never take part in the order).
     let mut queue: BinaryHeap<(i64, Reverse<u64>, Oid, Vec<Oid>)> = BinaryHeap::new();
-    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut seen = IdSet::default();
     let mut seq = 0u64;
     queue.push((h.base_time, Reverse(seq), base, base_parents));
     seen.insert(base);
@@ -749,6 +754,23 @@ fn without_renames(changes: &[Change]) -> Vec<Change> {
         });
     }
     out
+}
+
+/// The `(added, deleted, binary)` line counts of each change (reads both blobs and diffs them), in
+/// parallel beyond a handful.
+fn line_counts_of(repo: &Repository, jobs: &[(String, Change)]) -> Vec<Option<(u32, u32, bool)>> {
+    if jobs.len() < 16 {
+        return jobs
+            .iter()
+            .map(|(_, c)| c.line_counts(repo, true))
+            .collect();
+    }
+    let git_dir = repo.path();
+    jobs.par_iter()
+        .map(|(_, c)| {
+            crate::parse::with_thread_repo(git_dir, |r| r.and_then(|r| c.line_counts(r, true)))
+        })
+        .collect()
 }
 
 /// The changes (renames paired) of each of `ids` against its first parent. The comparisons are

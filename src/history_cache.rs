@@ -34,6 +34,30 @@ pub const FORMAT: u32 = 1;
 pub const DEFAULT_MAX_COMMITS: usize = 200_000;
 const MAGIC: &[u8; 8] = b"PRRHIST\n";
 
+/// Hashes object ids by their first bytes: they are already uniformly distributed, so SipHash's
+/// work (a large share of a warm walk over tens of thousands of ids) buys nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 =
+            (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by object ids.
+pub type IdMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<IdHasher>>;
+/// A set of object ids.
+pub type IdSet = std::collections::HashSet<Oid, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// One commit, as the history walk needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitRecord {
@@ -87,7 +111,7 @@ pub struct HistoryCache {
     dir: Option<PathBuf>,
     version: String,
     max_commits: usize,
-    records: HashMap<Oid, CommitRecord>,
+    records: IdMap<CommitRecord>,
     grown: bool,
     pub stats: Stats,
 }
@@ -122,7 +146,7 @@ impl HistoryCache {
             dir: None,
             version: cache::current_version(),
             max_commits: DEFAULT_MAX_COMMITS,
-            records: HashMap::new(),
+            records: IdMap::default(),
             grown: false,
             stats: Stats::default(),
         }
@@ -417,7 +441,7 @@ impl<'a> Reader<'a> {
 
 /// The records of a cache file; `Err(None)` when there is none, `Err(Some(why))` when it is
 /// unusable.
-fn read_file(path: &Path, version: &str) -> Result<HashMap<Oid, CommitRecord>, Option<String>> {
+fn read_file(path: &Path, version: &str) -> Result<IdMap<CommitRecord>, Option<String>> {
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
@@ -426,7 +450,7 @@ fn read_file(path: &Path, version: &str) -> Result<HashMap<Oid, CommitRecord>, O
     parse(&data, version).map_err(Some)
 }
 
-fn parse(data: &[u8], version: &str) -> Parsed<HashMap<Oid, CommitRecord>> {
+fn parse(data: &[u8], version: &str) -> Parsed<IdMap<CommitRecord>> {
     let mut r = Reader { data, pos: 0 };
     let head = |e: String| format!("bad header: {e}");
     if r.take(MAGIC.len()).map_err(head)? != MAGIC {
@@ -458,7 +482,7 @@ fn parse(data: &[u8], version: &str) -> Parsed<HashMap<Oid, CommitRecord>> {
     decode(body, entries).map_err(|e| format!("corrupt body: {e}"))
 }
 
-fn decode(body: &[u8], entries: u64) -> Parsed<HashMap<Oid, CommitRecord>> {
+fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
     let mut r = Reader { data: body, pos: 0 };
     let n = r.count()?;
     let mut strings = Vec::with_capacity(n);
@@ -468,7 +492,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<HashMap<Oid, CommitRecord>> {
     if entries > body.len() as u64 {
         return Err("entry count larger than the file".into());
     }
-    let mut out = HashMap::with_capacity(entries as usize);
+    let mut out = IdMap::with_capacity_and_hasher(entries as usize, Default::default());
     for _ in 0..entries {
         let id = r.oid()?;
         let np = r.count()?;
@@ -537,4 +561,192 @@ fn decode(body: &[u8], entries: u64) -> Parsed<HashMap<Oid, CommitRecord>> {
         return Err("duplicate commit ids".into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(n: u32) -> Oid {
+        let mut b = [7u8; 20];
+        b[..4].copy_from_slice(&n.to_be_bytes());
+        Oid::from_bytes(&b).unwrap()
+    }
+
+    /// Commit `n`: a merge every fifth, otherwise a rename, a modification and an addition.
+    fn record(n: u32) -> CommitRecord {
+        let merge = n.is_multiple_of(5);
+        CommitRecord {
+            parents: if merge {
+                vec![oid(n + 1), oid(n + 2)]
+            } else {
+                vec![oid(n + 1)]
+            },
+            time: 1_700_000_000 + i64::from(n) * 60,
+            author: format!("dev{}@example.com", n % 3),
+            message: format!("fix: change {n}\n\nbody ünïcode"),
+            changes: (!merge).then(|| {
+                vec![
+                    Change {
+                        status: Delta::Renamed,
+                        old_path: Some("src/old.ts".into()),
+                        new_path: Some(format!("src/new{n}.ts")),
+                        old_id: Some(oid(1000 + n)),
+                        new_id: Some(oid(2000 + n)),
+                        submodule: false,
+                    },
+                    Change {
+                        status: Delta::Modified,
+                        old_path: Some("vendor/sub".into()),
+                        new_path: Some("vendor/sub".into()),
+                        old_id: Some(oid(3000)),
+                        new_id: Some(oid(3001 + n)),
+                        submodule: true,
+                    },
+                    Change {
+                        status: Delta::Added,
+                        old_path: None,
+                        new_path: Some("README.md".into()),
+                        old_id: None,
+                        new_id: Some(oid(4000)),
+                        submodule: false,
+                    },
+                ]
+            }),
+        }
+    }
+
+    fn fill(c: &mut HistoryCache, ns: impl Iterator<Item = u32>) {
+        for n in ns {
+            c.records.insert(oid(n), record(n));
+        }
+        c.grown = true;
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(dir.path());
+        assert!(c.is_empty());
+        assert_eq!(c.stats.rebuilt, None, "an absent file is not a reason");
+        fill(&mut c, 1..=20);
+        c.save();
+        assert!(c.stats.written, "{:?}", c.stats);
+        let again = HistoryCache::open(dir.path());
+        assert_eq!(again.stats.loaded, 20);
+        assert_eq!(again.records, c.records);
+        // Nothing new: nothing written.
+        let mut same = HistoryCache::open(dir.path());
+        same.save();
+        assert!(!same.stats.written);
+    }
+
+    #[test]
+    fn version_change_and_corruption_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open_versioned(dir.path(), "old");
+        fill(&mut c, 1..=10);
+        c.save();
+        let reason = |version: &str| {
+            let c = HistoryCache::open_versioned(dir.path(), version);
+            assert!(c.is_empty());
+            c.stats.rebuilt.unwrap_or_default()
+        };
+        assert!(reason("new").contains("written by version old"));
+        let path = c.file().unwrap();
+        let data = std::fs::read(&path).unwrap();
+        let mut flipped = data.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x20;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(reason("old").contains("checksum mismatch"));
+        std::fs::write(&path, &data[..data.len() / 2]).unwrap();
+        assert!(reason("old").contains("truncated"));
+        std::fs::write(&path, &data[..20]).unwrap();
+        assert!(reason("old").contains("bad header"));
+        std::fs::write(&path, b"\x00\x01garbage").unwrap();
+        assert!(reason("old").contains("not a pr-risk history cache"));
+        std::fs::write(&path, b"").unwrap();
+        assert!(!reason("old").is_empty());
+        // A body that matches its checksum but lies about its records: still no panic.
+        let body_len = encode(c.records.iter().map(|(k, v)| (*k, v))).len();
+        let header_len = data.len() - body_len;
+        let mut lying = data[..header_len].to_vec();
+        let body = vec![0xffu8; data.len() - header_len];
+        let at = header_len - 8;
+        lying[at..].copy_from_slice(&cache::fnv1a(&body).to_le_bytes());
+        lying.extend_from_slice(&body);
+        std::fs::write(&path, &lying).unwrap();
+        assert!(reason("old").contains("corrupt body"));
+        // A rebuilt cache overwrites the bad file.
+        let mut cut = HistoryCache::open_versioned(dir.path(), "old");
+        fill(&mut cut, 1..=2);
+        cut.save();
+        assert_eq!(HistoryCache::open_versioned(dir.path(), "old").len(), 2);
+    }
+
+    #[test]
+    fn bounded_evicts_the_oldest_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(dir.path()).with_max_commits(3);
+        fill(&mut c, 1..=5);
+        c.save();
+        assert_eq!(c.stats.evicted, 2);
+        let again = HistoryCache::open(dir.path());
+        let mut kept: Vec<i64> = again.records.values().map(|r| r.time).collect();
+        kept.sort();
+        assert_eq!(kept, [3, 4, 5].map(|n| record(n).time), "newest kept");
+    }
+
+    #[test]
+    fn save_merges_with_concurrent_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = HistoryCache::open(dir.path());
+        let mut b = HistoryCache::open(dir.path());
+        fill(&mut a, 1..=3);
+        fill(&mut b, 3..=6);
+        a.save();
+        b.save();
+        assert_eq!(HistoryCache::open(dir.path()).len(), 6);
+        // Four writers at once: whoever renames last, the file is whole.
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let (barrier, dir) = (&barrier, dir.path());
+                s.spawn(move || {
+                    let mut c = HistoryCache::open(dir);
+                    fill(&mut c, (100 * (t + 1))..(100 * (t + 1) + 50));
+                    barrier.wait();
+                    c.save();
+                    assert!(c.stats.written, "{:?}", c.stats);
+                });
+            }
+        });
+        let after = HistoryCache::open(dir.path());
+        assert_eq!(after.stats.rebuilt, None);
+        assert!(after.len() >= 56, "{}", after.len());
+        let leftovers = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn unwritable_dir_is_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let mut c = HistoryCache::open(&file.join("cache"));
+        fill(&mut c, 1..=2);
+        c.save();
+        assert!(!c.stats.written);
+        assert!(c.stats.write_error.is_some());
+        // An in-memory cache is never written.
+        let mut m = HistoryCache::in_memory();
+        fill(&mut m, 1..=2);
+        m.save();
+        assert!(!m.stats.written && m.stats.write_error.is_none());
+    }
 }
