@@ -113,6 +113,9 @@ pub struct HistoryCache {
     max_commits: usize,
     records: IdMap<CommitRecord>,
     grown: bool,
+    /// Length and modification time of the file as loaded: when they are unchanged at save time,
+    /// no other run wrote meanwhile and the file need not be read again to merge.
+    loaded_stamp: Option<(u64, std::time::SystemTime)>,
     pub stats: Stats,
 }
 
@@ -129,10 +132,12 @@ impl HistoryCache {
             version: version.to_string(),
             ..HistoryCache::in_memory()
         };
+        let stamp = stamp(&file_in(dir));
         match read_file(&file_in(dir), version) {
             Ok(records) => {
                 c.stats.loaded = records.len();
                 c.records = records;
+                c.loaded_stamp = stamp;
             }
             Err(Some(why)) => c.stats.rebuilt = Some(why),
             Err(None) => {}
@@ -148,6 +153,7 @@ impl HistoryCache {
             max_commits: DEFAULT_MAX_COMMITS,
             records: IdMap::default(),
             grown: false,
+            loaded_stamp: None,
             stats: Stats::default(),
         }
     }
@@ -227,7 +233,11 @@ impl HistoryCache {
         let dir = self.dir.clone().unwrap_or_default();
         std::fs::create_dir_all(&dir)?;
         let file = file_in(&dir);
-        if let Ok(theirs) = read_file(&file, &self.version) {
+        let unchanged = self.loaded_stamp.is_some() && stamp(&file) == self.loaded_stamp;
+        if let Some(theirs) = (!unchanged)
+            .then(|| read_file(&file, &self.version).ok())
+            .flatten()
+        {
             for (id, r) in theirs {
                 match self.records.get_mut(&id) {
                     Some(mine) => {
@@ -261,6 +271,11 @@ impl HistoryCache {
         out.extend_from_slice(&body);
         cache::write_atomic(&dir, &file, &out)
     }
+}
+
+fn stamp(file: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = std::fs::metadata(file).ok()?;
+    Some((m.len(), m.modified().ok()?))
 }
 
 fn file_in(dir: &Path) -> PathBuf {
