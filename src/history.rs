@@ -12,6 +12,12 @@
 //!
 //! Renames are followed: walking from new to old, a commit that renames `a` to `b` makes every
 //! older commit touching `a` count for `b` (the path at the merge-base).
+//!
+//! What a commit is and changed never changes, so [`mine`] keeps it in a [`HistoryCache`] (on
+//! disk between runs when the caller gives one): a later run walks the cached part of the graph
+//! without reading commit objects and compares only the new commits, in parallel. Aggregation
+//! (classifying messages, following renames, line counts) always happens at use time, in walk
+//! order, so the result is the same with or without the cache.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
