@@ -22,7 +22,9 @@
 //!   `npm install dependency-cruiser typescript@5` into a temp dir: dependency-cruiser 17 does not
 //!   read `.ts` with TypeScript 7 and then silently finds no modules);
 //! - history: the `history` stage of `pr-risk score --timings` against
-//!   `git log --name-only --no-merges -n <commits> main` (the same window).
+//!   `git log --name-only --no-merges -n <commits> main` (the same window), cold (no cache), and
+//!   warm (`history load` + `history` + `history save` of the warm run: the history cache filled at
+//!   `main~1`, so one new commit is read).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -315,6 +317,8 @@ fn main() {
         let mut cold = Vec::new();
         let mut warm = Vec::new();
         let mut hist = Vec::new();
+        let mut hist_warm = Vec::new();
+        let mut hist_file = 0u64;
         let mut gitlog = Vec::new();
         let mut graph = Vec::new();
         let mut dc = Vec::new();
@@ -344,6 +348,14 @@ fn main() {
                 ],
             );
             let m = measure(dir, BIN, &warm_args);
+            hist_warm.push(
+                ["history load", "history", "history save"]
+                    .iter()
+                    .map(|k| m.stages.get(*k).copied().unwrap_or(f64::NAN))
+                    .sum::<f64>()
+                    / 1000.0,
+            );
+            hist_file = std::fs::metadata(cache.join("history-v1.bin")).map_or(0, |m| m.len());
             warm.push((m.wall, m.rss_mb));
             warm_stages.push(m.stages);
             let m = measure(
@@ -443,6 +455,7 @@ fn main() {
         let warm_wall = median(warm.iter().map(|c| c.0).collect());
         let warm_rss = median(warm.iter().map(|c| c.1).collect());
         let hist_m = median(hist);
+        let hist_warm_m = median(hist_warm);
         let log_m = median(gitlog);
         let graph_m = median(graph);
         println!(
@@ -458,6 +471,11 @@ fn main() {
             secs(hist_m),
             secs(log_m),
             hist_m / log_m
+        );
+        println!(
+            "history mining, warm      {:>9}   (load + mine + save; history cache file {:.1} MB)",
+            secs(hist_warm_m),
+            hist_file as f64 / 1e6
         );
         let dc_m = (!dc.is_empty()).then(|| median(dc));
         match dc_m {

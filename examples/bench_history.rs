@@ -197,7 +197,7 @@ fn mine_once(dir: &Path, max_commits: usize) {
         churn_for: &churn_for,
     };
     let t = Instant::now();
-    let h = history::mine(&repo, head, &opts).expect("mine");
+    let h = history::mine(&repo, head, &opts, None).expect("mine");
     let secs = t.elapsed().as_secs_f64();
     println!(
         "{secs} {} {} {} {}",

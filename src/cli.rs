@@ -216,11 +216,12 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub timings: bool,
 
-    /// Keep the parse cache in DIR (default: $PR_RISK_CACHE_DIR, else <git-dir>/pr-risk/cache).
+    /// Keep the parse and history caches in DIR (default: $PR_RISK_CACHE_DIR, else
+    /// <git-dir>/pr-risk/cache).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// Neither read nor write the parse cache.
+    /// Neither read nor write the parse and history caches.
     #[arg(long, conflicts_with = "cache_dir")]
     pub no_cache: bool,
 
@@ -436,6 +437,24 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
                 c.loaded,
                 c.hits,
                 c.misses,
+                if c.written { ", written" } else { "" },
+                c.rebuilt
+                    .as_ref()
+                    .map(|r| format!(", rebuilt ({r})"))
+                    .unwrap_or_default(),
+                c.write_error
+                    .as_ref()
+                    .map(|r| format!(", not written ({r})"))
+                    .unwrap_or_default(),
+            );
+        }
+        if let Some(c) = &outcome.timings.history_cache {
+            eprintln!(
+                "history cache: {} loaded, {} hits, {} read, {} compared{}{}{}",
+                c.loaded,
+                c.hits,
+                c.read,
+                c.computed,
                 if c.written { ", written" } else { "" },
                 c.rebuilt
                     .as_ref()

@@ -12,14 +12,23 @@
 //!
 //! Renames are followed: walking from new to old, a commit that renames `a` to `b` makes every
 //! older commit touching `a` count for `b` (the path at the merge-base).
+//!
+//! What a commit is and changed never changes, so [`mine`] keeps it in a [`HistoryCache`] (on
+//! disk between runs when the caller gives one): a later run walks the cached part of the graph
+//! without reading commit objects and compares only the new commits, in parallel. Aggregation
+//! (classifying messages, following renames, line counts) always happens at use time, in walk
+//! order, so the result is the same with or without the cache.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort};
+use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Patch, Repository};
+use rayon::prelude::*;
 use regex::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
 use crate::glob::GlobList;
+use crate::history_cache::{HistoryCache, IdSet};
 
 /// Default bug-fix patterns (case-insensitive regexes matched against the whole message).
 pub const DEFAULT_FIX_PATTERNS: &[&str] = &[
@@ -209,13 +218,17 @@ pub struct Authors {
 
 impl Authors {
     pub fn intern(&mut self, sig: &git2::Signature) -> u32 {
-        let key = identity(sig);
-        if let Some(i) = self.index.get(&key) {
+        self.intern_identity(&identity(sig))
+    }
+
+    /// Intern an identity as [`identity`] gives it.
+    pub fn intern_identity(&mut self, key: &str) -> u32 {
+        if let Some(i) = self.index.get(key) {
             return *i;
         }
         let i = self.names.len() as u32;
-        self.names.push(key.clone());
-        self.index.insert(key, i);
+        self.names.push(key.to_string());
+        self.index.insert(key.to_string(), i);
         i
     }
 
@@ -559,12 +572,32 @@ pub fn subject(message: &str) -> String {
     message.lines().next().unwrap_or("").trim().to_string()
 }
 
-/// Mine the window that ends at `base`.
-pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History> {
-    let base_commit = repo
-        .find_commit(base)
+/// Mine the window that ends at `base`, using and extending `cache` (without one, a cache that
+/// lives only for this call: the same walk, so the same [`History`] either way).
+///
+/// The walk is git's date-ordered walk: from the merge-base, always the newest commit not yet
+/// shown whose child was shown (ties in the order they were reached), read from the cache when it
+/// has the commit. The window's commits whose changes are not cached are then compared with their
+/// parents in parallel, and everything is aggregated in walk order.
+pub fn mine(
+    repo: &Repository,
+    base: Oid,
+    opts: &MineOptions,
+    cache: Option<&mut HistoryCache>,
+) -> Result<History> {
+    let mut scratch;
+    // A shallow clone's grafted parents must neither come from nor go into the shared cache.
+    let cache = match cache {
+        Some(c) if !repo.is_shallow() => c,
+        _ => {
+            scratch = HistoryCache::in_memory();
+            &mut scratch
+        }
+    };
+    let (base_time, base_parents) = cache
+        .commit(repo, base)
+        .map(|r| (r.time, r.parents.clone()))
         .map_err(Error::git("reading the merge-base commit"))?;
-    let base_time = base_commit.time().seconds();
     let cutoff = base_time - i64::from(opts.max_age_days) * 86_400;
     let mut h = History {
         base: Some(base),
@@ -573,66 +606,48 @@ pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History>
         shallow: repo.is_shallow(),
         ..History::default()
     };
-    let mut walk = repo.revwalk().map_err(Error::git("walking history"))?;
-    walk.set_sorting(Sort::TIME)
-        .map_err(Error::git("walking history"))?;
-    walk.push(base).map_err(Error::git("walking history"))?;
+    let window = walk(repo, (base, base_parents), cutoff, opts, cache, &mut h)?;
+    let missing: Vec<Oid> = window
+        .iter()
+        .copied()
+        .filter(|id| cache.get(*id).is_some_and(|r| r.changes.is_none()))
+        .collect();
+    for (id, changes) in changes_of(repo, &missing)? {
+        cache.set_changes(id, changes);
+    }
     let mut alias: HashMap<String, String> = HashMap::new();
-    let mut mining = true;
-    let mut oldest = base_time;
-    for oid in walk {
-        let oid = oid.map_err(Error::git("walking history"))?;
-        h.reachable += 1;
-        if !mining {
-            if h.reachable >= opts.min_commits {
-                break;
-            }
+    // (path at the base, change) whose lines are counted, once the walk is aggregated.
+    let mut churn: Vec<(String, Change)> = Vec::new();
+    for id in window {
+        let Some(record) = cache.get(id) else {
             continue;
-        }
-        let commit = repo
-            .find_commit(oid)
-            .map_err(Error::git("reading a commit"))?;
-        let time = commit.time().seconds();
-        if time < cutoff {
-            h.cut_by = Some("max-age-days");
-            mining = false;
-            if h.reachable >= opts.min_commits {
-                break;
-            }
-            continue;
-        }
-        if h.commits.len() + h.merges >= opts.max_commits {
-            h.cut_by = Some("max-commits");
-            mining = false;
-            if h.reachable >= opts.min_commits {
-                break;
-            }
-            continue;
-        }
-        oldest = oldest.min(time);
-        if commit.parent_count() > 1 {
-            h.merges += 1;
-            continue;
-        }
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        let (fix, revert) = opts.matcher.classify(&message);
-        let author = h.authors.intern(&commit.author());
+        };
+        let (fix, revert) = opts.matcher.classify(&record.message);
         let info = CommitInfo {
-            id: oid,
-            subject: subject(&message),
-            author,
-            time,
+            id,
+            subject: subject(&record.message),
+            author: h.authors.intern_identity(&record.author),
+            time: record.time,
             fix,
             revert,
         };
         let index = h.commits.len() as u32;
-        let changes = commit_changes(repo, &commit, opts.follow_renames)
-            .map_err(Error::git("comparing a commit with its parent"))?;
+        let cached: &[Change] = record.changes.as_deref().unwrap_or_default();
+        let split;
+        let changes = if !opts.follow_renames && cached.iter().any(|c| c.status == Delta::Renamed) {
+            split = without_renames(cached);
+            &split
+        } else {
+            cached
+        };
         let mut touched: HashSet<String> = HashSet::new();
-        for change in &changes {
-            let at_commit = change.path().to_string();
-            let key = alias.get(&at_commit).cloned().unwrap_or(at_commit);
-            if change.status == Delta::Renamed && opts.follow_renames {
+        for change in changes {
+            let at_commit = change.path();
+            let key = alias
+                .get(at_commit)
+                .cloned()
+                .unwrap_or_else(|| at_commit.to_string());
+            if change.status == Delta::Renamed {
                 if let Some(old) = &change.old_path {
                     alias.insert(old.clone(), key.clone());
                 }
@@ -640,24 +655,157 @@ pub fn mine(repo: &Repository, base: Oid, opts: &MineOptions) -> Result<History>
             if !touched.insert(key.clone()) {
                 continue;
             }
-            let stats = h.files.entry(key.clone()).or_default();
-            stats.record(index, &info);
             if opts.churn_for.contains(&key) {
-                if let Some((a, d, _)) = change.line_counts(repo, true) {
-                    stats.added += u64::from(a);
-                    stats.deleted += u64::from(d);
-                }
-                stats.churn_counted = true;
+                churn.push((key.clone(), change.clone()));
             }
+            h.files.entry(key).or_default().record(index, &info);
         }
         h.commits.push(info);
+    }
+    for ((key, _), counts) in churn.iter().zip(line_counts_of(repo, &churn)) {
+        if let Some(stats) = h.files.get_mut(key) {
+            if let Some((a, d, _)) = counts {
+                stats.added += u64::from(a);
+                stats.deleted += u64::from(d);
+            }
+            stats.churn_counted = true;
+        }
+    }
+    Ok(h)
+}
+
+/// Walk from `base` newest first, counting reachable commits and merges in `h` and setting its
+/// cut and window start; the window's non-merge commits, in walk order.
+fn walk(
+    repo: &Repository,
+    (base, base_parents): (Oid, Vec<Oid>),
+    cutoff: i64,
+    opts: &MineOptions,
+    cache: &mut HistoryCache,
+    h: &mut History,
+) -> Result<Vec<Oid>> {
+    // Newest first; among equal times, the first reached (a smaller sequence number, unique, so
+    // the id and parents never take part in the order).
+    let mut queue: BinaryHeap<(i64, Reverse<u64>, Oid, Vec<Oid>)> = BinaryHeap::new();
+    let mut seen = IdSet::default();
+    let mut seq = 0u64;
+    queue.push((h.base_time, Reverse(seq), base, base_parents));
+    seen.insert(base);
+    let mut window = Vec::new();
+    let mut mining = true;
+    let mut oldest = h.base_time;
+    while let Some((time, _, id, parents)) = queue.pop() {
+        h.reachable += 1;
+        if mining && time < cutoff {
+            h.cut_by = Some("max-age-days");
+            mining = false;
+        } else if mining && window.len() + h.merges >= opts.max_commits {
+            h.cut_by = Some("max-commits");
+            mining = false;
+        }
+        if !mining && h.reachable >= opts.min_commits {
+            break;
+        }
+        for p in &parents {
+            if seen.insert(*p) {
+                seq += 1;
+                let (t, pp) = cache
+                    .commit(repo, *p)
+                    .map(|r| (r.time, r.parents.clone()))
+                    .map_err(Error::git("walking history"))?;
+                queue.push((t, Reverse(seq), *p, pp));
+            }
+        }
+        if !mining {
+            continue;
+        }
+        oldest = oldest.min(time);
+        if parents.len() > 1 {
+            h.merges += 1;
+        } else {
+            window.push(id);
+        }
     }
     h.window_start = if h.cut_by == Some("max-age-days") {
         cutoff
     } else {
         oldest
     };
-    Ok(h)
+    Ok(window)
+}
+
+/// A rename as git reports it without rename detection: a deletion and an addition.
+fn without_renames(changes: &[Change]) -> Vec<Change> {
+    let mut out = Vec::with_capacity(changes.len() + 1);
+    for c in changes {
+        if c.status != Delta::Renamed {
+            out.push(c.clone());
+            continue;
+        }
+        out.push(Change {
+            status: Delta::Deleted,
+            old_path: c.old_path.clone(),
+            new_path: None,
+            old_id: c.old_id,
+            new_id: None,
+            submodule: c.submodule,
+        });
+        out.push(Change {
+            status: Delta::Added,
+            old_path: None,
+            new_path: c.new_path.clone(),
+            old_id: None,
+            new_id: c.new_id,
+            submodule: c.submodule,
+        });
+    }
+    out
+}
+
+/// The `(added, deleted, binary)` line counts of each change (reads both blobs and diffs them), in
+/// parallel beyond a handful.
+fn line_counts_of(repo: &Repository, jobs: &[(String, Change)]) -> Vec<Option<(u32, u32, bool)>> {
+    if jobs.len() < 16 {
+        return jobs
+            .iter()
+            .map(|(_, c)| c.line_counts(repo, true))
+            .collect();
+    }
+    let git_dir = repo.path();
+    jobs.par_iter()
+        .map(|(_, c)| {
+            crate::parse::with_thread_repo(git_dir, |r| r.and_then(|r| c.line_counts(r, true)))
+        })
+        .collect()
+}
+
+/// The changes (renames paired) of each of `ids` against its first parent. The comparisons are
+/// independent, so beyond a handful they run in parallel, one repository handle per worker.
+pub fn changes_of(repo: &Repository, ids: &[Oid]) -> Result<Vec<(Oid, Vec<Change>)>> {
+    let one = |repo: &Repository, id: Oid| -> std::result::Result<Vec<Change>, git2::Error> {
+        commit_changes(repo, &repo.find_commit(id)?, true)
+    };
+    let compared: Vec<(Oid, std::result::Result<Vec<Change>, git2::Error>)> = if ids.len() < 16 {
+        ids.iter().map(|id| (*id, one(repo, *id))).collect()
+    } else {
+        let git_dir = repo.path();
+        ids.par_iter()
+            .map(|id| {
+                let changes = crate::parse::with_thread_repo(git_dir, |r| match r {
+                    Some(r) => one(r, *id),
+                    None => Err(git2::Error::from_str("the repository could not be opened")),
+                });
+                (*id, changes)
+            })
+            .collect()
+    };
+    compared
+        .into_iter()
+        .map(|(id, c)| {
+            c.map(|c| (id, c))
+                .map_err(Error::git("comparing a commit with its parent"))
+        })
+        .collect()
 }
 
 /// Normalised time `t ∈ [0, 1]` of `time` in the window `[start, now]`.
@@ -819,6 +967,263 @@ mod tests {
                 "Renamed m/same.ts -> n/moved.ts",
             ]
         );
+    }
+
+    /// A commit with exactly `files` (path → content), `parents` and committer time `time`; no ref
+    /// moves.
+    fn commit_at(
+        repo: &Repository,
+        parents: &[Oid],
+        time: i64,
+        message: &str,
+        author: &str,
+        files: &[(&str, &str)],
+    ) -> Oid {
+        let mut tb = repo.treebuilder(None).unwrap();
+        let mut dirs: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+        for (path, content) in files {
+            match path.split_once('/') {
+                Some((d, rest)) => dirs.entry(d).or_default().push((rest, content)),
+                None => {
+                    let blob = repo.blob(content.as_bytes()).unwrap();
+                    tb.insert(path, blob, 0o100644).unwrap();
+                }
+            }
+        }
+        for (d, inner) in dirs {
+            let mut sub = repo.treebuilder(None).unwrap();
+            for (name, content) in inner {
+                let blob = repo.blob(content.as_bytes()).unwrap();
+                sub.insert(name, blob, 0o100644).unwrap();
+            }
+            tb.insert(d, sub.write().unwrap(), 0o040000).unwrap();
+        }
+        let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::new(
+            author,
+            &format!("{}@example.com", author.to_lowercase()),
+            &git2::Time::new(time, 0),
+        )
+        .unwrap();
+        let parents: Vec<git2::Commit> = parents
+            .iter()
+            .map(|p| repo.find_commit(*p).unwrap())
+            .collect();
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, message, &tree, &refs)
+            .unwrap()
+    }
+
+    /// A scripted history with exact and inexact renames, a merge, fixes, a revert, a deletion and
+    /// two commits with the same time; (repository, [root, c1, c2, c3, s1, s2, m, c4, c5]).
+    fn scripted() -> (tempfile::TempDir, Repository, Vec<Oid>) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let long: String = (0..30)
+            .map(|i| format!("export const v{i} = {i};\n"))
+            .collect();
+        let longer = format!("{long}export const extra = 1;\n");
+        let root = commit_at(
+            &repo,
+            &[],
+            1_000,
+            "initial import",
+            "Ann",
+            &[
+                ("a.ts", "a"),
+                ("b.ts", "b"),
+                ("lib/long.ts", &long),
+                ("c.ts", "c"),
+            ],
+        );
+        let c1 = commit_at(
+            &repo,
+            &[root],
+            2_000,
+            "feat: a2",
+            "Bob",
+            &[
+                ("a.ts", "a2"),
+                ("b.ts", "b"),
+                ("lib/long.ts", &long),
+                ("c.ts", "c"),
+            ],
+        );
+        let c2 = commit_at(
+            &repo,
+            &[c1],
+            3_000,
+            "fix: bug in b",
+            "Ann",
+            &[
+                ("a.ts", "a2"),
+                ("b.ts", "b2"),
+                ("lib/long.ts", &long),
+                ("c.ts", "c"),
+            ],
+        );
+        // Main: an exact rename; side branch from c2: a fix, then an inexact rename, both at
+        // times that interleave with main's (c3 and s2 share a time).
+        let c3 = commit_at(
+            &repo,
+            &[c2],
+            4_500,
+            "move a under src",
+            "Bob",
+            &[
+                ("src/a.ts", "a2"),
+                ("b.ts", "b2"),
+                ("lib/long.ts", &long),
+                ("c.ts", "c"),
+            ],
+        );
+        let s1 = commit_at(
+            &repo,
+            &[c2],
+            3_500,
+            "fix: regression in long",
+            "Cy",
+            &[
+                ("a.ts", "a2"),
+                ("b.ts", "b2"),
+                ("lib/long.ts", &format!("{long}//\n")),
+                ("c.ts", "c"),
+            ],
+        );
+        let s2 = commit_at(
+            &repo,
+            &[s1],
+            4_500,
+            "longer",
+            "Cy",
+            &[
+                ("a.ts", "a2"),
+                ("b.ts", "b2"),
+                ("lib/longer.ts", &longer),
+                ("c.ts", "c"),
+            ],
+        );
+        let merged = [
+            ("src/a.ts", "a2"),
+            ("b.ts", "b2"),
+            ("lib/longer.ts", longer.as_str()),
+            ("c.ts", "c"),
+        ];
+        let m = commit_at(
+            &repo,
+            &[c3, s2],
+            5_000,
+            "Merge branch 'side'",
+            "Ann",
+            &merged,
+        );
+        let mut after = merged.to_vec();
+        after[0].1 = "a3";
+        let c4 = commit_at(
+            &repo,
+            &[m],
+            5_500,
+            "Revert \"x\"\n\nThis reverts commit abcdef1234.",
+            "Bob",
+            &after,
+        );
+        after.pop();
+        let c5 = commit_at(&repo, &[c4], 6_000, "cleanup, closes #12", "Ann", &after);
+        (dir, repo, vec![root, c1, c2, c3, s1, s2, m, c4, c5])
+    }
+
+    /// Everything a [`History`] holds, in a comparable form.
+    fn fingerprint(h: &History) -> String {
+        let files: std::collections::BTreeMap<_, _> = h.files.iter().collect();
+        format!(
+            "{:?} {} {} {:?} {} {} {:?} {:?} {:?} {:?}",
+            h.base,
+            h.base_time,
+            h.window_start,
+            h.cut_by,
+            h.reachable,
+            h.merges,
+            h.authors.names,
+            h.commits,
+            files,
+            h.shallow
+        )
+    }
+
+    /// Mining with a cache (empty, filled at an older base, full) gives exactly what mining
+    /// without one gives, for every window and both rename settings; only uncached commits are
+    /// read and compared.
+    #[test]
+    fn cached_mining_equals_uncached() {
+        let (_dir, repo, ids) = scripted();
+        let [_, _, _, c3, _, _, _, _, base] = ids[..] else {
+            unreachable!()
+        };
+        let matcher = FixMatcher::defaults();
+        let churn: HashSet<String> = ["lib/longer.ts", "src/a.ts"].map(String::from).into();
+        let windows = [(100, 3650, 1), (3, 3650, 1), (3, 3650, 7), (100, 0, 1)];
+        for (max_commits, max_age_days, min_commits) in windows {
+            for follow_renames in [true, false] {
+                let opts = MineOptions {
+                    max_commits,
+                    max_age_days,
+                    min_commits,
+                    follow_renames,
+                    matcher: &matcher,
+                    churn_for: &churn,
+                };
+                let cache_dir = tempfile::tempdir().unwrap();
+                let plain = fingerprint(&mine(&repo, base, &opts, None).unwrap());
+                let mut old = HistoryCache::open(cache_dir.path());
+                mine(&repo, c3, &opts, Some(&mut old)).unwrap();
+                old.save();
+                let mut grown = HistoryCache::open(cache_dir.path());
+                let h = mine(&repo, base, &opts, Some(&mut grown)).unwrap();
+                assert_eq!(plain, fingerprint(&h), "{opts:?}");
+                grown.save();
+                let mut full = HistoryCache::open(cache_dir.path());
+                let h = mine(&repo, base, &opts, Some(&mut full)).unwrap();
+                assert_eq!(plain, fingerprint(&h), "{opts:?}");
+                assert_eq!((full.stats.read, full.stats.computed), (0, 0));
+                assert!(full.stats.hits >= h.reachable, "{:?}", full.stats);
+            }
+        }
+        // The whole window, in detail: git's date order (c3 before s2 at the same time: reached
+        // first), renames followed to the path at the base, the merge counted but not mined.
+        let opts = MineOptions {
+            max_commits: 100,
+            max_age_days: 3650,
+            min_commits: 1,
+            follow_renames: true,
+            matcher: &matcher,
+            churn_for: &churn,
+        };
+        let h = mine(&repo, base, &opts, None).unwrap();
+        let order: Vec<Oid> = h.commits.iter().map(|c| c.id).collect();
+        let [root, c1, c2, c3, s1, s2, _m, c4, c5] = ids[..] else {
+            unreachable!()
+        };
+        assert_eq!(order, [c5, c4, c3, s2, s1, c2, c1, root]);
+        assert_eq!(h.merges, 1);
+        assert_eq!(h.reachable, 9);
+        assert_eq!(h.files["src/a.ts"].commits, 4, "c4, c3, c1, root");
+        assert_eq!(h.files["lib/longer.ts"].commits, 3, "s2, s1, root");
+        assert_eq!(h.files["lib/longer.ts"].fixes.len(), 1);
+        assert!(h.files["lib/longer.ts"].churn_counted);
+        assert!(!h.files.contains_key("a.ts"));
+        assert_eq!(h.files["c.ts"].commits, 2);
+        assert_eq!(h.fix_commits(), 4, "c5, c4 (revert), s1, c2");
+        // Incremental: a cache filled at c3 makes mining at the base read and compare only the
+        // five newer commits (the merge is read, never compared).
+        let cache_dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(cache_dir.path());
+        mine(&repo, c3, &opts, Some(&mut c)).unwrap();
+        assert_eq!((c.stats.read, c.stats.computed), (4, 4));
+        c.save();
+        let mut c = HistoryCache::open(cache_dir.path());
+        assert_eq!(c.stats.loaded, 4);
+        mine(&repo, base, &opts, Some(&mut c)).unwrap();
+        assert_eq!((c.stats.read, c.stats.computed), (5, 4), "{:?}", c.stats);
     }
 
     #[test]

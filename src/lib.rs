@@ -33,6 +33,7 @@ pub mod graph;
 pub mod graph_cmd;
 pub mod graph_dump;
 pub mod history;
+pub mod history_cache;
 pub mod hook;
 pub mod init;
 pub mod lang;

@@ -178,7 +178,10 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-fn with_thread_repo<T>(git_dir: &Path, f: impl FnOnce(Option<&git2::Repository>) -> T) -> T {
+pub(crate) fn with_thread_repo<T>(
+    git_dir: &Path,
+    f: impl FnOnce(Option<&git2::Repository>) -> T,
+) -> T {
     REPO.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().map(|(p, _)| p.as_path()) != Some(git_dir) {

@@ -12,6 +12,7 @@ use crate::config::{Config, LoadedConfig};
 use crate::diff::{self, ChangeSet};
 use crate::error::Result;
 use crate::graph::{DepGraph, ResolvedImport};
+use crate::history_cache::HistoryCache;
 use crate::lang::Family;
 use crate::parse::{select_sources, Filters, ParseStore, SourceFile};
 use crate::report::{self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Report, Tool};
@@ -39,10 +40,10 @@ pub struct Request {
     /// Read the configuration (and every other setting) from this commit's blobs instead of the
     /// working tree: in action mode the base commit, so a PR cannot lower its own bar.
     pub config_at: Option<String>,
-    /// Where the parse cache lives (`--cache-dir`); default `$PR_RISK_CACHE_DIR`, else
+    /// Where the parse and history caches live (`--cache-dir`); default `$PR_RISK_CACHE_DIR`, else
     /// `<git-dir>/pr-risk/cache`.
     pub cache_dir: Option<PathBuf>,
-    /// Neither read nor write the parse cache (`--no-cache`).
+    /// Neither read nor write the parse and history caches (`--no-cache`).
     pub no_cache: bool,
 }
 
@@ -55,6 +56,8 @@ pub struct Timings {
     pub started: Option<Instant>,
     /// What the parse cache did (None: disabled).
     pub cache: Option<crate::cache::Stats>,
+    /// What the history cache did (None: disabled).
+    pub history_cache: Option<crate::history_cache::Stats>,
 }
 
 impl Timings {
@@ -113,6 +116,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
     let rules = t.time("rules", || {
         security::RuleSet::load(&cfg.security, repo.workdir())
     })?;
+    let cache_dir = (!req.no_cache).then(|| cache::dir_for(&repo, req.cache_dir.as_deref()));
     let revs = t.time("revisions", || {
         revisions::resolve(&repo, req.base.as_deref(), req.head.as_deref())
     })?;
@@ -147,10 +151,7 @@ pub fn run(req: &Request) -> Result<Outcome> {
         let filters = Filters::from_config(&cfg);
         let base_sources = select_sources(&base_snap, &filters);
         let head_sources = select_sources(&head_snap, &filters);
-        let mut cache = t.time("cache load", || {
-            (!req.no_cache)
-                .then(|| ParseCache::open(&cache::dir_for(&repo, req.cache_dir.as_deref())))
-        });
+        let mut cache = t.time("cache load", || cache_dir.as_deref().map(ParseCache::open));
         t.time("parse", || {
             store.parse_cached(
                 &git_dir,
@@ -208,8 +209,17 @@ pub fn run(req: &Request) -> Result<Outcome> {
             config: &cfg,
         })
     });
+    let mut history_cache = t.time("history load", || {
+        cache_dir.as_deref().map(HistoryCache::open)
+    });
     let mined = t.time("history", || {
-        regression::mine(&revs, &changes, &head.graph, &cfg)
+        regression::mine(&revs, &changes, &head.graph, &cfg, history_cache.as_mut())
+    });
+    t.history_cache = t.time("history save", || {
+        history_cache.as_mut().map(|c| {
+            c.save();
+            c.stats.clone()
+        })
     });
     let regression = t.time("regression", || {
         regression::from_mined(mined, &changes, &head.graph, &cfg)

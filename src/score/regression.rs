@@ -31,6 +31,7 @@ use crate::diff::ChangeSet;
 use crate::glob::GlobList;
 use crate::graph::DepGraph;
 use crate::history::{self, CommitInfo, FileStats, FixMatcher, History, SourceFilter};
+use crate::history_cache::HistoryCache;
 use crate::revisions::Revisions;
 
 pub const W_SIZE: f64 = 0.80;
@@ -322,7 +323,7 @@ pub fn from_repo(
     head: &DepGraph,
     cfg: &Config,
 ) -> Dimension<RegressionEvidence> {
-    let mined = mine(revs, changes, head, cfg);
+    let mined = mine(revs, changes, head, cfg, None);
     from_mined(mined, changes, head, cfg)
 }
 
@@ -345,13 +346,15 @@ pub fn from_mined(
     }
 }
 
-/// Mine the history the model needs up to the merge-base; `Err` is the unavailable dimension
-/// (shallow clone, too little history, bad patterns) with its reason.
+/// Mine the history the model needs up to the merge-base (with the history cache when given);
+/// `Err` is the unavailable dimension (shallow clone, too little history, bad patterns) with its
+/// reason.
 pub fn mine(
     revs: &Revisions,
     changes: &ChangeSet,
     head: &DepGraph,
     cfg: &Config,
+    cache: Option<&mut HistoryCache>,
 ) -> Result<Mined, Box<Dimension<RegressionEvidence>>> {
     let weight = cfg.weights.regression;
     let rc = &cfg.regression;
@@ -391,7 +394,7 @@ pub fn mine(
         matcher: &matcher,
         churn_for: &churn_for,
     };
-    let mined = match history::mine(&repo, revs.merge_base_oid, &opts) {
+    let mined = match history::mine(&repo, revs.merge_base_oid, &opts, cache) {
         Ok(h) => h,
         Err(e) => {
             return Err(Box::new(Dimension::unavailable(

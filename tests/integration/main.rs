@@ -11,6 +11,7 @@ mod server;
 mod action;
 mod cache;
 mod cloud;
+mod history_cache;
 mod local;
 mod regression;
 mod rust;

@@ -1,0 +1,767 @@
+//! The persistent history cache: what each commit is and changed, by commit id, kept between runs.
+//!
+//! A commit never changes, so everything the history walk needs from it can be kept: its parents
+//! and committer time (to walk the graph without reading commit objects), its author identity
+//! ([`history::identity`]), its whole message (classified as a fix or revert at use time, so
+//! changing `regression.fix-patterns` needs no rebuild) and the paths it changed against its first
+//! parent ([`history::Change`], with rename detection; a run with `follow-renames: false` splits
+//! each rename into a deletion and an addition). Line counts are not kept: they are read from the
+//! blob ids at use time, for the few paths a run asks about. A new merge-base only walks and
+//! compares the commits that are not cached yet, and the file is written back when it grew.
+//!
+//! The file is `<cache dir>/history-v<FORMAT>.bin` (the same directory as the parse cache), a
+//! hand-written binary encoding: a header (magic, format, tool version, entry count, body length,
+//! FNV-1a 64 checksum of the body), then the body: a string table (paths and authors, each stored
+//! once) and the records, with lengths and indexes as LEB128 varints. A file from another version,
+//! truncated or corrupt is ignored and rebuilt, never a failed run; the reason is in [`Stats`].
+//!
+//! Writes are atomic ([`cache::write_atomic`]) after merging with the file on disk, so concurrent
+//! runs keep each other's commits. The cache is bounded to [`DEFAULT_MAX_COMMITS`] commits: when
+//! there are more, the oldest by committer time are evicted first (the history window only ever
+//! reaches back from a recent merge-base, so old commits are the least likely to be walked again).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use git2::{Delta, Oid};
+
+use crate::cache;
+use crate::history::{self, Change};
+
+/// Bump when what is cached changes shape or meaning (say, how changes are computed).
+pub const FORMAT: u32 = 1;
+/// Commits kept at most (≈ 100–300 bytes each on disk).
+pub const DEFAULT_MAX_COMMITS: usize = 200_000;
+const MAGIC: &[u8; 8] = b"PRRHIST\n";
+
+/// Hashes object ids by their first bytes: they are already uniformly distributed, so SipHash's
+/// work (a large share of a warm walk over tens of thousands of ids) buys nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.0 =
+            (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by object ids.
+pub type IdMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<IdHasher>>;
+/// A set of object ids.
+pub type IdSet = std::collections::HashSet<Oid, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// One commit, as the history walk needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRecord {
+    pub parents: Vec<Oid>,
+    /// Committer time, seconds since the Unix epoch.
+    pub time: i64,
+    /// The author's identity ([`history::identity`]).
+    pub author: String,
+    /// The whole message.
+    pub message: String,
+    /// What the commit changed against its first parent, renames paired; `None` when not computed
+    /// yet (merge commits, and commits only walked past, are never compared).
+    pub changes: Option<Vec<Change>>,
+}
+
+impl CommitRecord {
+    /// Everything but the changes, from the commit object.
+    pub fn of(commit: &git2::Commit) -> CommitRecord {
+        CommitRecord {
+            parents: commit.parent_ids().collect(),
+            time: commit.time().seconds(),
+            author: history::identity(&commit.author()),
+            message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+            changes: None,
+        }
+    }
+}
+
+/// What happened to the history cache in one run (for `--timings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Commits in the file when it was loaded.
+    pub loaded: usize,
+    /// Commits walked that were found in the cache (no commit object read).
+    pub hits: usize,
+    /// Commit objects read from the repository during the walk (not cached).
+    pub read: usize,
+    /// Commits compared with their parent in this run (their changes were not cached).
+    pub computed: usize,
+    pub written: bool,
+    /// Why the file on disk was not used (absent files are not a reason).
+    pub rebuilt: Option<String>,
+    /// Why the new file could not be written.
+    pub write_error: Option<String>,
+    pub evicted: usize,
+}
+
+/// The history cache of one run: loaded before mining, saved after it.
+pub struct HistoryCache {
+    /// Where it is kept; `None` for a cache that lives only for one walk.
+    dir: Option<PathBuf>,
+    version: String,
+    max_commits: usize,
+    records: IdMap<CommitRecord>,
+    grown: bool,
+    /// Length and modification time of the file as loaded: when they are unchanged at save time,
+    /// no other run wrote meanwhile and the file need not be read again to merge.
+    loaded_stamp: Option<(u64, std::time::SystemTime)>,
+    pub stats: Stats,
+}
+
+impl HistoryCache {
+    /// Load the cache in `dir` (missing, corrupt or from another version: start empty).
+    pub fn open(dir: &Path) -> HistoryCache {
+        HistoryCache::open_versioned(dir, &cache::current_version())
+    }
+
+    /// [`HistoryCache::open`] with an explicit version tag (tests simulate upgrades with it).
+    pub fn open_versioned(dir: &Path, version: &str) -> HistoryCache {
+        let mut c = HistoryCache {
+            dir: Some(dir.to_path_buf()),
+            version: version.to_string(),
+            ..HistoryCache::in_memory()
+        };
+        let stamp = stamp(&file_in(dir));
+        match read_file(&file_in(dir), version) {
+            Ok(records) => {
+                c.stats.loaded = records.len();
+                c.records = records;
+                c.loaded_stamp = stamp;
+            }
+            Err(Some(why)) => c.stats.rebuilt = Some(why),
+            Err(None) => {}
+        }
+        c
+    }
+
+    /// A cache that is never loaded nor saved (mining without `--cache`, shallow clones).
+    pub fn in_memory() -> HistoryCache {
+        HistoryCache {
+            dir: None,
+            version: cache::current_version(),
+            max_commits: DEFAULT_MAX_COMMITS,
+            records: IdMap::default(),
+            grown: false,
+            loaded_stamp: None,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Keep at most `n` commits (oldest evicted first).
+    pub fn with_max_commits(mut self, n: usize) -> HistoryCache {
+        self.max_commits = n.max(1);
+        self
+    }
+
+    /// The cache file (`None` for an in-memory cache).
+    pub fn file(&self) -> Option<PathBuf> {
+        self.dir.as_deref().map(file_in)
+    }
+
+    /// Whether this cache is kept on disk.
+    pub fn persistent(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn get(&self, id: Oid) -> Option<&CommitRecord> {
+        self.records.get(&id)
+    }
+
+    /// The record of `id`, read from the repository when it is not cached (counted in
+    /// [`Stats::read`]).
+    pub fn commit(
+        &mut self,
+        repo: &git2::Repository,
+        id: Oid,
+    ) -> Result<&CommitRecord, git2::Error> {
+        if self.records.contains_key(&id) {
+            self.stats.hits += 1;
+        } else {
+            let record = CommitRecord::of(&repo.find_commit(id)?);
+            self.stats.read += 1;
+            self.grown = true;
+            self.records.insert(id, record);
+        }
+        Ok(&self.records[&id])
+    }
+
+    /// Remember the changes of a commit already in the cache.
+    pub fn set_changes(&mut self, id: Oid, changes: Vec<Change>) {
+        if let Some(r) = self.records.get_mut(&id) {
+            r.changes = Some(changes);
+            self.stats.computed += 1;
+            self.grown = true;
+        }
+    }
+
+    /// Write the cache back if it grew: merge with what another run may have written meanwhile,
+    /// evict down to the bound, write a temporary file and rename it into place. Never fails the
+    /// run: a write error is kept in [`Stats::write_error`].
+    pub fn save(&mut self) {
+        if !self.grown || self.dir.is_none() {
+            return;
+        }
+        match self.try_save() {
+            Ok(()) => {
+                self.stats.written = true;
+                self.grown = false;
+            }
+            Err(e) => self.stats.write_error = Some(e.to_string()),
+        }
+    }
+
+    fn try_save(&mut self) -> std::io::Result<()> {
+        let dir = self.dir.clone().unwrap_or_default();
+        std::fs::create_dir_all(&dir)?;
+        let file = file_in(&dir);
+        let unchanged = self.loaded_stamp.is_some() && stamp(&file) == self.loaded_stamp;
+        if let Some(theirs) = (!unchanged)
+            .then(|| read_file(&file, &self.version).ok())
+            .flatten()
+        {
+            for (id, r) in theirs {
+                match self.records.get_mut(&id) {
+                    Some(mine) => {
+                        if mine.changes.is_none() {
+                            mine.changes = r.changes;
+                        }
+                    }
+                    None => {
+                        self.records.insert(id, r);
+                    }
+                }
+            }
+        }
+        let mut ids: Vec<(i64, Oid)> = self.records.iter().map(|(id, r)| (r.time, *id)).collect();
+        // Newest first; the id breaks ties so the file's bytes are reproducible.
+        ids.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        if ids.len() > self.max_commits {
+            for (_, id) in ids.drain(self.max_commits..) {
+                self.records.remove(&id);
+                self.stats.evicted += 1;
+            }
+        }
+        let body = encode(ids.iter().map(|(_, id)| (*id, &self.records[id])));
+        let mut out = Vec::with_capacity(body.len() + 64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT.to_le_bytes());
+        put_bytes(&mut out, self.version.as_bytes());
+        out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&cache::fnv1a(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        cache::write_atomic(&dir, &file, &out)
+    }
+}
+
+fn stamp(file: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = std::fs::metadata(file).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+fn file_in(dir: &Path) -> PathBuf {
+    dir.join(format!("history-v{FORMAT}.bin"))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn put_oid(out: &mut Vec<u8>, id: &Oid) {
+    put_bytes(out, id.as_bytes());
+}
+
+/// Every status, by its code on disk.
+const STATUSES: [Delta; 11] = [
+    Delta::Unmodified,
+    Delta::Added,
+    Delta::Deleted,
+    Delta::Modified,
+    Delta::Renamed,
+    Delta::Copied,
+    Delta::Ignored,
+    Delta::Untracked,
+    Delta::Typechange,
+    Delta::Unreadable,
+    Delta::Conflicted,
+];
+
+fn status_code(d: Delta) -> u8 {
+    STATUSES.iter().position(|s| *s == d).unwrap_or(0) as u8
+}
+
+fn status_of(code: u8) -> Option<Delta> {
+    STATUSES.get(usize::from(code)).copied()
+}
+
+const OLD_PATH: u8 = 1;
+const NEW_PATH: u8 = 2;
+const OLD_ID: u8 = 4;
+const NEW_ID: u8 = 8;
+const SUBMODULE: u8 = 16;
+
+/// The body: the string table (paths and authors), then the records.
+fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) -> Vec<u8> {
+    let mut strings: Vec<&'a str> = Vec::new();
+    let mut index: HashMap<&'a str, u64> = HashMap::new();
+    let mut intern = |s: &'a str| -> u64 {
+        *index.entry(s).or_insert_with(|| {
+            strings.push(s);
+            strings.len() as u64 - 1
+        })
+    };
+    let mut recs = Vec::new();
+    for (id, r) in records {
+        put_oid(&mut recs, &id);
+        put_varint(&mut recs, r.parents.len() as u64);
+        for p in &r.parents {
+            put_oid(&mut recs, p);
+        }
+        recs.extend_from_slice(&r.time.to_le_bytes());
+        put_varint(&mut recs, intern(&r.author));
+        put_bytes(&mut recs, r.message.as_bytes());
+        match &r.changes {
+            None => recs.push(0),
+            Some(changes) => {
+                recs.push(1);
+                put_varint(&mut recs, changes.len() as u64);
+                for c in changes {
+                    let flags = if c.old_path.is_some() { OLD_PATH } else { 0 }
+                        | if c.new_path.is_some() { NEW_PATH } else { 0 }
+                        | if c.old_id.is_some() { OLD_ID } else { 0 }
+                        | if c.new_id.is_some() { NEW_ID } else { 0 }
+                        | if c.submodule { SUBMODULE } else { 0 };
+                    recs.push(status_code(c.status));
+                    recs.push(flags);
+                    for p in [&c.old_path, &c.new_path].into_iter().flatten() {
+                        put_varint(&mut recs, intern(p));
+                    }
+                    for o in [&c.old_id, &c.new_id].into_iter().flatten() {
+                        put_oid(&mut recs, o);
+                    }
+                }
+            }
+        }
+    }
+    let mut body = Vec::with_capacity(recs.len() + strings.len() * 32 + 16);
+    put_varint(&mut body, strings.len() as u64);
+    for s in &strings {
+        put_bytes(&mut body, s.as_bytes());
+    }
+    body.extend_from_slice(&recs);
+    body
+}
+
+/// Reads a body or header; every read is bounds-checked (a corrupt file is an error, not a panic).
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+type Parsed<T> = std::result::Result<T, String>;
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Parsed<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.data.len())
+            .ok_or("truncated")?;
+        let s = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Parsed<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn fixed8(&mut self) -> Parsed<[u8; 8]> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.take(8)?);
+        Ok(a)
+    }
+
+    fn varint(&mut self) -> Parsed<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("bad varint".into())
+    }
+
+    /// A count of items that each take at least one byte (so a corrupt count cannot make a huge
+    /// allocation).
+    fn count(&mut self) -> Parsed<usize> {
+        let n = self.varint()?;
+        let left = (self.data.len() - self.pos) as u64;
+        if n > left {
+            return Err("count larger than the file".into());
+        }
+        Ok(n as usize)
+    }
+
+    fn bytes(&mut self) -> Parsed<&'a [u8]> {
+        let n = self.count()?;
+        self.take(n)
+    }
+
+    fn string(&mut self) -> Parsed<String> {
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| "a string is not UTF-8".into())
+    }
+
+    fn oid(&mut self) -> Parsed<Oid> {
+        Oid::from_bytes(self.bytes()?).map_err(|e| format!("bad object id: {}", e.message()))
+    }
+
+    fn index<'s>(&mut self, strings: &'s [String]) -> Parsed<&'s String> {
+        let i = self.varint()?;
+        strings
+            .get(usize::try_from(i).unwrap_or(usize::MAX))
+            .ok_or_else(|| "string index out of range".into())
+    }
+}
+
+/// The records of a cache file; `Err(None)` when there is none, `Err(Some(why))` when it is
+/// unusable.
+fn read_file(path: &Path, version: &str) -> Result<IdMap<CommitRecord>, Option<String>> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(e) => return Err(Some(format!("unreadable: {e}"))),
+    };
+    parse(&data, version).map_err(Some)
+}
+
+fn parse(data: &[u8], version: &str) -> Parsed<IdMap<CommitRecord>> {
+    let mut r = Reader { data, pos: 0 };
+    let head = |e: String| format!("bad header: {e}");
+    if r.take(MAGIC.len()).map_err(head)? != MAGIC {
+        return Err("not a pr-risk history cache".into());
+    }
+    let mut f = [0u8; 4];
+    f.copy_from_slice(r.take(4).map_err(head)?);
+    let format = u32::from_le_bytes(f);
+    if format != FORMAT {
+        return Err(format!("format {format}, this is {FORMAT}"));
+    }
+    let tool = String::from_utf8_lossy(r.bytes().map_err(head)?).into_owned();
+    if tool != version {
+        return Err(format!("written by version {tool}, this is {version}"));
+    }
+    let entries = u64::from_le_bytes(r.fixed8().map_err(head)?);
+    let body_len = u64::from_le_bytes(r.fixed8().map_err(head)?);
+    let checksum = u64::from_le_bytes(r.fixed8().map_err(head)?);
+    let body = &data[r.pos..];
+    if body.len() as u64 != body_len {
+        return Err(format!(
+            "truncated: body of {} bytes, header says {body_len}",
+            body.len()
+        ));
+    }
+    if cache::fnv1a(body) != checksum {
+        return Err("checksum mismatch (corrupt)".into());
+    }
+    decode(body, entries).map_err(|e| format!("corrupt body: {e}"))
+}
+
+fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
+    let mut r = Reader { data: body, pos: 0 };
+    let n = r.count()?;
+    let mut strings = Vec::with_capacity(n);
+    for _ in 0..n {
+        strings.push(r.string()?);
+    }
+    if entries > body.len() as u64 {
+        return Err("entry count larger than the file".into());
+    }
+    let mut out = IdMap::with_capacity_and_hasher(entries as usize, Default::default());
+    for _ in 0..entries {
+        let id = r.oid()?;
+        let np = r.count()?;
+        let mut parents = Vec::with_capacity(np);
+        for _ in 0..np {
+            parents.push(r.oid()?);
+        }
+        let time = i64::from_le_bytes(r.fixed8()?);
+        let author = r.index(&strings)?.clone();
+        let message = String::from_utf8(r.bytes()?.to_vec()).map_err(|_| "message not UTF-8")?;
+        let changes = match r.u8()? {
+            0 => None,
+            1 => {
+                let nc = r.count()?;
+                let mut changes = Vec::with_capacity(nc);
+                for _ in 0..nc {
+                    let status = status_of(r.u8()?).ok_or("unknown change status")?;
+                    let flags = r.u8()?;
+                    let path = |bit: u8, r: &mut Reader| -> Parsed<Option<String>> {
+                        Ok(if flags & bit != 0 {
+                            Some(r.index(&strings)?.clone())
+                        } else {
+                            None
+                        })
+                    };
+                    let old_path = path(OLD_PATH, &mut r)?;
+                    let new_path = path(NEW_PATH, &mut r)?;
+                    let old_id = if flags & OLD_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
+                    let new_id = if flags & NEW_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
+                    changes.push(Change {
+                        status,
+                        old_path,
+                        new_path,
+                        old_id,
+                        new_id,
+                        submodule: flags & SUBMODULE != 0,
+                    });
+                }
+                Some(changes)
+            }
+            _ => return Err("bad changes marker".into()),
+        };
+        out.insert(
+            id,
+            CommitRecord {
+                parents,
+                time,
+                author,
+                message,
+                changes,
+            },
+        );
+    }
+    if r.pos != body.len() {
+        return Err("trailing bytes".into());
+    }
+    if out.len() as u64 != entries {
+        return Err("duplicate commit ids".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(n: u32) -> Oid {
+        let mut b = [7u8; 20];
+        b[..4].copy_from_slice(&n.to_be_bytes());
+        Oid::from_bytes(&b).unwrap()
+    }
+
+    /// Commit `n`: a merge every fifth, otherwise a rename, a modification and an addition.
+    fn record(n: u32) -> CommitRecord {
+        let merge = n.is_multiple_of(5);
+        CommitRecord {
+            parents: if merge {
+                vec![oid(n + 1), oid(n + 2)]
+            } else {
+                vec![oid(n + 1)]
+            },
+            time: 1_700_000_000 + i64::from(n) * 60,
+            author: format!("dev{}@example.com", n % 3),
+            message: format!("fix: change {n}\n\nbody ünïcode"),
+            changes: (!merge).then(|| {
+                vec![
+                    Change {
+                        status: Delta::Renamed,
+                        old_path: Some("src/old.ts".into()),
+                        new_path: Some(format!("src/new{n}.ts")),
+                        old_id: Some(oid(1000 + n)),
+                        new_id: Some(oid(2000 + n)),
+                        submodule: false,
+                    },
+                    Change {
+                        status: Delta::Modified,
+                        old_path: Some("vendor/sub".into()),
+                        new_path: Some("vendor/sub".into()),
+                        old_id: Some(oid(3000)),
+                        new_id: Some(oid(3001 + n)),
+                        submodule: true,
+                    },
+                    Change {
+                        status: Delta::Added,
+                        old_path: None,
+                        new_path: Some("README.md".into()),
+                        old_id: None,
+                        new_id: Some(oid(4000)),
+                        submodule: false,
+                    },
+                ]
+            }),
+        }
+    }
+
+    fn fill(c: &mut HistoryCache, ns: impl Iterator<Item = u32>) {
+        for n in ns {
+            c.records.insert(oid(n), record(n));
+        }
+        c.grown = true;
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(dir.path());
+        assert!(c.is_empty());
+        assert_eq!(c.stats.rebuilt, None, "an absent file is not a reason");
+        fill(&mut c, 1..=20);
+        c.save();
+        assert!(c.stats.written, "{:?}", c.stats);
+        let again = HistoryCache::open(dir.path());
+        assert_eq!(again.stats.loaded, 20);
+        assert_eq!(again.records, c.records);
+        // Nothing new: nothing written.
+        let mut same = HistoryCache::open(dir.path());
+        same.save();
+        assert!(!same.stats.written);
+    }
+
+    #[test]
+    fn version_change_and_corruption_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open_versioned(dir.path(), "old");
+        fill(&mut c, 1..=10);
+        c.save();
+        let reason = |version: &str| {
+            let c = HistoryCache::open_versioned(dir.path(), version);
+            assert!(c.is_empty());
+            c.stats.rebuilt.unwrap_or_default()
+        };
+        assert!(reason("new").contains("written by version old"));
+        let path = c.file().unwrap();
+        let data = std::fs::read(&path).unwrap();
+        let mut flipped = data.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 0x20;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(reason("old").contains("checksum mismatch"));
+        std::fs::write(&path, &data[..data.len() / 2]).unwrap();
+        assert!(reason("old").contains("truncated"));
+        std::fs::write(&path, &data[..20]).unwrap();
+        assert!(reason("old").contains("bad header"));
+        std::fs::write(&path, b"\x00\x01garbage").unwrap();
+        assert!(reason("old").contains("not a pr-risk history cache"));
+        std::fs::write(&path, b"").unwrap();
+        assert!(!reason("old").is_empty());
+        // A body that matches its checksum but lies about its records: still no panic.
+        let body_len = encode(c.records.iter().map(|(k, v)| (*k, v))).len();
+        let header_len = data.len() - body_len;
+        let mut lying = data[..header_len].to_vec();
+        let body = vec![0xffu8; data.len() - header_len];
+        let at = header_len - 8;
+        lying[at..].copy_from_slice(&cache::fnv1a(&body).to_le_bytes());
+        lying.extend_from_slice(&body);
+        std::fs::write(&path, &lying).unwrap();
+        assert!(reason("old").contains("corrupt body"));
+        // A rebuilt cache overwrites the bad file.
+        let mut cut = HistoryCache::open_versioned(dir.path(), "old");
+        fill(&mut cut, 1..=2);
+        cut.save();
+        assert_eq!(HistoryCache::open_versioned(dir.path(), "old").len(), 2);
+    }
+
+    #[test]
+    fn bounded_evicts_the_oldest_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(dir.path()).with_max_commits(3);
+        fill(&mut c, 1..=5);
+        c.save();
+        assert_eq!(c.stats.evicted, 2);
+        let again = HistoryCache::open(dir.path());
+        let mut kept: Vec<i64> = again.records.values().map(|r| r.time).collect();
+        kept.sort();
+        assert_eq!(kept, [3, 4, 5].map(|n| record(n).time), "newest kept");
+    }
+
+    #[test]
+    fn save_merges_with_concurrent_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = HistoryCache::open(dir.path());
+        let mut b = HistoryCache::open(dir.path());
+        fill(&mut a, 1..=3);
+        fill(&mut b, 3..=6);
+        a.save();
+        b.save();
+        assert_eq!(HistoryCache::open(dir.path()).len(), 6);
+        // Four writers at once: whoever renames last, the file is whole.
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let (barrier, dir) = (&barrier, dir.path());
+                s.spawn(move || {
+                    let mut c = HistoryCache::open(dir);
+                    fill(&mut c, (100 * (t + 1))..(100 * (t + 1) + 50));
+                    barrier.wait();
+                    c.save();
+                    assert!(c.stats.written, "{:?}", c.stats);
+                });
+            }
+        });
+        let after = HistoryCache::open(dir.path());
+        assert_eq!(after.stats.rebuilt, None);
+        assert!(after.len() >= 56, "{}", after.len());
+        let leftovers = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn unwritable_dir_is_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let mut c = HistoryCache::open(&file.join("cache"));
+        fill(&mut c, 1..=2);
+        c.save();
+        assert!(!c.stats.written);
+        assert!(c.stats.write_error.is_some());
+        // An in-memory cache is never written.
+        let mut m = HistoryCache::in_memory();
+        fill(&mut m, 1..=2);
+        m.save();
+        assert!(!m.stats.written && m.stats.write_error.is_none());
+    }
+}
