@@ -16,8 +16,10 @@
 //! A tsconfig that cannot be loaded (an `extends` into an uninstalled package) does not stop
 //! resolution: the file is resolved again without tsconfig, and the problem is noted once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -33,8 +35,7 @@ pub struct JsResolver {
     packages: BTreeMap<String, Package>,
     notes: Mutex<BTreeSet<String>>,
     /// `"<dir>\0<specifier>"` → target, sharded to keep parallel resolvers apart.
-    memo: Vec<Mutex<HashMap<String, Target>>>,
-    hasher: RandomState,
+    memo: Vec<Mutex<FxHashMap<String, Target>>>,
 }
 
 const MEMO_SHARDS: usize = 16;
@@ -76,7 +77,6 @@ impl JsResolver {
             packages,
             notes: Mutex::new(BTreeSet::new()),
             memo: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: RandomState::new(),
         }
     }
 
@@ -115,7 +115,7 @@ impl JsResolver {
     pub fn resolve(&self, from: &str, specifier: &str) -> Target {
         let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
         let key = format!("{dir}\0{specifier}");
-        let shard = &self.memo[self.hasher.hash_one(&key) as usize % MEMO_SHARDS];
+        let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
         if let Some(t) = shard.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return t;
         }

@@ -26,7 +26,11 @@
 //!    declarations that name no file, and paths into crates that are not in the repository, are
 //!    recorded as unresolved (missing, external or built-in), never dropped.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Resolution hashes millions of short names: Fx is several times cheaper than SipHash, and the
+// keys come from the repository being scored, not from an adversary with a table to flood.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use git2::Repository;
@@ -114,7 +118,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         modules: Vec::new(),
         crates: Vec::new(),
         instances: Vec::new(),
-        placed: HashSet::new(),
+        placed: HashSet::default(),
         mod_edges: Vec::new(),
         orphans: 0,
         first_orphan: None,
@@ -141,7 +145,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         .collect();
     imports.extend(mod_edges);
     // One fact per (file, line, kind, specifier, target): a file in several crates resolves alike.
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     imports.retain(|r| {
         seen.insert((
             r.from.clone(),
@@ -213,18 +217,18 @@ impl Builder<'_> {
             file: file.to_string(),
             parent,
             dir,
-            children: HashMap::new(),
-            items: HashSet::new(),
-            bindings: HashMap::new(),
+            children: HashMap::default(),
+            items: HashSet::default(),
+            bindings: HashMap::default(),
             globs: Vec::new(),
-            extern_aliases: HashMap::new(),
+            extern_aliases: HashMap::default(),
         });
         self.modules.len() - 1
     }
 
     fn build(&mut self) {
         // Crates first (ids are needed by preludes), roots filled in below.
-        let mut lib_of: HashMap<usize, CrateId> = HashMap::new();
+        let mut lib_of: HashMap<usize, CrateId> = HashMap::default();
         let mut targets: Vec<(usize, TargetKind, String)> = Vec::new();
         for (pi, p) in self.cargo.packages.iter().enumerate() {
             for t in &p.targets {
@@ -272,7 +276,7 @@ impl Builder<'_> {
         lib_of: &HashMap<usize, CrateId>,
     ) -> HashMap<String, ExternRef> {
         let p = &self.cargo.packages[pi];
-        let mut prelude = HashMap::new();
+        let mut prelude = HashMap::default();
         for d in &p.deps {
             let wanted = match kind {
                 TargetKind::Build => d.kind == DepKind::Build,
@@ -318,7 +322,7 @@ impl Builder<'_> {
 
     /// Build the module tree under `root_mod` (whose file is `file`).
     fn place_tree(&mut self, krate: CrateId, file: String, root_mod: ModId) {
-        let mut in_crate: HashSet<String> = HashSet::new();
+        let mut in_crate: HashSet<String> = HashSet::default();
         in_crate.insert(file.clone());
         let mut work = vec![(file, root_mod)];
         while let Some((file, m)) = work.pop() {
@@ -570,7 +574,7 @@ struct Ctx {
 impl Ctx {
     fn new() -> Ctx {
         Ctx {
-            active: HashSet::new(),
+            active: HashSet::default(),
             steps: 0,
             depth: 0,
         }
@@ -872,7 +876,7 @@ impl World<'_> {
             }
         }
         // Paths in code: files they lead to; one external/built-in fact per crate and file.
-        let mut externals: HashSet<Target> = HashSet::new();
+        let mut externals: HashSet<Target> = HashSet::default();
         for p in &facts.paths {
             let Some(&m) = inst.scopes.get(p.scope as usize) else {
                 continue;
