@@ -5,6 +5,7 @@
 //! and the error count is kept as a fact.
 
 pub mod rust;
+mod ts_scan;
 pub mod typescript;
 
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,9 @@ pub struct Import {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FileFacts {
     pub imports: Vec<Import>,
-    /// Number of ERROR / MISSING nodes tree-sitter recovered from.
+    /// Number of ERROR / MISSING nodes tree-sitter recovered from. Only counted for files
+    /// tree-sitter parsed: TypeScript / JavaScript files read by the lexical import scanner
+    /// report 0 (nothing outside the front ends reads this count).
     pub syntax_errors: u32,
     pub lines: u32,
     /// Rust module facts (resolved against the whole crate, not one import at a time).
