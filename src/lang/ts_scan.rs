@@ -1526,6 +1526,32 @@ mod tests {
         }
     }
 
+    /// Every prefix of every snippet: the scanner never panics, and agrees with tree-sitter on
+    /// each prefix tree-sitter reads without a syntax error (on broken code tree-sitter's error
+    /// recovery decides, and the scanner only promises to match valid code).
+    #[test]
+    fn prefixes_of_snippets_agree_or_fall_back() {
+        let mut compared = 0;
+        for (name, lang, src, _) in TRICKY {
+            for (cut, _) in src.char_indices().skip(1) {
+                let prefix = &src[..cut];
+                let Some(fast) = scan(*lang, prefix) else {
+                    continue;
+                };
+                let slow = extract_tree_sitter(*lang, prefix);
+                if slow.syntax_errors == 0 {
+                    assert_eq!(
+                        rows(&fast),
+                        rows(&slow),
+                        "{name:?} cut at {cut}: {prefix:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 500, "only {compared} prefixes compared");
+    }
+
     fn source_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
