@@ -590,12 +590,10 @@ impl<'a> Lexer<'a> {
                 };
             }
             b'>' => {
-                // `-->` at a line start is an HTML-like comment.
+                // `-->` is an HTML-like comment for the grammar's scanner (not only at a line
+                // start, as in the JavaScript spec).
                 if self.toks.last().is_some_and(|t| {
-                    t.kind == Kind::Punct
-                        && self.text(t) == b"--"
-                        && t.end as usize == self.i
-                        && (t.nl || self.toks.len() == 1)
+                    t.kind == Kind::Punct && self.text(t) == b"--" && t.end as usize == self.i
                 }) {
                     return None;
                 }
@@ -1056,9 +1054,14 @@ impl<'a> Recogniser<'a> {
         Some(Some(k))
     }
 
-    /// `import(` / `require(` at `i`: the index of its literal argument, if it has one.
+    /// `import(` / `require(` at `i`: the index of its literal argument, if it has one. The
+    /// grammar accepts holes in argument lists (`f(, "x")`): the first argument is the first
+    /// one present.
     fn literal_argument(&self, i: usize) -> Option<usize> {
-        let arg = i + 2;
+        let mut arg = i + 2;
+        while self.is(arg, b",") {
+            arg += 1;
+        }
         let t = self.toks.get(arg)?;
         (matches!(t.kind, Kind::Str | Kind::Tpl)
             && (self.is(arg + 1, b")") || self.is(arg + 1, b",")))
@@ -1175,14 +1178,20 @@ impl<'a> Recogniser<'a> {
                     && matches!(self.text(i - 2), b";" | b"{" | b"}")));
         let lv = self.top();
         if lv.ternary > 0 {
+            // `c ? (a) : b` and an optional method's return type `m?(): T` look alike.
             lv.ternary -= 1;
-            lv.expr_op();
+            if prev_close {
+                lv.st = St::Unknown;
+            } else {
+                lv.expr_op();
+            }
             return;
         }
         if lv.case_pending {
+            // `case (x):` and a return type `f(): T` after a stray `case` look alike.
             lv.case_pending = false;
             lv.stmt_colon = i;
-            lv.st = St::Expr;
+            lv.st = if prev_close { St::Unknown } else { St::Expr };
             return;
         }
         if label && matches!(lv.kind, LevelKind::Top | LevelKind::Block) && !lv.decl {
@@ -1282,6 +1291,28 @@ impl<'a> Recogniser<'a> {
                             lv.interface_pending = true;
                             lv.st = St::Type;
                         }
+                        b"namespace" | b"module"
+                            if (self.is_ident(i + 1)
+                                && !(i >= 1
+                                    && matches!(
+                                        self.text(i - 1),
+                                        b"let" | b"const" | b"var" | b"function" | b"class"
+                                    )))
+                                || self.is_str(i + 1) =>
+                        {
+                            // In this grammar `namespace X` / `module X` is also an expression
+                            // (`internal_module`): only the declaration forms are read.
+                            let mut j = i + 2;
+                            if self.is_ident(i + 1) {
+                                while self.is(j, b".") && self.is_ident(j + 1) {
+                                    j += 2;
+                                }
+                            }
+                            let shorthand = self.is_str(i + 1) && self.statement_ends(j);
+                            if !self.is(j, b"{") && !shorthand {
+                                return None;
+                            }
+                        }
                         b"class"
                             if !key
                                 && !matches!(
@@ -1292,9 +1323,18 @@ impl<'a> Recogniser<'a> {
                             self.top().class_pending = true
                         }
                         b"let" | b"const" | b"var" | b"using" => {
+                            // `let` + line break, or `let` not followed by a binding, reads as an identifier.
+                            let split = self.toks.get(i + 1).is_none_or(|t| t.nl)
+                                || !(self.is_ident(i + 1)
+                                    || self.is(i + 1, b"{")
+                                    || self.is(i + 1, b"["));
                             let lv = self.top();
-                            lv.decl = true;
-                            lv.st = St::Expr;
+                            if split {
+                                lv.st = St::Unknown;
+                            } else {
+                                lv.decl = true;
+                                lv.st = St::Expr;
+                            }
                         }
                         b"as" | b"satisfies" | b"keyof" | b"implements" => self.top().st = St::Type,
                         b"case" => self.top().case_pending = true,
@@ -1514,6 +1554,14 @@ mod tests {
         ("numbers", Lang::TypeScript, "const n = 1_000 / 0x1f / 1e-3 / .5 / 10n;\nimport r from './r';\n", true),
         ("regex in call args", Lang::TypeScript, "s.replace(/\\/+$/, '').split(/[,;]/);\nimport s from './s';\n", true),
         ("html comment", Lang::Tsx, "<!-- x\nconst a = require('./a');\n", false),
+        ("holes in argument lists", Lang::TypeScript, "require(, './a');\nimport(,, './b');\n", true),
+        ("let as an identifier then a label", Lang::TypeScript, "let\na: import('./a').A;\nlet:b: import('./b');\n", false),
+        ("optional method return type", Lang::TypeScript, "class K { m?(): typeof import('./e') { return null!; } }\n", false),
+        ("ternary with parenthesised branch", Lang::TypeScript, "const a = c ? (b) : import('./a');\n", false),
+        ("internal module expression", Lang::TypeScript, "const y = namespace require('./y');\n", false),
+        ("namespace and ambient module declarations", Lang::TypeScript, "namespace A.B { export const c = require('./c'); }\ndeclare module 'm';\nmodule.exports = require('./d');\n", true),
+        ("module as a binding", Lang::TypeScript, "for (let module of mods) { x[module] = require('./m'); }\n", true),
+        ("html close comment mid-line", Lang::TypeScript, "x.-->require('./a');\n", false),
     ];
 
     #[test]
@@ -1550,6 +1598,90 @@ mod tests {
             }
         }
         assert!(compared > 500, "only {compared} prefixes compared");
+    }
+
+    /// Tokens inserted at every position of every snippet by the mutation test: characters that
+    /// matter to the lexer and words that matter to the recogniser.
+    const INSERTS: &[&str] = &[
+        "/",
+        "'",
+        "`",
+        "{",
+        "}",
+        "(",
+        ")",
+        "<",
+        ">",
+        "\n",
+        "=",
+        ",",
+        ";",
+        ":",
+        "?",
+        ".",
+        "!",
+        "@",
+        "\\",
+        "=>",
+        "${",
+        "*/",
+        "/*",
+        "//",
+        "-->",
+        "#",
+        "\r",
+        "[",
+        "]",
+        "++",
+        "\u{a0}",
+        " type ",
+        " as ",
+        " let ",
+        " import ",
+        " require ",
+        " export ",
+        " typeof ",
+        " case ",
+        " class ",
+        " return ",
+        " of ",
+        " interface ",
+        " default ",
+        " from ",
+        " new ",
+        " module ",
+        " namespace ",
+        " declare ",
+        " keyof ",
+        " extends ",
+        " await ",
+        " yield ",
+        " in ",
+    ];
+
+    /// Every snippet with a token inserted at every position: the scanner never panics, and
+    /// agrees with tree-sitter on every mutant tree-sitter reads without a syntax error (this is
+    /// how holes in argument lists, mid-line `-->`, `let` as an identifier and `namespace X` as an
+    /// expression were found).
+    #[test]
+    fn mutants_of_snippets_agree_or_fall_back() {
+        let mut compared = 0;
+        for (name, lang, src, _) in TRICKY {
+            for (at, _) in src.char_indices() {
+                for with in INSERTS {
+                    let mutant = format!("{}{with}{}", &src[..at], &src[at..]);
+                    let Some(fast) = scan(*lang, &mutant) else {
+                        continue;
+                    };
+                    let slow = extract_tree_sitter(*lang, &mutant);
+                    if slow.syntax_errors == 0 {
+                        assert_eq!(rows(&fast), rows(&slow), "{name:?}: {mutant:?}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "only {compared} mutants compared");
     }
 
     fn source_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
