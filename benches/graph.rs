@@ -3,7 +3,8 @@
 //! `cargo bench --bench graph [-- FILES]` (default 10,000 files): generates the repository in a
 //! temp dir (deterministic seed), then times the stages of building its dependency graph from git
 //! objects — snapshot, parse (all cores), resolve + graph — and the whole `pr-risk score` of a
-//! small change. Prints the median of 5 runs per stage.
+//! small change. Prints the median of 5 runs per stage, and first the single-threaded throughput
+//! of the TypeScript import scanner against the tree-sitter walk it replaces.
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,46 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:>8.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Single-threaded: the lexical import scanner against the tree-sitter walk, over every source
+/// file of the tree, and how many files the scanner left to tree-sitter.
+fn front_end_throughput(tree: &[(String, String)]) {
+    use pr_risk::lang::{ts_scan, typescript, Lang};
+    let files: Vec<(Lang, &str)> = tree
+        .iter()
+        .filter_map(|(p, c)| Some((Lang::of_path(p)?, c.as_str())))
+        .filter(|(l, _)| matches!(l, Lang::TypeScript | Lang::Tsx))
+        .collect();
+    let bytes: usize = files.iter().map(|(_, c)| c.len()).sum();
+    let mb = bytes as f64 / 1e6;
+    let mut scan_t = vec![];
+    let mut fell_back = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        fell_back = files
+            .iter()
+            .filter(|(l, c)| std::hint::black_box(ts_scan::scan(*l, c)).is_none())
+            .count();
+        scan_t.push(t.elapsed());
+    }
+    let t = Instant::now();
+    for (l, c) in &files {
+        std::hint::black_box(typescript::extract_tree_sitter(*l, c));
+    }
+    let ts = t.elapsed();
+    let scan = median(scan_t);
+    println!(
+        "import scanner (1 thread)  {}  {:>7.1} MB/s, {fell_back} of {} files left to tree-sitter",
+        ms(scan),
+        mb / scan.as_secs_f64(),
+        files.len()
+    );
+    println!(
+        "tree-sitter (1 thread)     {}  {:>7.1} MB/s",
+        ms(ts),
+        mb / ts.as_secs_f64()
+    );
 }
 
 fn main() {
@@ -64,6 +105,8 @@ fn main() {
         bytes as f64 / 1e6,
         ms(t.elapsed())
     );
+
+    front_end_throughput(&tree);
 
     let cfg = Config::default();
     let filters = Filters::from_config(&cfg);

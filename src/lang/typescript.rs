@@ -16,7 +16,16 @@ thread_local! {
     static PARSERS: std::cell::RefCell<Vec<(Lang, Parser)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Facts of one file: from the lexical scanner ([`super::ts_scan`]) when it is sure of them,
+/// else from the tree-sitter walk. Both give the same imports; `syntax_errors` is only counted
+/// for files that went through tree-sitter.
 pub fn extract(lang: Lang, source: &str) -> FileFacts {
+    super::ts_scan::scan(lang, source).unwrap_or_else(|| extract_tree_sitter(lang, source))
+}
+
+/// Facts of one file from the tree-sitter parse, always (the reference the scanner is tested
+/// against).
+pub fn extract_tree_sitter(lang: Lang, source: &str) -> FileFacts {
     let lines = source.lines().count() as u32;
     let tree = PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
@@ -289,7 +298,7 @@ fn in_type_position(node: Node) -> bool {
 }
 
 /// `/// <reference path="./x.d.ts" />` → `./x.d.ts`.
-fn reference_path(comment: &str) -> Option<String> {
+pub(super) fn reference_path(comment: &str) -> Option<String> {
     let rest = comment.strip_prefix("///")?.trim_start();
     let rest = rest.strip_prefix("<reference")?;
     let at = rest.find("path")?;
