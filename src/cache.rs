@@ -35,7 +35,7 @@ use crate::lang::{FileFacts, Import, ImportKind, Lang};
 use crate::parse::{Outcome, Skipped};
 
 /// Bump when the cached facts change shape or meaning (a front end extracts differently).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// Entries kept at most (≈ 300–500 bytes each on disk).
 pub const DEFAULT_MAX_ENTRIES: usize = 200_000;
 /// A hit refreshes its entry's "last used" time (and so rewrites the file) at most this often.
