@@ -9,9 +9,11 @@
 //!   package's source is tried (`src/<subpath>`, then `<subpath>`), which is what the import
 //!   means in a monorepo.
 //!
-//! Results are memoised per (directory, specifier): every file of a directory sees the same
-//! tsconfig, `node_modules` and relative paths, so a specifier written in many files of one
-//! folder (`react`, `@acme/ui`, `../lib`) is resolved once.
+//! Results are memoised: a relative specifier (`./x`, `../lib`) per (directory, specifier), since
+//! every file of a directory sees the same relative paths and tsconfig `paths` never apply to
+//! relative specifiers; a bare one (`react`, `@acme/ui`, `~/pages`) per (file, specifier), since
+//! a tsconfig's `include`/`exclude` can give two files of one directory different `paths`. With
+//! one resolver shared by both sides, the head side is mostly memo hits.
 //!
 //! A tsconfig that cannot be loaded (an `extends` into an uninstalled package) does not stop
 //! resolution: the file is resolved again without tsconfig, and the problem is noted once.
@@ -113,8 +115,12 @@ impl JsResolver {
 
     /// Resolve `specifier` written in the repository file `from`.
     pub fn resolve(&self, from: &str, specifier: &str) -> Target {
-        let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
-        let key = format!("{dir}\0{specifier}");
+        let scope = if is_relative(specifier) {
+            from.rsplit_once('/').map_or("", |(d, _)| d)
+        } else {
+            from
+        };
+        let key = format!("{scope}\0{specifier}");
         let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
         if let Some(t) = shard.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return t;
