@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
-use crate::binfmt::{self, Reader, Truncated, Writer};
+use crate::binfmt::{Parsed, Reader, Writer};
 use crate::lang::{FileFacts, Import, ImportKind, Lang};
 use crate::parse::{Outcome, Skipped};
 
@@ -323,7 +323,7 @@ fn index_of<T: PartialEq>(all: &[T], x: &T) -> u8 {
 }
 
 fn encode(w: &mut Writer, oid: Oid, lang: Lang, e: &Entry) {
-    w.bytes(oid.as_bytes());
+    w.oid(&oid);
     w.u8(index_of(&LANGS, &lang));
     w.u64(e.bytes);
     w.u64(e.used);
@@ -334,10 +334,10 @@ fn encode(w: &mut Writer, oid: Oid, lang: Lang, e: &Entry) {
             w.u8(0);
             w.u32(f.syntax_errors);
             w.u32(f.lines);
-            w.u32(f.imports.len() as u32);
+            w.varint(f.imports.len() as u64);
             for i in &f.imports {
                 w.str(&i.specifier);
-                w.u32(i.line);
+                w.varint(u64::from(i.line));
                 w.u8(index_of(&KINDS, &i.kind));
                 w.u8(u8::from(i.type_only));
             }
@@ -352,9 +352,9 @@ fn encode(w: &mut Writer, oid: Oid, lang: Lang, e: &Entry) {
     }
 }
 
-fn decode(r: &mut Reader) -> binfmt::Read<((Oid, Lang), Entry)> {
-    let oid = Oid::from_bytes(r.bytes()?).map_err(|_| Truncated)?;
-    let lang = *LANGS.get(r.u8()? as usize).ok_or(Truncated)?;
+fn decode(r: &mut Reader) -> Parsed<((Oid, Lang), Entry)> {
+    let oid = r.oid()?;
+    let lang = *r.index(&LANGS)?;
     let bytes = r.u64()?;
     let used = r.u64()?;
     let outcome = match r.u8()? {
@@ -363,19 +363,22 @@ fn decode(r: &mut Reader) -> binfmt::Read<((Oid, Lang), Entry)> {
         0 => {
             let syntax_errors = r.u32()?;
             let lines = r.u32()?;
-            let n = r.u32()? as usize;
-            let mut imports = Vec::with_capacity(n.min(4096));
+            let n = r.count()?;
+            let mut imports = Vec::with_capacity(n);
             for _ in 0..n {
                 imports.push(Import {
                     specifier: r.str()?.to_string(),
-                    line: r.u32()?,
-                    kind: *KINDS.get(r.u8()? as usize).ok_or(Truncated)?,
+                    line: u32::try_from(r.varint()?).map_err(|_| "line out of range")?,
+                    kind: *r.index(&KINDS)?,
                     type_only: r.u8()? != 0,
                 });
             }
             let rust = match r.u8()? {
                 0 => None,
-                _ => Some(serde_json::from_slice(r.bytes()?).map_err(|_| Truncated)?),
+                _ => Some(
+                    serde_json::from_slice(r.bytes()?)
+                        .map_err(|e| format!("bad Rust facts: {e}"))?,
+                ),
             };
             CachedOutcome::Facts(Arc::new(FileFacts {
                 imports,
@@ -384,7 +387,7 @@ fn decode(r: &mut Reader) -> binfmt::Read<((Oid, Lang), Entry)> {
                 rust,
             }))
         }
-        _ => return Err(Truncated),
+        _ => return Err("bad outcome tag".into()),
     };
     Ok((
         (oid, lang),

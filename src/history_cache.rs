@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{Delta, Oid};
 
+use crate::binfmt::{Parsed, Reader, Writer};
 use crate::cache;
 use crate::history::{self, Change};
 
@@ -261,15 +262,17 @@ impl HistoryCache {
             }
         }
         let body = encode(ids.iter().map(|(_, id)| (*id, &self.records[id])));
-        let mut out = Vec::with_capacity(body.len() + 64);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT.to_le_bytes());
-        put_bytes(&mut out, self.version.as_bytes());
-        out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&cache::fnv1a(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        cache::write_atomic(&dir, &file, &out)
+        let mut out = Writer {
+            buf: Vec::with_capacity(body.len() + 64),
+        };
+        out.raw(MAGIC);
+        out.u32(FORMAT);
+        out.str(&self.version);
+        out.u64(ids.len() as u64);
+        out.u64(body.len() as u64);
+        out.u64(cache::fnv1a(&body));
+        out.raw(&body);
+        cache::write_atomic(&dir, &file, &out.buf)
     }
 }
 
@@ -280,23 +283,6 @@ fn stamp(file: &Path) -> Option<(u64, std::time::SystemTime)> {
 
 fn file_in(dir: &Path) -> PathBuf {
     dir.join(format!("history-v{FORMAT}.bin"))
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-fn put_oid(out: &mut Vec<u8>, id: &Oid) {
-    put_bytes(out, id.as_bytes());
 }
 
 /// Every status, by its code on disk.
@@ -338,120 +324,48 @@ fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) ->
             strings.len() as u64 - 1
         })
     };
-    let mut recs = Vec::new();
+    let mut recs = Writer::default();
     for (id, r) in records {
-        put_oid(&mut recs, &id);
-        put_varint(&mut recs, r.parents.len() as u64);
+        recs.oid(&id);
+        recs.varint(r.parents.len() as u64);
         for p in &r.parents {
-            put_oid(&mut recs, p);
+            recs.oid(p);
         }
-        recs.extend_from_slice(&r.time.to_le_bytes());
-        put_varint(&mut recs, intern(&r.author));
-        put_bytes(&mut recs, r.message.as_bytes());
+        recs.i64(r.time);
+        recs.varint(intern(&r.author));
+        recs.str(&r.message);
         match &r.changes {
-            None => recs.push(0),
+            None => recs.u8(0),
             Some(changes) => {
-                recs.push(1);
-                put_varint(&mut recs, changes.len() as u64);
+                recs.u8(1);
+                recs.varint(changes.len() as u64);
                 for c in changes {
                     let flags = if c.old_path.is_some() { OLD_PATH } else { 0 }
                         | if c.new_path.is_some() { NEW_PATH } else { 0 }
                         | if c.old_id.is_some() { OLD_ID } else { 0 }
                         | if c.new_id.is_some() { NEW_ID } else { 0 }
                         | if c.submodule { SUBMODULE } else { 0 };
-                    recs.push(status_code(c.status));
-                    recs.push(flags);
+                    recs.u8(status_code(c.status));
+                    recs.u8(flags);
                     for p in [&c.old_path, &c.new_path].into_iter().flatten() {
-                        put_varint(&mut recs, intern(p));
+                        recs.varint(intern(p));
                     }
                     for o in [&c.old_id, &c.new_id].into_iter().flatten() {
-                        put_oid(&mut recs, o);
+                        recs.oid(o);
                     }
                 }
             }
         }
     }
-    let mut body = Vec::with_capacity(recs.len() + strings.len() * 32 + 16);
-    put_varint(&mut body, strings.len() as u64);
+    let mut body = Writer {
+        buf: Vec::with_capacity(recs.buf.len() + strings.len() * 32 + 16),
+    };
+    body.varint(strings.len() as u64);
     for s in &strings {
-        put_bytes(&mut body, s.as_bytes());
+        body.str(s);
     }
-    body.extend_from_slice(&recs);
-    body
-}
-
-/// Reads a body or header; every read is bounds-checked (a corrupt file is an error, not a panic).
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-type Parsed<T> = std::result::Result<T, String>;
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Parsed<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.data.len())
-            .ok_or("truncated")?;
-        let s = &self.data[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u8(&mut self) -> Parsed<u8> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn fixed8(&mut self) -> Parsed<[u8; 8]> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(a)
-    }
-
-    fn varint(&mut self) -> Parsed<u64> {
-        let mut v: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.u8()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err("bad varint".into())
-    }
-
-    /// A count of items that each take at least one byte (so a corrupt count cannot make a huge
-    /// allocation).
-    fn count(&mut self) -> Parsed<usize> {
-        let n = self.varint()?;
-        let left = (self.data.len() - self.pos) as u64;
-        if n > left {
-            return Err("count larger than the file".into());
-        }
-        Ok(n as usize)
-    }
-
-    fn bytes(&mut self) -> Parsed<&'a [u8]> {
-        let n = self.count()?;
-        self.take(n)
-    }
-
-    fn string(&mut self) -> Parsed<String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| "a string is not UTF-8".into())
-    }
-
-    fn oid(&mut self) -> Parsed<Oid> {
-        Oid::from_bytes(self.bytes()?).map_err(|e| format!("bad object id: {}", e.message()))
-    }
-
-    fn index<'s>(&mut self, strings: &'s [String]) -> Parsed<&'s String> {
-        let i = self.varint()?;
-        strings
-            .get(usize::try_from(i).unwrap_or(usize::MAX))
-            .ok_or_else(|| "string index out of range".into())
-    }
+    body.raw(&recs.buf);
+    body.buf
 }
 
 /// The records of a cache file; `Err(None)` when there is none, `Err(Some(why))` when it is
@@ -466,14 +380,12 @@ fn read_file(path: &Path, version: &str) -> Result<IdMap<CommitRecord>, Option<S
 }
 
 fn parse(data: &[u8], version: &str) -> Parsed<IdMap<CommitRecord>> {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data);
     let head = |e: String| format!("bad header: {e}");
     if r.take(MAGIC.len()).map_err(head)? != MAGIC {
         return Err("not a pr-risk history cache".into());
     }
-    let mut f = [0u8; 4];
-    f.copy_from_slice(r.take(4).map_err(head)?);
-    let format = u32::from_le_bytes(f);
+    let format = r.u32().map_err(head)?;
     if format != FORMAT {
         return Err(format!("format {format}, this is {FORMAT}"));
     }
@@ -481,10 +393,10 @@ fn parse(data: &[u8], version: &str) -> Parsed<IdMap<CommitRecord>> {
     if tool != version {
         return Err(format!("written by version {tool}, this is {version}"));
     }
-    let entries = u64::from_le_bytes(r.fixed8().map_err(head)?);
-    let body_len = u64::from_le_bytes(r.fixed8().map_err(head)?);
-    let checksum = u64::from_le_bytes(r.fixed8().map_err(head)?);
-    let body = &data[r.pos..];
+    let entries = r.u64().map_err(head)?;
+    let body_len = r.u64().map_err(head)?;
+    let checksum = r.u64().map_err(head)?;
+    let body = &data[r.pos()..];
     if body.len() as u64 != body_len {
         return Err(format!(
             "truncated: body of {} bytes, header says {body_len}",
@@ -498,11 +410,11 @@ fn parse(data: &[u8], version: &str) -> Parsed<IdMap<CommitRecord>> {
 }
 
 fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
-    let mut r = Reader { data: body, pos: 0 };
+    let mut r = Reader::new(body);
     let n = r.count()?;
     let mut strings = Vec::with_capacity(n);
     for _ in 0..n {
-        strings.push(r.string()?);
+        strings.push(r.str()?.to_string());
     }
     if entries > body.len() as u64 {
         return Err("entry count larger than the file".into());
@@ -515,9 +427,9 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
         for _ in 0..np {
             parents.push(r.oid()?);
         }
-        let time = i64::from_le_bytes(r.fixed8()?);
+        let time = r.i64()?;
         let author = r.index(&strings)?.clone();
-        let message = String::from_utf8(r.bytes()?.to_vec()).map_err(|_| "message not UTF-8")?;
+        let message = r.str()?.to_string();
         let changes = match r.u8()? {
             0 => None,
             1 => {
@@ -569,7 +481,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
             },
         );
     }
-    if r.pos != body.len() {
+    if !r.is_empty() {
         return Err("trailing bytes".into());
     }
     if out.len() as u64 != entries {
