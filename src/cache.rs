@@ -9,7 +9,7 @@
 //! File layout (`parse-v<FORMAT>.bin`): one header line of JSON
 //! `{"magic","format","tool","entries","checksum"}` then the body, records in the compact binary
 //! encoding of [`crate::binfmt`]: blob id, language, bytes, last used (unix seconds), outcome
-//! (facts: import specifiers, lines and kinds; Rust module facts as embedded JSON). Loading
+//! (facts: import specifiers, lines and kinds; Rust module facts field by field). Loading
 //! 10,000 entries takes a few milliseconds (JSON took ~80 ms). The checksum (FNV-1a 64 of the
 //! body) catches truncation and bit rot; any mismatch or parse error means "no cache", never a
 //! failed run.
@@ -31,11 +31,14 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::binfmt::{Parsed, Reader, Writer};
+use crate::lang::rust::{
+    ExternCrate, InlineMod, ItemName, ModDecl, PathRef, RustFacts, UseBinding, UsePath,
+};
 use crate::lang::{FileFacts, Import, ImportKind, Lang};
 use crate::parse::{Outcome, Skipped};
 
 /// Bump when the cached facts change shape or meaning (a front end extracts differently).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 /// Entries kept at most (≈ 300–500 bytes each on disk).
 pub const DEFAULT_MAX_ENTRIES: usize = 200_000;
 /// A hit refreshes its entry's "last used" time (and so rewrites the file) at most this often.
@@ -341,10 +344,10 @@ fn encode(w: &mut Writer, oid: Oid, lang: Lang, e: &Entry) {
                 w.u8(index_of(&KINDS, &i.kind));
                 w.u8(u8::from(i.type_only));
             }
-            match f.rust.as_ref().and_then(|r| serde_json::to_vec(r).ok()) {
-                Some(json) => {
+            match &f.rust {
+                Some(r) => {
                     w.u8(1);
-                    w.bytes(&json);
+                    encode_rust(w, r);
                 }
                 None => w.u8(0),
             }
@@ -375,10 +378,7 @@ fn decode(r: &mut Reader) -> Parsed<((Oid, Lang), Entry)> {
             }
             let rust = match r.u8()? {
                 0 => None,
-                _ => Some(
-                    serde_json::from_slice(r.bytes()?)
-                        .map_err(|e| format!("bad Rust facts: {e}"))?,
-                ),
+                _ => Some(decode_rust(r)?),
             };
             CachedOutcome::Facts(Arc::new(FileFacts {
                 imports,
@@ -397,6 +397,164 @@ fn decode(r: &mut Reader) -> Parsed<((Oid, Lang), Entry)> {
             outcome,
         },
     ))
+}
+
+fn put_strs(w: &mut Writer, v: &[String]) {
+    w.varint(v.len() as u64);
+    for x in v {
+        w.str(x);
+    }
+}
+
+fn put_opt(w: &mut Writer, v: &Option<String>) {
+    match v {
+        Some(x) => {
+            w.u8(1);
+            w.str(x);
+        }
+        None => w.u8(0),
+    }
+}
+
+fn get_strs(r: &mut Reader) -> Parsed<Vec<String>> {
+    let n = r.count()?;
+    (0..n).map(|_| Ok(r.str()?.to_string())).collect()
+}
+
+fn get_opt(r: &mut Reader) -> Parsed<Option<String>> {
+    Ok(match r.u8()? {
+        0 => None,
+        _ => Some(r.str()?.to_string()),
+    })
+}
+
+fn get_u32(r: &mut Reader) -> Parsed<u32> {
+    u32::try_from(r.varint()?).map_err(|_| "number out of range".into())
+}
+
+/// Rust module facts, field by field (JSON was most of the load and save time of a Rust cache).
+fn encode_rust(w: &mut Writer, f: &RustFacts) {
+    w.varint(f.inline_mods.len() as u64);
+    for m in &f.inline_mods {
+        w.str(&m.name);
+        w.varint(u64::from(m.parent));
+        put_opt(w, &m.path_attr);
+        put_strs(w, &m.cfg);
+        w.varint(u64::from(m.line));
+    }
+    w.varint(f.mods.len() as u64);
+    for m in &f.mods {
+        w.str(&m.name);
+        w.varint(u64::from(m.scope));
+        put_opt(w, &m.path_attr);
+        put_strs(w, &m.cfg_attr_paths);
+        put_strs(w, &m.cfg);
+        w.u8(u8::from(m.public) | u8::from(m.in_macro) << 1);
+        w.varint(u64::from(m.line));
+    }
+    w.varint(f.uses.len() as u64);
+    for u in &f.uses {
+        w.varint(u64::from(u.scope));
+        put_strs(w, &u.segments);
+        match &u.binding {
+            UseBinding::Name(n) => {
+                w.u8(0);
+                w.str(n);
+            }
+            UseBinding::Underscore => w.u8(1),
+            UseBinding::Glob => w.u8(2),
+        }
+        w.u8(u8::from(u.public));
+        w.varint(u64::from(u.line));
+    }
+    w.varint(f.paths.len() as u64);
+    for p in &f.paths {
+        w.varint(u64::from(p.scope));
+        put_strs(w, &p.segments);
+        w.varint(u64::from(p.line));
+    }
+    w.varint(f.extern_crates.len() as u64);
+    for e in &f.extern_crates {
+        w.varint(u64::from(e.scope));
+        w.str(&e.name);
+        put_opt(w, &e.alias);
+        w.varint(u64::from(e.line));
+    }
+    w.varint(f.items.len() as u64);
+    for i in &f.items {
+        w.varint(u64::from(i.scope));
+        w.str(&i.name);
+    }
+}
+
+fn decode_rust(r: &mut Reader) -> Parsed<RustFacts> {
+    let mut f = RustFacts::default();
+    for _ in 0..r.count()? {
+        f.inline_mods.push(InlineMod {
+            name: r.str()?.to_string(),
+            parent: get_u32(r)?,
+            path_attr: get_opt(r)?,
+            cfg: get_strs(r)?,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        let name = r.str()?.to_string();
+        let scope = get_u32(r)?;
+        let path_attr = get_opt(r)?;
+        let cfg_attr_paths = get_strs(r)?;
+        let cfg = get_strs(r)?;
+        let flags = r.u8()?;
+        f.mods.push(ModDecl {
+            name,
+            scope,
+            path_attr,
+            cfg_attr_paths,
+            cfg,
+            public: flags & 1 != 0,
+            in_macro: flags & 2 != 0,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        let scope = get_u32(r)?;
+        let segments = get_strs(r)?;
+        let binding = match r.u8()? {
+            0 => UseBinding::Name(r.str()?.to_string()),
+            1 => UseBinding::Underscore,
+            2 => UseBinding::Glob,
+            _ => return Err("bad use binding".into()),
+        };
+        f.uses.push(UsePath {
+            scope,
+            segments,
+            binding,
+            public: r.u8()? != 0,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        f.paths.push(PathRef {
+            scope: get_u32(r)?,
+            segments: get_strs(r)?,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        f.extern_crates.push(ExternCrate {
+            scope: get_u32(r)?,
+            name: r.str()?.to_string(),
+            alias: get_opt(r)?,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        f.items.push(ItemName {
+            scope: get_u32(r)?,
+            name: r.str()?.to_string(),
+        });
+    }
+    Ok(f)
 }
 
 /// Write `data` to `file` (in `dir`) atomically: under a unique temporary name in the same
@@ -526,8 +684,23 @@ mod tests {
     #[test]
     fn binary_body_round_trips_every_kind() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rust =
-            crate::lang::extract(Lang::Rust, "mod a;\nuse crate::b::C;\npub use d::E;\n");
+        let src = concat!(
+            "#[cfg(unix)]\n#[cfg_attr(test, path = \"t.rs\")]\npub mod a;\n",
+            "#[path = \"x.rs\"]\nmod inline { pub struct S; fn f() { crate::b::g(); } }\n",
+            "extern crate alloc as al;\nuse crate::b::C;\npub use d::E;\nuse e::*;\nuse f::T as _;\n",
+            "pub fn run() -> u32 { other::h() }\nstruct Item;\n",
+        );
+        let mut rust = crate::lang::extract(Lang::Rust, src);
+        let rf = rust.rust.clone().unwrap();
+        assert!(
+            !rf.inline_mods.is_empty()
+                && !rf.mods.is_empty()
+                && rf.uses.len() >= 4
+                && !rf.paths.is_empty()
+                && !rf.extern_crates.is_empty()
+                && !rf.items.is_empty(),
+            "{rf:?}"
+        );
         rust.imports = KINDS
             .iter()
             .enumerate()

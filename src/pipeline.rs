@@ -160,11 +160,14 @@ pub fn run(req: &Request) -> Result<Outcome> {
                 cache.as_mut(),
             )
         });
-        t.cache = t.time("cache save", || {
-            cache.as_mut().map(|c| {
+        // Saving (encode, write, fsync, rename) overlaps building the graphs.
+        let save = scope.spawn(move || {
+            let started = Instant::now();
+            let stats = cache.map(|mut c| {
                 c.save();
-                c.stats.clone()
-            })
+                c.stats
+            });
+            (stats, started.elapsed())
         });
         let (head, base) = t.time("graph", || {
             build_sides(
@@ -179,6 +182,11 @@ pub fn run(req: &Request) -> Result<Outcome> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.stages.push(("security*", took));
+        let (stats, took) = save
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        t.cache = stats;
+        t.stages.push(("cache save*", took));
         Ok((security, head, base))
     })?;
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
@@ -191,38 +199,57 @@ pub fn run(req: &Request) -> Result<Outcome> {
         ),
         None => Vec::new(),
     };
-    let impact = t.time("impact", || {
-        impact::score(impact::ImpactInput {
-            changes: &changes,
-            head: &head.graph,
-            base: &base.graph,
-            config: &cfg,
-        })
-    });
-    let coupling = t.time("coupling", || {
-        coupling::score(coupling::CouplingInput {
-            changes: &changes,
-            head: &head.graph,
-            base: &base.graph,
-            head_packages: &head.packages,
-            base_packages: &base.packages,
-            config: &cfg,
-        })
-    });
-    let mut history_cache = t.time("history load", || {
-        cache_dir.as_deref().map(HistoryCache::open)
-    });
-    let mined = t.time("history", || {
-        regression::mine(&revs, &changes, &head.graph, &cfg, history_cache.as_mut())
-    });
-    t.history_cache = t.time("history save", || {
-        history_cache.as_mut().map(|c| {
-            c.save();
-            c.stats.clone()
-        })
-    });
-    let regression = t.time("regression", || {
-        regression::from_mined(mined, &changes, &head.graph, &cfg)
+    // Impact and coupling (graph traversals) run on their own thread while the history is mined.
+    let (impact, coupling, regression) = std::thread::scope(|scope| {
+        let graphs = scope.spawn(|| {
+            let started = Instant::now();
+            let impact = impact::score(impact::ImpactInput {
+                changes: &changes,
+                head: &head.graph,
+                base: &base.graph,
+                config: &cfg,
+            });
+            let impact_took = started.elapsed();
+            let started = Instant::now();
+            let coupling = coupling::score(coupling::CouplingInput {
+                changes: &changes,
+                head: &head.graph,
+                base: &base.graph,
+                head_packages: &head.packages,
+                base_packages: &base.packages,
+                config: &cfg,
+            });
+            (impact, impact_took, coupling, started.elapsed())
+        });
+        let mut history_cache = t.time("history load", || {
+            cache_dir.as_deref().map(HistoryCache::open)
+        });
+        let mined = t.time("history", || {
+            regression::mine(&revs, &changes, &head.graph, &cfg, history_cache.as_mut())
+        });
+        // Saving overlaps the regression model.
+        let save = scope.spawn(move || {
+            let started = Instant::now();
+            let stats = history_cache.map(|mut c| {
+                c.save();
+                c.stats
+            });
+            (stats, started.elapsed())
+        });
+        let regression = t.time("regression", || {
+            regression::from_mined(mined, &changes, &head.graph, &cfg)
+        });
+        let (impact, impact_took, coupling, coupling_took) = graphs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        t.stages.push(("impact*", impact_took));
+        t.stages.push(("coupling*", coupling_took));
+        let (stats, took) = save
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        t.history_cache = stats;
+        t.stages.push(("history save*", took));
+        (impact, coupling, regression)
     });
     let dimensions = Dimensions {
         regression,
@@ -314,10 +341,15 @@ pub fn build_sides(
     shared: bool,
 ) -> (Side, Side) {
     if shared {
+        // JavaScript: the base first, so the head side finds the memo filled. Then the Rust
+        // resolutions (a whole-crate pass per side) and the graphs of both sides in parallel.
         let r = Resolution::of(git_dir, &base_snap);
-        let base = build_side_with(git_dir, base_snap, base_sources, store, &r);
-        let head = build_side_with(git_dir, head_snap, head_sources, store, &r);
-        (head, base)
+        let base_js = js_imports(&base_sources, store, &r.resolver);
+        let head_js = js_imports(&head_sources, store, &r.resolver);
+        rayon::join(
+            || finish_side(git_dir, head_snap, head_sources, store, &r, head_js),
+            || finish_side(git_dir, base_snap, base_sources, store, &r, base_js),
+        )
     } else {
         rayon::join(
             || build_side(git_dir, head_snap, head_sources, store),
@@ -345,8 +377,17 @@ fn build_side_with(
     store: &ParseStore,
     r: &Resolution,
 ) -> Side {
-    let resolver = &r.resolver;
-    let mut imports: Vec<ResolvedImport> = sources
+    let imports = js_imports(&sources, store, &r.resolver);
+    finish_side(git_dir, snapshot, sources, store, r, imports)
+}
+
+/// Resolve the TypeScript/JavaScript imports of `sources`, in parallel.
+fn js_imports(
+    sources: &[SourceFile],
+    store: &ParseStore,
+    resolver: &JsResolver,
+) -> Vec<ResolvedImport> {
+    sources
         .par_iter()
         .flat_map_iter(|f| {
             let facts = store.facts(f).cloned();
@@ -359,7 +400,18 @@ fn build_side_with(
                     import,
                 })
         })
-        .collect();
+        .collect()
+}
+
+/// Add the Rust imports to a side's resolved imports and build its graph.
+fn finish_side(
+    git_dir: &Path,
+    snapshot: Snapshot,
+    sources: Vec<SourceFile>,
+    store: &ParseStore,
+    r: &Resolution,
+    mut imports: Vec<ResolvedImport>,
+) -> Side {
     let rust = rust_imports(git_dir, &snapshot, &sources, store);
     imports.extend(rust.imports);
     let parsed = sources
@@ -367,7 +419,7 @@ fn build_side_with(
         .filter(|f| store.facts(f).is_some())
         .map(|f| f.path.as_str());
     let graph = DepGraph::build(parsed, imports);
-    let mut notes = resolver.notes();
+    let mut notes = r.resolver.notes();
     notes.extend(rust.notes);
     Side {
         snapshot,
