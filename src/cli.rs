@@ -448,6 +448,22 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
                     .unwrap_or_default(),
             );
         }
+        if let Some(c) = &outcome.timings.resolve_memo {
+            eprintln!(
+                "resolve memo: {} loaded, {} new{}{}{}",
+                c.loaded,
+                c.new,
+                if c.written { ", written" } else { "" },
+                c.rebuilt
+                    .as_ref()
+                    .map(|r| format!(", rebuilt ({r})"))
+                    .unwrap_or_default(),
+                c.write_error
+                    .as_ref()
+                    .map(|r| format!(", not written ({r})"))
+                    .unwrap_or_default(),
+            );
+        }
         if let Some(c) = &outcome.timings.history_cache {
             eprintln!(
                 "history cache: {} loaded, {} hits, {} read, {} compared{}{}{}",

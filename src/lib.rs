@@ -43,6 +43,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 pub mod resolve;
+pub mod resolve_cache;
 pub mod revisions;
 pub mod score;
 pub mod secret;

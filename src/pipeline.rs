@@ -20,6 +20,7 @@ use crate::resolve::javascript::JsResolver;
 use crate::resolve::rust;
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
+use crate::resolve_cache;
 use crate::revisions::{self, Revisions};
 use crate::score::security;
 use crate::score::{self, coupling, impact, regression};
@@ -58,6 +59,8 @@ pub struct Timings {
     pub cache: Option<crate::cache::Stats>,
     /// What the history cache did (None: disabled).
     pub history_cache: Option<crate::history_cache::Stats>,
+    /// What the resolution memo did (None: disabled).
+    pub resolve_memo: Option<resolve_cache::Stats>,
 }
 
 impl Timings {
@@ -169,15 +172,17 @@ pub fn run(req: &Request) -> Result<Outcome> {
             });
             (stats, started.elapsed())
         });
-        let (head, base) = t.time("graph", || {
+        let (head, base, memo) = t.time("graph", || {
             build_sides(
                 &git_dir,
                 [head_snap, base_snap],
                 [head_sources, base_sources],
                 &store,
                 same_resolution(&changes),
+                cache_dir.as_deref(),
             )
         });
+        t.resolve_memo = memo;
         let (security, took) = scan
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -313,6 +318,15 @@ pub struct Resolution {
 
 impl Resolution {
     pub fn of(git_dir: &Path, snapshot: &Snapshot) -> Resolution {
+        Resolution::with_memo(git_dir, snapshot, None)
+    }
+
+    /// [`Resolution::of`] with the resolver's memo filled from an earlier run first.
+    pub fn with_memo(
+        git_dir: &Path,
+        snapshot: &Snapshot,
+        memo: Option<resolve_cache::Memo>,
+    ) -> Resolution {
         let packages = match git2::Repository::open(git_dir) {
             Ok(r) => workspaces::packages(&r, snapshot),
             Err(_) => BTreeMap::new(),
@@ -324,6 +338,9 @@ impl Resolution {
             SnapshotFs::new(snapshot, git_dir, links).with_packages(dirs),
             packages.clone(),
         );
+        if let Some(m) = memo {
+            resolver.preload(m.entries, m.notes);
+        }
         let surfaces = coupling::packages::surfaces(git_dir, snapshot, &packages, |from, spec| {
             resolver.resolve(from, spec)
         });
@@ -333,29 +350,59 @@ impl Resolution {
 
 /// The head and base sides. With `shared` (see [`same_resolution`]) both use one resolver and its
 /// memo, built on the base snapshot, so the head side costs little more than memo lookups.
+///
+/// With `memo_dir` (the cache directory), the base side's resolver starts from the memo an earlier
+/// run saved for the same resolution context ([`resolve_cache`]), and what this run resolved is
+/// saved back. The head side shares it when `shared`.
 pub fn build_sides(
     git_dir: &Path,
     [head_snap, base_snap]: [Snapshot; 2],
     [head_sources, base_sources]: [Vec<SourceFile>; 2],
     store: &ParseStore,
     shared: bool,
-) -> (Side, Side) {
-    if shared {
-        // JavaScript: the base first, so the head side finds the memo filled. Then the Rust
-        // resolutions (a whole-crate pass per side) and the graphs of both sides in parallel.
-        let r = Resolution::of(git_dir, &base_snap);
-        let base_js = js_imports(&base_sources, store, &r.resolver);
-        let head_js = js_imports(&head_sources, store, &r.resolver);
-        rayon::join(
-            || finish_side(git_dir, head_snap, head_sources, store, &r, head_js),
-            || finish_side(git_dir, base_snap, base_sources, store, &r, base_js),
-        )
-    } else {
-        rayon::join(
-            || build_side(git_dir, head_snap, head_sources, store),
-            || build_side(git_dir, base_snap, base_sources, store),
-        )
-    }
+    memo_dir: Option<&Path>,
+) -> (Side, Side, Option<resolve_cache::Stats>) {
+    let version = cache::current_version();
+    let mut stats = resolve_cache::Stats::default();
+    let context = memo_dir.map(|_| resolve_cache::context(&base_snap));
+    let memo = memo_dir
+        .zip(context)
+        .and_then(|(d, c)| resolve_cache::load(d, &version, c, &mut stats));
+    let r = Resolution::with_memo(git_dir, &base_snap, memo);
+    let base_js = js_imports(&base_sources, store, &r.resolver);
+    // JavaScript: the base first, so a shared head side finds the memo filled. Then the Rust
+    // resolutions (a whole-crate pass per side), the graphs, and saving the memo, in parallel.
+    let head_js = shared.then(|| js_imports(&head_sources, store, &r.resolver));
+    let save = || {
+        let (Some(dir), Some(context)) = (memo_dir, context) else {
+            return;
+        };
+        stats.new = r.resolver.memo_len().saturating_sub(stats.loaded);
+        if stats.new == 0 {
+            return;
+        }
+        let memo = resolve_cache::Memo {
+            entries: r.resolver.memo_entries(),
+            notes: r.resolver.notes(),
+        };
+        match resolve_cache::save(dir, &version, context, memo) {
+            Ok(()) => stats.written = true,
+            Err(e) => stats.write_error = Some(e.to_string()),
+        }
+    };
+    let ((head, base), ()) = rayon::join(
+        || {
+            rayon::join(
+                || match head_js {
+                    Some(js) => finish_side(git_dir, head_snap, head_sources, store, &r, js),
+                    None => build_side(git_dir, head_snap, head_sources, store),
+                },
+                || finish_side(git_dir, base_snap, base_sources, store, &r, base_js),
+            )
+        },
+        save,
+    );
+    (head, base, memo_dir.map(|_| stats))
 }
 
 /// Resolve every import of a snapshot's sources and build its graph.

@@ -113,6 +113,38 @@ impl JsResolver {
             .unwrap_or_default()
     }
 
+    /// Fill the memo with entries of an earlier run on a snapshot that resolves alike (see
+    /// [`crate::resolve_cache`]), and restore that run's notes.
+    pub fn preload(&self, entries: Vec<(String, Target)>, notes: Vec<String>) {
+        for (key, target) in entries {
+            let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
+            if let Ok(mut m) = shard.lock() {
+                m.insert(key, target);
+            }
+        }
+        if let Ok(mut n) = self.notes.lock() {
+            n.extend(notes);
+        }
+    }
+
+    /// Every memo entry (for saving).
+    pub fn memo_entries(&self) -> Vec<(String, Target)> {
+        let mut out = Vec::with_capacity(self.memo_len());
+        for shard in &self.memo {
+            if let Ok(m) = shard.lock() {
+                out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        out
+    }
+
+    pub fn memo_len(&self) -> usize {
+        self.memo
+            .iter()
+            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
+            .sum()
+    }
+
     /// Resolve `specifier` written in the repository file `from`.
     pub fn resolve(&self, from: &str, specifier: &str) -> Target {
         let scope = if is_relative(specifier) {

@@ -204,3 +204,86 @@ fn concurrent_runs_leave_a_valid_cache() {
 fn parse_file() -> String {
     format!("parse-v{}.bin", pr_risk::cache::FORMAT)
 }
+
+/// The `resolve memo:` line of `--timings`: (loaded, new).
+fn memo_counts(stderr: &str) -> (usize, usize) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("resolve memo:"))
+        .unwrap_or_else(|| panic!("no resolve memo line in:\n{stderr}"));
+    let nums: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (nums[0], nums[1])
+}
+
+/// The resolution memo is reused while the file set and the JSON files stay the same, and
+/// rebuilt when they change; reports are identical to runs without any cache.
+#[test]
+fn resolution_memo_follows_the_resolution_context() {
+    let r = repo();
+    let (run, first, _) = score(&r, &[]);
+    let (loaded, new) = memo_counts(&run.stderr);
+    assert_eq!(loaded, 0);
+    assert!(new > 10, "{new}");
+    let (run, second, _) = score(&r, &[]);
+    assert_eq!(
+        memo_counts(&run.stderr),
+        (new, 0),
+        "everything from the memo"
+    );
+    assert_eq!(stable(first.clone()), stable(second));
+    let (_, none) = r.score_json(&["--base", "main", "--no-cache"]);
+    assert_eq!(stable(first), stable(none));
+
+    // main moves by a commit that only edits code: same context, the memo still applies to the
+    // next pull request branched from it.
+    r.checkout("main");
+    r.write(
+        "packages/lib/src/types.ts",
+        "export type Price = number;\n// edited\n",
+    );
+    r.commit("docs: comment");
+    r.branch("pr2");
+    r.write("packages/ui/src/card.tsx", "export const Card = 2;\n");
+    r.commit("feat: card");
+    let (run, moved, _) = score(&r, &[]);
+    assert_eq!(memo_counts(&run.stderr).0, new);
+    let (_, none) = r.score_json(&["--base", "main", "--no-cache"]);
+    assert_eq!(stable(moved), stable(none));
+
+    // A new file on main is a new context: resolved afresh, and still the same report.
+    r.checkout("main");
+    r.write("packages/lib/src/extra.ts", "export const extra = 1;\n");
+    r.commit("feat: extra");
+    r.branch("pr3");
+    r.write("packages/ui/src/card.tsx", "export const Card = 3;\n");
+    r.commit("feat: card 3");
+    let (run, added, _) = score(&r, &[]);
+    assert_eq!(memo_counts(&run.stderr).0, 0);
+    let (_, none) = r.score_json(&["--base", "main", "--no-cache"]);
+    assert_eq!(stable(added), stable(none.clone()));
+
+    // A corrupt memo is ignored with a reason.
+    let file = r
+        .path()
+        .join(".git/pr-risk/cache")
+        .join(format!("resolve-v{}.bin", pr_risk::resolve_cache::FORMAT));
+    let mut data = std::fs::read(&file).unwrap();
+    let last = data.len() - 1;
+    data[last] ^= 0xff;
+    std::fs::write(&file, &data).unwrap();
+    let (run, broken, _) = score(&r, &[]);
+    assert!(
+        run.stderr.contains("resolve memo: 0 loaded"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("rebuilt (checksum mismatch"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(stable(broken), stable(none));
+}

@@ -524,7 +524,7 @@ fn shared_resolution_builds_the_same_graphs() {
         ];
         let mut store = ParseStore::default();
         store.parse(repo.path(), sources[0].iter().chain(&sources[1]), 1 << 20);
-        let (h, b) = pipeline::build_sides(repo.path(), snaps, sources, &store, shared);
+        let (h, b, _) = pipeline::build_sides(repo.path(), snaps, sources, &store, shared, None);
         (graph_facts(&h), graph_facts(&b))
     };
     let (shared, separate) = (build(true), build(false));
