@@ -8,8 +8,8 @@
 //! Default: 1,000 and 10,000 files, history of min(files, 10,000) commits, 5 runs (median).
 //! `--rust`: generated Rust workspaces (`pr_risk::synth::rust_workspace`) instead of TypeScript
 //! monorepos (no dependency-cruiser column then).
-//! The repositories are written with `git fast-import` (deterministic seed: same bytes, same
-//! commit ids everywhere): the synthetic monorepo of `pr_risk::synth` as the first commit, then
+//! The repositories are written with `git fast-import` and repacked with `git repack -a -d -f`
+//! like a clone's pack (deterministic seed: same bytes, same commit ids everywhere): the synthetic monorepo of `pr_risk::synth` as the first commit, then
 //! fix and feature commits by 20 authors touching 1–4 files each, then a `feature` branch that
 //! changes 12 files (the pull request scored).
 //!
@@ -203,6 +203,9 @@ fn generate(dir: &Path, files: usize, commits: usize, rust: bool) -> (usize, usi
         .expect("git fast-import");
     child.stdin.take().unwrap().write_all(&s).unwrap();
     assert!(child.wait().unwrap().success());
+    // fast-import writes one long delta chain per stream (its docs say to repack afterwards); a
+    // clone gets a pack made by `git pack-objects` with a real delta search, as here.
+    git(&["repack", "-a", "-d", "-f", "-q"]);
     (tree.len(), bytes)
 }
 
