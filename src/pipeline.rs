@@ -297,15 +297,19 @@ pub fn side_at(repo_path: &Path, rev: &str, cfg: &Config) -> Result<Side> {
 }
 
 /// Whether a change leaves module resolution as it was: it only modifies regular files in place
-/// (no file added, deleted, renamed or retyped, no symlink or submodule touched) and no JSON file
-/// (`package.json`, `tsconfig*.json` and what they extend). Then every specifier written in a
-/// directory resolves to the same target at base and at head.
+/// (no file added, deleted, renamed or retyped, no symlink or submodule touched) and no JSON or
+/// YAML file (`package.json`, `tsconfig*.json` and what they extend, `pnpm-workspace.yaml`): what
+/// [`resolve_cache::context`] hashes is the same on both sides. Then every specifier resolves to
+/// the same target at base and at head.
 pub fn same_resolution(changes: &ChangeSet) -> bool {
     changes.files.iter().all(|f| {
+        let lower = f.path.to_ascii_lowercase();
         f.status == crate::diff::Status::Modified
             && !f.symlink
             && !f.submodule
-            && !f.path.to_ascii_lowercase().ends_with(".json")
+            && ![".json", ".yaml", ".yml"]
+                .iter()
+                .any(|x| lower.ends_with(x))
     })
 }
 

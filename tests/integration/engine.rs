@@ -543,4 +543,13 @@ fn shared_resolution_builds_the_same_graphs() {
     let json = r.commit("json");
     let changes = pr_risk::diff::change_set(&repo, added, json, 1 << 20).unwrap();
     assert!(!pipeline::same_resolution(&changes));
+    r.write("pnpm-workspace.yaml", "packages:\n  - packages/*\n");
+    let yaml_added = r.commit("yaml");
+    r.write("pnpm-workspace.yaml", "packages:\n  - packages/ui\n");
+    let yaml = r.commit("yaml edit");
+    let changes = pr_risk::diff::change_set(&repo, yaml_added, yaml, 1 << 20).unwrap();
+    assert!(
+        !pipeline::same_resolution(&changes),
+        "an edited pnpm-workspace.yaml"
+    );
 }
