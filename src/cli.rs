@@ -433,53 +433,29 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
         }
         if let Some(c) = &outcome.timings.cache {
             eprintln!(
-                "parse cache: {} loaded, {} hits, {} misses{}{}{}",
+                "parse cache: {} loaded, {} hits, {} misses{}",
                 c.loaded,
                 c.hits,
                 c.misses,
-                if c.written { ", written" } else { "" },
-                c.rebuilt
-                    .as_ref()
-                    .map(|r| format!(", rebuilt ({r})"))
-                    .unwrap_or_default(),
-                c.write_error
-                    .as_ref()
-                    .map(|r| format!(", not written ({r})"))
-                    .unwrap_or_default(),
+                cache_outcome(c.written, &c.rebuilt, &c.write_error),
             );
         }
         if let Some(c) = &outcome.timings.resolve_memo {
             eprintln!(
-                "resolve memo: {} loaded, {} new{}{}{}",
+                "resolve memo: {} loaded, {} new{}",
                 c.loaded,
                 c.new,
-                if c.written { ", written" } else { "" },
-                c.rebuilt
-                    .as_ref()
-                    .map(|r| format!(", rebuilt ({r})"))
-                    .unwrap_or_default(),
-                c.write_error
-                    .as_ref()
-                    .map(|r| format!(", not written ({r})"))
-                    .unwrap_or_default(),
+                cache_outcome(c.written, &c.rebuilt, &c.write_error),
             );
         }
         if let Some(c) = &outcome.timings.history_cache {
             eprintln!(
-                "history cache: {} loaded, {} hits, {} read, {} compared{}{}{}",
+                "history cache: {} loaded, {} hits, {} read, {} compared{}",
                 c.loaded,
                 c.hits,
                 c.read,
                 c.computed,
-                if c.written { ", written" } else { "" },
-                c.rebuilt
-                    .as_ref()
-                    .map(|r| format!(", rebuilt ({r})"))
-                    .unwrap_or_default(),
-                c.write_error
-                    .as_ref()
-                    .map(|r| format!(", not written ({r})"))
-                    .unwrap_or_default(),
+                cache_outcome(c.written, &c.rebuilt, &c.write_error),
             );
         }
     }
@@ -490,6 +466,21 @@ fn score(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Pass
     })
+}
+
+/// The end of a cache's `--timings` line: `, written`, `, rebuilt (why)`, `, not written (why)`.
+fn cache_outcome(written: bool, rebuilt: &Option<String>, write_error: &Option<String>) -> String {
+    let mut s = String::new();
+    if written {
+        s.push_str(", written");
+    }
+    if let Some(r) = rebuilt {
+        s.push_str(&format!(", rebuilt ({r})"));
+    }
+    if let Some(e) = write_error {
+        s.push_str(&format!(", not written ({e})"));
+    }
+    s
 }
 
 /// `--sync`: send the record to the Massu cloud; false when it failed (the report is already out).
