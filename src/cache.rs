@@ -559,7 +559,8 @@ fn decode_rust(r: &mut Reader) -> Parsed<RustFacts> {
 
 /// Write `data` to `file` (in `dir`) atomically: under a unique temporary name in the same
 /// directory, synced, then renamed over `file`, so a reader sees the old or the new file, whole.
-/// Leftover temporary files of killed runs are cleaned up.
+/// Leftover temporary files of killed runs, and the same cache's files of other formats
+/// (`parse-v1.json` once `parse-v4.bin` is written), are cleaned up.
 pub(crate) fn write_atomic(dir: &Path, file: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(
         "{}.tmp.{}.{}",
@@ -575,9 +576,42 @@ pub(crate) fn write_atomic(dir: &Path, file: &Path, data: &[u8]) -> std::io::Res
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    } else {
+        remove_other_formats(dir, file);
     }
     remove_stale_tmp(dir);
     written
+}
+
+/// Remove `<stem>-v<digits>.<ext>` files in `dir` other than `file` (`<stem>-v<N>.<ext>`): what an
+/// older pr-risk with another cache format left behind. Other files are never touched.
+fn remove_other_formats(dir: &Path, file: &Path) {
+    let Some(keep) = file.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let Some((stem, _)) = keep.split_once("-v") else {
+        return;
+    };
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in list.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == keep || name.contains(".tmp.") {
+            continue;
+        }
+        let other_format = name
+            .strip_prefix(stem)
+            .and_then(|r| r.strip_prefix("-v"))
+            .and_then(|r| r.split_once('.'))
+            .is_some_and(|(n, ext)| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !ext.contains('.')
+            });
+        if other_format {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 fn remove_stale_tmp(dir: &Path) {
@@ -734,6 +768,34 @@ mod tests {
             again.get(oid(7), Lang::TypeScript, 1000),
             Some((Err(Skipped::NonUtf8), _))
         ));
+    }
+
+    /// Saving removes the same cache's files of other formats, and nothing else.
+    #[test]
+    fn older_formats_are_removed_on_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let keep = [
+            "history-v1.bin",
+            "resolve-v1.bin",
+            "parse-notes.txt",
+            "parse-vx.json",
+            "parse-v1.json.bak.old",
+        ];
+        for f in ["parse-v1.json", "parse-v2.bin"].iter().chain(keep.iter()) {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let mut c = ParseCache::open(dir.path());
+        c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
+        c.save();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want: Vec<String> = keep.iter().map(|s| s.to_string()).collect();
+        want.push(format!("parse-v{FORMAT}.bin"));
+        want.sort();
+        assert_eq!(left, want);
     }
 
     #[test]
