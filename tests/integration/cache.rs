@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{command, Run, TestRepo};
+use crate::support::{command, run_concurrently, Run, TestRepo};
 
 /// The ts-monorepo fixture on `main`, and a branch `pr` that changes two files.
 fn repo() -> TestRepo {
@@ -165,28 +165,14 @@ fn a_corrupt_cache_is_rebuilt_not_fatal() {
 #[test]
 fn concurrent_runs_leave_a_valid_cache() {
     let r = repo();
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            command(r.path())
-                .args(["score", "--base", "main", "--format", "json", "--timings"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut reports = Vec::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        reports.push(stable(v));
-    }
+    let reports: Vec<Value> = run_concurrently(
+        r.path(),
+        &["score", "--base", "main", "--format", "json", "--timings"],
+        4,
+    )
+    .into_iter()
+    .map(stable)
+    .collect();
     assert!(reports.windows(2).all(|w| w[0] == w[1]));
     // Whoever renamed last, the file is whole and complete.
     let (run, _, (loaded, hits, misses)) = score(&r, &[]);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{command, Run, TestRepo};
+use crate::support::{run_concurrently, Run, TestRepo};
 
 /// The ts-monorepo fixture with 60 commits of history on `main` (fixes, features, a rename), and
 /// a branch `pr` that changes the renamed file.
@@ -204,29 +204,16 @@ fn a_corrupt_cache_is_rebuilt_not_fatal() {
 #[test]
 fn concurrent_runs_leave_a_valid_cache() {
     let r = repo();
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            command(r.path())
-                .args([
-                    "score", "--base", "main", "--head", "pr", "--format", "json",
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut reports = Vec::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        reports.push(stable(serde_json::from_slice(&out.stdout).unwrap()));
-    }
+    let reports: Vec<Value> = run_concurrently(
+        r.path(),
+        &[
+            "score", "--base", "main", "--head", "pr", "--format", "json",
+        ],
+        4,
+    )
+    .into_iter()
+    .map(stable)
+    .collect();
     assert!(reports.windows(2).all(|w| w[0] == w[1]));
     let (run, v, c) = score(&r, "main");
     assert!(!run.stderr.contains("rebuilt"), "{}", run.stderr);

@@ -233,6 +233,34 @@ pub fn command(dir: &Path) -> Command {
     c
 }
 
+/// Start `n` `pr-risk` processes with `args` in `dir` at once; each must exit 0. Their stdouts
+/// parsed as JSON, in start order.
+pub fn run_concurrently(dir: &Path, args: &[&str], n: usize) -> Vec<serde_json::Value> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            command(dir)
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect()
+}
+
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     let out = command(dir).args(args).output().expect("run pr-risk");
     Run {
