@@ -7,7 +7,7 @@ use crate::support::TestRepo;
 
 /// `fixtures/coupling-ts`: `base/` committed on main, then on `feature` the billing invoice is
 /// renamed and `head/` is copied over.
-fn fixture_repo() -> TestRepo {
+pub(crate) fn fixture_repo() -> TestRepo {
     let r = TestRepo::new();
     r.copy_fixture("coupling-ts/base");
     r.commit("shop: features, layers and a ui-kit package");

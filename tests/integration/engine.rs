@@ -25,7 +25,7 @@ fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-fn monorepo() -> TestRepo {
+pub(crate) fn monorepo() -> TestRepo {
     let r = TestRepo::new();
     r.copy_fixture("ts-monorepo");
     r.commit("initial monorepo");
@@ -151,7 +151,7 @@ fn pnpm_workspace_packages_resolve() {
 
 /// The monorepo with a change to the pricing module, the theme, and a new, a deleted and a
 /// renamed file.
-fn monorepo_pr() -> TestRepo {
+pub(crate) fn monorepo_pr() -> TestRepo {
     let r = monorepo();
     r.branch("feature");
     r.write(

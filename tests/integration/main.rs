@@ -5,6 +5,7 @@ mod support;
 
 mod coupling;
 mod engine;
+mod golden;
 mod odd_repos;
 mod server;
 
