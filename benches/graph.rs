@@ -8,11 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use pr_risk::config::Config;
-use pr_risk::parse::{select_sources, Filters, ParseStore};
-use pr_risk::pipeline;
-use pr_risk::snapshot::Snapshot;
-use pr_risk::synth;
+use engine::git::snapshot::Snapshot;
+use engine::git::Repo;
+use engine::parse::{select_sources, FileSettings, Filters, ParseStore};
+use engine::pipeline;
+use testkit::synth;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -26,7 +26,7 @@ fn ms(d: Duration) -> String {
 /// Single-threaded: the lexical import scanner against the tree-sitter walk, over every source
 /// file of the tree, and how many files the scanner left to tree-sitter.
 fn front_end_throughput(tree: &[(String, String)]) {
-    use pr_risk::lang::{ts_scan, typescript, Lang};
+    use engine::lang::{ts_scan, typescript, Lang};
     let files: Vec<(Lang, &str)> = tree
         .iter()
         .filter_map(|(p, c)| Some((Lang::of_path(p)?, c.as_str())))
@@ -108,8 +108,9 @@ fn main() {
 
     front_end_throughput(&tree);
 
-    let cfg = Config::default();
-    let filters = Filters::from_config(&cfg);
+    let files = FileSettings::default();
+    let filters = Filters::new(&files);
+    let repo = Repo::discover(dir.path()).unwrap();
     let (mut snap_t, mut parse_t, mut graph_t, mut score_t) = (vec![], vec![], vec![], vec![]);
     let mut edges = 0;
     for _ in 0..5 {
@@ -119,21 +120,20 @@ fn main() {
         let sources = select_sources(&snap, &filters);
         let t = Instant::now();
         let mut store = ParseStore::default();
-        store.parse(repo.path(), &sources, cfg.limits.max_file_size);
+        store.parse(repo.git_dir(), &sources, files.max_file_size);
         parse_t.push(t.elapsed());
         let t = Instant::now();
-        let side = pipeline::build_side(repo.path(), snap, sources, &store);
+        let side = pipeline::build_side(repo.git_dir(), snap, sources, &store);
         graph_t.push(t.elapsed());
         edges = side.graph.edge_count();
 
         let t = Instant::now();
-        let out = pipeline::run(&pipeline::Request {
-            repo: dir.path().to_path_buf(),
+        let req = pipeline::Request {
             base: Some("main".into()),
             head: Some("feature".into()),
-            ..Default::default()
-        })
-        .unwrap();
+            ..pipeline::Request::new(&repo)
+        };
+        let out = pipeline::run(&repo, &req, &pipeline::Quiet).unwrap();
         score_t.push(t.elapsed());
         assert!(out.report.dimensions.impact.available);
     }

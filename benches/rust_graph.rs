@@ -11,16 +11,16 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use engine::git::snapshot::Snapshot;
+use engine::git::Repo;
+use engine::parse::{select_sources, FileSettings, Filters, ParseStore};
+use engine::pipeline::{build_side, side_at};
 use git2::{IndexAddOption, Repository, Signature};
-use pr_risk::config::Config;
-use pr_risk::parse::{select_sources, Filters, ParseStore};
-use pr_risk::pipeline::{build_side, side_at};
-use pr_risk::snapshot::Snapshot;
 
 /// Write the generated workspace (10 crates × 10 groups × 19 files + mod.rs/lib.rs = 2,010
 /// files) into `root`.
 fn generate(root: &Path) -> usize {
-    let files = pr_risk::synth::rust_workspace(2_010);
+    let files = testkit::synth::rust_workspace(2_010);
     for (rel, text) in &files {
         let p = root.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -56,25 +56,26 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let files = generate(dir.path());
     commit(dir.path());
-    let cfg = Config::default();
+    let cfg = FileSettings::default();
 
     let mut full = Vec::new();
     let mut edges = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let side = side_at(dir.path(), "HEAD", &cfg).unwrap();
+        let side = side_at(&Repo::discover(dir.path()).unwrap(), "HEAD", &cfg).unwrap();
         full.push(t.elapsed());
         edges = side.graph.edge_count();
     }
 
-    let repo = Repository::open(dir.path()).unwrap();
-    let git_dir = repo.path().to_path_buf();
-    let head = repo.head().unwrap().peel_to_commit().unwrap().id();
+    let raw = Repository::open(dir.path()).unwrap();
+    let head = raw.head().unwrap().peel_to_commit().unwrap().id();
+    let repo = Repo::from(raw);
+    let git_dir = repo.git_dir().to_path_buf();
     let snap = Snapshot::of_commit(&repo, head).unwrap();
-    let filters = Filters::from_config(&cfg);
+    let filters = Filters::new(&cfg);
     let sources = select_sources(&snap, &filters);
     let mut store = ParseStore::default();
-    store.parse(&git_dir, sources.iter(), cfg.limits.max_file_size);
+    store.parse(&git_dir, sources.iter(), cfg.max_file_size);
     let mut resolve = Vec::new();
     for _ in 0..runs {
         let (s, f) = (snap.clone(), sources.clone());

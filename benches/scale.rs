@@ -6,10 +6,10 @@
 //! cargo bench --bench scale -- [FILES…] [--commits N] [--runs N] [--depcruise PATH] [--rust]
 //! ```
 //! Default: 1,000 and 10,000 files, history of min(files, 10,000) commits, 5 runs (median).
-//! `--rust`: generated Rust workspaces (`pr_risk::synth::rust_workspace`) instead of TypeScript
+//! `--rust`: generated Rust workspaces (`testkit::synth::rust_workspace`) instead of TypeScript
 //! monorepos (no dependency-cruiser column then).
 //! The repositories are written with `git fast-import` and repacked with `git repack -a -d -f`
-//! like a clone's pack (deterministic seed: same bytes, same commit ids everywhere): the synthetic monorepo of `pr_risk::synth` as the first commit, then
+//! like a clone's pack (deterministic seed: same bytes, same commit ids everywhere): the synthetic monorepo of `testkit::synth` as the first commit, then
 //! fix and feature commits by 20 authors touching 1–4 files each, then a `feature` branch that
 //! changes 12 files (the pull request scored).
 //!
@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use pr_risk::synth::{self, Lcg};
+use testkit::synth::{self, Lcg};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pr-risk");
 

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use engine::git::history::{self, FixMatcher, MineOptions};
 use git2::{FileMode, Oid, Repository, Signature, Time};
-use pr_risk::history::{self, FixMatcher, MineOptions};
 
 const COMMITS: usize = 20_000;
 const DIRS: usize = 50;
@@ -180,9 +180,10 @@ fn peak_rss_kib() -> u64 {
 /// Child: mine once and print `seconds peak_kib commits files`.
 fn mine_once(dir: &Path, max_commits: usize) {
     // As the pr-risk binary does (see cli::main).
-    git2::opts::strict_hash_verification(false);
-    let repo = Repository::open_bare(dir).expect("open bench repo");
-    let head = repo.head().unwrap().peel_to_commit().unwrap().id();
+    engine::git::init_process();
+    let raw = Repository::open_bare(dir).expect("open bench repo");
+    let head = raw.head().unwrap().peel_to_commit().unwrap().id();
+    let repo = engine::git::Repo::from(raw);
     let matcher = FixMatcher::defaults();
     // What a pull request asks about: a handful of changed files and callers.
     let churn_for: HashSet<String> = (0..10)

@@ -6,11 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use engine::pipeline::{self, Request};
+use engine::score::security::rules::Grammar;
+use engine::score::security::{scan_text, RuleSet, SecuritySettings};
 use git2::{Repository, Signature};
-use pr_risk::config::SecurityConfig;
-use pr_risk::pipeline::{self, Request};
-use pr_risk::score::security::rules::Grammar;
-use pr_risk::score::security::{scan_text, RuleSet};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -64,7 +63,7 @@ fn main() {
         .collect();
     let files = args.first().copied().unwrap_or(400);
     let changed = args.get(1).copied().unwrap_or(60).min(files);
-    let cfg = SecurityConfig::default();
+    let cfg = SecuritySettings::default();
 
     // 1. Compiling the rules, per grammar (a fresh rule set each time: OnceLock caches): the
     //    combined, chunked query the scanner uses, and one query per rule for comparison.
@@ -75,7 +74,7 @@ fn main() {
     ] {
         let combined: Vec<Duration> = (0..3)
             .map(|_| {
-                let set = RuleSet::load(&cfg, None).unwrap();
+                let set = RuleSet::load(&cfg, &[]).unwrap();
                 let t = Instant::now();
                 let _ = set.combined(g);
                 t.elapsed()
@@ -83,7 +82,7 @@ fn main() {
             .collect();
         let per_rule: Vec<Duration> = (0..3)
             .map(|_| {
-                let set = RuleSet::load(&cfg, None).unwrap();
+                let set = RuleSet::load(&cfg, &[]).unwrap();
                 let t = Instant::now();
                 for r in &set.rules {
                     let _ = r.compiled(g);
@@ -94,13 +93,13 @@ fn main() {
         println!(
             "compile rules for {name:<10}: combined+chunked median {:>7.1} ms ({} threads); one query per rule {:>7.1} ms (1 thread)",
             median(combined).as_secs_f64() * 1e3,
-            rayon::current_num_threads(),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
             median(per_rule).as_secs_f64() * 1e3
         );
     }
 
     // 2. Scanning changed files with compiled rules (head and base of each).
-    let set = RuleSet::load(&cfg, None).unwrap();
+    let set = RuleSet::load(&cfg, &[]).unwrap();
     let _ = set.combined(Grammar::TypeScript);
     let heads: Vec<String> = (0..changed).map(|i| ts_file(i, true)).collect();
     let bases: Vec<String> = (0..changed).map(|i| ts_file(i, false)).collect();
@@ -152,17 +151,17 @@ fn main() {
         .unwrap();
     }
     commit(&repo, "head");
+    let repo = engine::git::Repo::discover(dir.path()).unwrap();
     let req = Request {
-        repo: dir.path().to_path_buf(),
         base: Some(base),
         head: Some("HEAD".into()),
-        ..Request::default()
+        ..Request::new(&repo)
     };
     let mut sec = Vec::new();
     let mut total = Vec::new();
     let mut new = 0;
     for _ in 0..3 {
-        let out = pipeline::run(&req).unwrap();
+        let out = pipeline::run(&repo, &req, &pipeline::Quiet).unwrap();
         new = out.report.dimensions.security.evidence.new.len();
         for (name, d) in &out.timings.stages {
             if *name == "security" {

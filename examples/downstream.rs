@@ -4,15 +4,14 @@
 //! `downstream direct tests path`, most reached first, counted the way the impact dimension counts
 //! them (production dependents, transitively; direct production dependents; test files reached,
 //! which do not propagate; test files are the default `tests` globs); with `--json`, the graph
-//! itself (`pr_risk::graph_dump::graph_json`).
+//! itself (`engine::graph::DepGraph::data`).
 
 use std::path::PathBuf;
 
-use petgraph::graph::NodeIndex;
-use pr_risk::config::Config;
-use pr_risk::glob::GlobList;
-use pr_risk::graph_dump::graph_json;
-use pr_risk::pipeline::side_at;
+use engine::git::Repo;
+use engine::graph::NodeIndex;
+use engine::parse::FileSettings;
+use engine::pipeline::side_at;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,7 +19,8 @@ fn main() {
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let repo = PathBuf::from(pos.first().map(|s| s.as_str()).unwrap_or("."));
     let rev = pos.get(1).map(|s| s.as_str()).unwrap_or("HEAD");
-    let side = match side_at(&repo, rev, &Config::default()) {
+    let side = match Repo::discover(&repo).and_then(|r| side_at(&r, rev, &FileSettings::default()))
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -28,11 +28,11 @@ fn main() {
         }
     };
     if json {
-        println!("{:#}", graph_json(&side));
+        println!("{:#}", serde_json::to_value(side.graph.data()).unwrap());
         return;
     }
     let g = &side.graph;
-    let tests = GlobList::new(Config::default().tests.iter());
+    let tests = FileSettings::default().test_globs();
     let production = |n: NodeIndex| !tests.is_match(g.path(n));
     let mut rows: Vec<(usize, usize, usize, &str)> = g
         .graph

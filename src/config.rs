@@ -1,16 +1,28 @@
 //! `.pr-risk.yml`: every key optional, unknown keys rejected with file, line and the nearest valid key.
 //!
-//! YAML stays behind this one module (serde_yaml is feature-complete but unmaintained upstream; a
-//! fork with the same API can replace it here alone). Values are validated while they are read, so
-//! every error carries the position the YAML reader knows.
+//! The schema gathers the settings types that live beside their users (as ruff does): the engine's
+//! sections ([`engine::pipeline::Settings`]: weights, files, impact, regression, security,
+//! coupling), the outlets' (`github`, `cloud`) and the binary's own (`hook`). YAML stays behind
+//! this one module (serde_yaml is feature-complete but unmaintained upstream; a fork with the same
+//! API can replace it here alone). Values are validated after reading, and every error carries the
+//! file, line and column.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::coupling_rules::CouplingConfig;
-use crate::error::{Error, Result};
-use crate::glob::Pattern;
+use engine::error::{Error, Result};
+use engine::git::files::{repo_relative, FileSource};
+use engine::glob::Pattern;
+use engine::parse::{self, FileSettings};
+use engine::pipeline::Settings;
+use engine::score::coupling::rules::{self, CouplingSettings};
+use engine::score::impact::ImpactSettings;
+use engine::score::regression::RegressionSettings;
+use engine::score::security::SecuritySettings;
+use engine::score::Weights;
+use outlets::cloud::CloudSettings;
+use outlets::github::GithubSettings;
 
 /// Where a configuration was found, in order of preference.
 pub const CONFIG_FILES: &[&str] = &[".pr-risk.yml", ".pr-risk.yaml", ".github/pr-risk.yml"];
@@ -31,25 +43,16 @@ pub struct Config {
     /// Test files: counted apart, never scored as production dependents.
     pub tests: Vec<Pattern>,
     pub limits: Limits,
-    pub impact: ImpactConfig,
+    pub impact: ImpactSettings,
     /// Architectural rules and the built-in cycle / deep-import rules.
-    pub coupling: CouplingConfig,
+    pub coupling: CouplingSettings,
     /// The GitHub Action: PR comment and template overrides.
-    pub github: crate::github::GithubConfig,
+    pub github: GithubSettings,
     /// Sync to the Massu cloud.
-    pub cloud: crate::cloud::CloudConfig,
+    pub cloud: CloudSettings,
     pub hook: HookConfig,
-    pub regression: RegressionConfig,
-    pub security: SecurityConfig,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct Weights {
-    pub impact: f64,
-    pub regression: f64,
-    pub security: f64,
-    pub coupling: f64,
+    pub regression: RegressionSettings,
+    pub security: SecuritySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -57,17 +60,6 @@ pub struct Weights {
 pub struct Limits {
     /// Files larger than this (bytes) are listed but never parsed.
     pub max_file_size: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct ImpactConfig {
-    /// Files that count as dependents but do not propagate further (barrels, generated clients).
-    pub stop_at: Vec<Pattern>,
-    /// Reach (downstream modules) at which the absolute part of the impact score is 63 (1 − 1/e).
-    pub scale: f64,
-    /// How many high-impact files and entry points the report lists.
-    pub top: usize,
 }
 
 /// The git pre-push hook (`pr-risk hook install`).
@@ -88,55 +80,24 @@ pub enum HookMode {
 
 impl Default for Config {
     fn default() -> Self {
+        let engine = Settings::default();
         Config {
-            threshold: 70,
-            fail_on_critical_security: true,
-            weights: Weights::default(),
-            include: Vec::new(),
-            exclude: patterns(&[
-                "**/node_modules/**",
-                "**/dist/**",
-                "**/build/**",
-                "**/out/**",
-                "**/coverage/**",
-                "**/.next/**",
-                "**/vendor/**",
-                "**/target/**",
-                "**/*.min.js",
-            ]),
-            tests: patterns(&[
-                "**/*.test.*",
-                "**/*.spec.*",
-                "**/__tests__/**",
-                "**/__mocks__/**",
-                "tests/**",
-                "test/**",
-                "**/tests/**",
-                "**/e2e/**",
-                "**/fixtures/**",
-                "**/__fixtures__/**",
-                "**/*_test.rs",
-                "benches/**",
-            ]),
-            limits: Limits::default(),
-            impact: ImpactConfig::default(),
-            coupling: CouplingConfig::default(),
+            threshold: engine.threshold,
+            fail_on_critical_security: engine.fail_on_critical_security,
+            weights: engine.weights,
+            include: engine.files.include,
+            exclude: engine.files.exclude,
+            tests: engine.files.tests,
+            limits: Limits {
+                max_file_size: engine.files.max_file_size,
+            },
+            impact: engine.impact,
+            coupling: engine.coupling,
             github: Default::default(),
             cloud: Default::default(),
             hook: HookConfig::default(),
-            regression: RegressionConfig::default(),
-            security: SecurityConfig::default(),
-        }
-    }
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Weights {
-            impact: 0.25,
-            regression: 0.30,
-            security: 0.30,
-            coupling: 0.15,
+            regression: engine.regression,
+            security: engine.security,
         }
     }
 }
@@ -144,170 +105,89 @@ impl Default for Weights {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_file_size: 1024 * 1024,
+            max_file_size: parse::FileSettings::default().max_file_size,
         }
     }
 }
 
-impl Default for ImpactConfig {
-    fn default() -> Self {
-        ImpactConfig {
-            stop_at: Vec::new(),
-            scale: 25.0,
-            top: 10,
+impl Config {
+    /// The engine's sections.
+    pub fn engine_settings(&self) -> Settings {
+        Settings {
+            threshold: self.threshold,
+            fail_on_critical_security: self.fail_on_critical_security,
+            weights: self.weights,
+            files: self.files(),
+            impact: self.impact.clone(),
+            regression: self.regression.clone(),
+            security: self.security.clone(),
+            coupling: self.coupling.clone(),
+        }
+    }
+
+    /// `include`, `exclude`, `tests` and `limits.max-file-size`.
+    pub fn files(&self) -> FileSettings {
+        FileSettings {
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            tests: self.tests.clone(),
+            max_file_size: self.limits.max_file_size,
         }
     }
 }
 
-/// `regression:` — history mining and the regression model (see `score::regression`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct RegressionConfig {
-    /// At most this many commits are mined, newest first from the merge-base.
-    pub max_commits: usize,
-    /// Only commits at most this many days older than the merge-base are mined.
-    pub max_age_days: u32,
-    /// With fewer commits reachable from the merge-base the dimension is unavailable.
-    pub min_commits: usize,
-    /// Regexes (case-insensitive unless they say otherwise) that mark a commit message as a bug fix.
-    pub fix_patterns: Vec<String>,
-    /// Regexes that mark a commit as a revert (a revert also counts as a fix).
-    pub revert_patterns: Vec<String>,
-    /// Attribute the history of a renamed file to its new name.
-    pub follow_renames: bool,
-    /// Weight of a direct caller's fix propensity relative to a changed file's (0–1).
-    pub caller_weight: f64,
-    /// Source lines added at which the size factor reaches 1 (log scale).
-    pub lines_saturation: u32,
-    /// Paths whose lines are not source (lock files, generated files, docs): not counted.
-    pub not_source: Vec<Pattern>,
-    /// How many riskiest files the report lists.
-    pub top: usize,
-}
-
-impl Default for RegressionConfig {
-    fn default() -> Self {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
-        RegressionConfig {
-            max_commits: 10_000,
-            max_age_days: 730,
-            min_commits: 50,
-            fix_patterns: s(crate::history::DEFAULT_FIX_PATTERNS),
-            revert_patterns: s(crate::history::DEFAULT_REVERT_PATTERNS),
-            follow_renames: true,
-            caller_weight: 0.25,
-            lines_saturation: 2000,
-            not_source: patterns(crate::history::DEFAULT_NOT_SOURCE),
-            top: 5,
+/// Load the configuration from a file source: the explicit path, else the first of
+/// [`CONFIG_FILES`] that exists, else the embedded defaults. Returns the path read.
+pub fn load_config(src: &FileSource, explicit: Option<&Path>) -> Result<LoadedConfig> {
+    if let FileSource::WorkTree(root) = src {
+        return load(Some(root), explicit);
+    }
+    let at = src.commit().map(|c| c.to_string()).unwrap_or_default();
+    if let Some(p) = explicit {
+        let rel = repo_relative(p);
+        return match src.read(&rel)? {
+            Some(text) => Ok(LoadedConfig {
+                config: Config::parse(&text, Path::new(&rel))?,
+                source: Some(PathBuf::from(rel)),
+            }),
+            None => Err(Error::Usage(format!(
+                "config file {rel} does not exist in the base commit {}\n  hint: in action mode the configuration is read from the branch the pull request merges into; merge the file there first, or leave the `config` input empty",
+                &at[..at.len().min(12)]
+            ))),
+        };
+    }
+    for name in CONFIG_FILES {
+        if let Some(text) = src.read(name)? {
+            return Ok(LoadedConfig {
+                config: Config::parse(&text, Path::new(name))?,
+                source: Some(PathBuf::from(name)),
+            });
         }
     }
+    Ok(LoadedConfig {
+        config: Config::default(),
+        source: None,
+    })
 }
 
-/// `security:` — rule packs, overrides and the names the rules depend on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct SecurityConfig {
-    /// Directories (relative to the repository root) with extra rule files (`*.yml`).
-    pub rule_dirs: Vec<String>,
-    /// Rule ids that never run.
-    pub disable: Vec<String>,
-    /// Severity overrides by rule id (`critical`, `high`, `medium`, `low`).
-    pub severity: std::collections::BTreeMap<String, crate::score::security::rules::Severity>,
-    /// Scan for secrets in added lines of every text file.
-    pub secrets: bool,
-    /// Run the code rules on test files too (secrets are always scanned).
-    pub scan_tests: bool,
-    pub trpc: TrpcConfig,
-}
-
-/// Which tRPC procedures are public or authenticated, and what an auth middleware is called.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
-pub struct TrpcConfig {
-    pub public_procedures: Vec<String>,
-    pub authenticated_procedures: Vec<String>,
-    /// A regex: `.use(x)` with a middleware whose name matches makes a chain authenticated.
-    pub auth_middleware: String,
-}
-
-impl Default for SecurityConfig {
-    fn default() -> Self {
-        SecurityConfig {
-            rule_dirs: Vec::new(),
-            disable: Vec::new(),
-            severity: Default::default(),
-            secrets: true,
-            scan_tests: false,
-            trpc: TrpcConfig::default(),
-        }
+/// The paths that hold settings: every configuration file name (a PR adding `.pr-risk.yml` where
+/// the base has `.github/pr-risk.yml` changes which one applies), the explicit config path and the
+/// template override directory, and the custom security rule directories.
+pub fn settings_paths(explicit: Option<&Path>, cfg: &Config) -> Vec<String> {
+    let mut v: Vec<String> = CONFIG_FILES.iter().map(|s| s.to_string()).collect();
+    if let Some(p) = explicit {
+        v.push(repo_relative(p));
     }
-}
-
-impl RegressionConfig {
-    /// `Err((key, message))` on an invalid value.
-    fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
-        for (key, list) in [
-            ("fix-patterns", &self.fix_patterns),
-            ("revert-patterns", &self.revert_patterns),
-        ] {
-            for p in list {
-                if let Err(e) = crate::history::compile_pattern(p) {
-                    return Err((key, format!("`regression.{key}`: invalid regex `{p}`: {e}")));
-                }
-            }
-        }
-        if !(self.caller_weight.is_finite() && (0.0..=1.0).contains(&self.caller_weight)) {
-            return Err((
-                "caller-weight",
-                format!(
-                    "`regression.caller-weight` must be between 0 and 1, got {}",
-                    self.caller_weight
-                ),
-            ));
-        }
-        if self.lines_saturation < 2 {
-            return Err((
-                "lines-saturation",
-                "`regression.lines-saturation` must be at least 2".to_string(),
-            ));
-        }
-        if self.max_commits == 0 || self.max_age_days == 0 {
-            return Err((
-                "regression",
-                "`regression.max-commits` and `regression.max-age-days` must be at least 1"
-                    .to_string(),
-            ));
-        }
-        Ok(())
+    if let Some(t) = &cfg.github.templates {
+        v.push(repo_relative(Path::new(t)));
     }
-}
-
-impl Default for TrpcConfig {
-    fn default() -> Self {
-        TrpcConfig {
-            public_procedures: vec![
-                "publicProcedure".into(),
-                "baseProcedure".into(),
-                "procedure".into(),
-            ],
-            authenticated_procedures: vec![
-                "protectedProcedure".into(),
-                "authedProcedure".into(),
-                "authenticatedProcedure".into(),
-                "privateProcedure".into(),
-                "adminProcedure".into(),
-                "userProcedure".into(),
-            ],
-            auth_middleware: "(?i)auth|session|protect|guard|login|require(d)?user|isuser|isadmin"
-                .into(),
-        }
+    // Custom security rule directories: a PR that edits them is named in the notice.
+    for d in &cfg.security.rule_dirs {
+        v.push(repo_relative(Path::new(d)));
     }
-}
-
-fn patterns(p: &[&str]) -> Vec<Pattern> {
-    p.iter()
-        .map(|s| Pattern::new(s).expect("built-in glob is valid"))
-        .collect()
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A configuration and where it came from.
@@ -348,32 +228,10 @@ impl Config {
                 ),
             ));
         }
-        let w = &self.weights;
-        for (name, v) in [
-            ("impact", w.impact),
-            ("regression", w.regression),
-            ("security", w.security),
-            ("coupling", w.coupling),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(at(
-                    name,
-                    format!("`weights.{name}` must be a number ≥ 0, got {v}"),
-                ));
-            }
-        }
-        if w.impact + w.regression + w.security + w.coupling <= 0.0 {
-            return Err(at("weights", "the weights must not all be 0".to_string()));
-        }
-        if !(self.impact.scale.is_finite() && self.impact.scale > 0.0) {
-            return Err(at(
-                "scale",
-                format!("`impact.scale` must be > 0, got {}", self.impact.scale),
-            ));
-        }
+        self.weights.validate().map_err(|(key, m)| at(key, m))?;
+        self.impact.validate().map_err(|(key, m)| at(key, m))?;
         if let Some((name, nth, message)) = self.coupling.check_names() {
-            let (line, column) =
-                crate::coupling_rules::find_rule_name(text, &name, nth).unwrap_or((1, 1));
+            let (line, column) = rules::find_rule_name(text, &name, nth).unwrap_or((1, 1));
             return Err(Error::Config {
                 path: path.to_path_buf(),
                 line,
@@ -385,12 +243,7 @@ impl Config {
             .validate()
             .map_err(|m| at("timeout-seconds", m))?;
         self.regression.validate().map_err(|(key, m)| at(key, m))?;
-        if let Err(e) = regex::Regex::new(&self.security.trpc.auth_middleware) {
-            return Err(at(
-                "auth-middleware",
-                format!("`security.trpc.auth-middleware` is not a valid regex: {e}"),
-            ));
-        }
+        self.security.validate().map_err(|(key, m)| at(key, m))?;
         Ok(())
     }
 
@@ -467,7 +320,7 @@ fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
         } else {
             format!("unknown key `{unknown}` in `{prefix}`")
         };
-        if let Some(best) = nearest(unknown, &expected) {
+        if let Some(best) = engine::error::nearest(unknown, &expected) {
             m.push_str(&format!(" (did you mean `{best}`?)"));
         }
         if !expected.is_empty() {
@@ -485,16 +338,6 @@ fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
     }
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a plausible typo.
-pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 /// 1-based line and column of the first `key:` in the text (for errors found after parsing).
 fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
     for (i, l) in text.lines().enumerate() {
@@ -509,6 +352,49 @@ fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_dirs_are_settings() {
+        let mut cfg = Config::default();
+        cfg.security.rule_dirs = vec!["./security/rules/".into()];
+        let paths = settings_paths(None, &cfg);
+        assert!(paths.contains(&"security/rules".to_string()), "{paths:?}");
+        assert!(paths.contains(&".pr-risk.yml".to_string()));
+    }
+
+    fn config_err(text: &str) -> String {
+        Config::parse(text, std::path::Path::new(".pr-risk.yml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn config_errors_carry_file_and_line() {
+        let e = config_err(
+            "coupling:\n  rules:\n    - name: a\n      from: src/\n      to: lib/\n      too-not: x/\n",
+        );
+        assert!(
+            e.starts_with(".pr-risk.yml:6:7: unknown key `too-not`"),
+            "{e}"
+        );
+        assert!(e.contains("did you mean `to-not`?"), "{e}");
+        let e = config_err(
+            "coupling:\n  rules:\n    - name: a\n      from: \"src/(a\"\n      to: lib/\n",
+        );
+        assert!(e.starts_with(".pr-risk.yml:4:13: "), "{e}");
+        assert!(e.contains("invalid regex `src/(a`"), "{e}");
+        let e = config_err(
+            "coupling:\n  rules:\n    - name: a\n      from: src/\n      to: lib/\n    - name: a\n      from: src/\n      to: lib/\n",
+        );
+        assert!(e.starts_with(".pr-risk.yml:6:5: two coupling rules"), "{e}");
+        let e = config_err("coupling:\n  rules:\n    - name: a\n      from: src/\n      severity: fatal\n      to: x/\n");
+        assert!(e.starts_with(".pr-risk.yml:5:17: "), "{e}");
+        let e = config_err("coupling:\n  rules:\n    - name: a\n      from: src/\n      to-not: src/$1/\n      to: x/\n");
+        assert!(e.starts_with(".pr-risk.yml:3:7: "), "{e}");
+        assert!(e.contains("`to-not` uses $1"), "{e}");
+        let e = config_err("coupling:\n  cycle:\n    severity: warn\n");
+        assert!(e.contains("did you mean `cycles`?"), "{e}");
+    }
 
     fn err(text: &str) -> String {
         Config::parse(text, Path::new(".pr-risk.yml"))

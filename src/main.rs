@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(pr_risk::cli::main());
+    std::process::exit(pr_risk::main());
 }

@@ -2,9 +2,9 @@
 //!
 //! It exists for the slow steps (mining history, parsing a large repository) and is shown only
 //! when stderr is a terminal — the CLI decides that and calls [`start`]; nothing is ever drawn
-//! otherwise, so pipes, files and CI logs never see it. Stages report themselves through
-//! [`stage`], which the pipeline's stage timer calls, so every stage shows up without the stages
-//! knowing about terminals. The line is cleared when the run ends, before the report is printed.
+//! otherwise, so pipes, files and CI logs never see it. The returned [`Guard`] is the pipeline's
+//! [`Observer`]: every stage shows up without the engine knowing about terminals. The line is
+//! cleared when the guard is dropped, before the report is printed.
 //!
 //! State is process-global (one run at a time draws); a generation counter lets the ticker
 //! thread of a finished run notice it is stale and stop.
@@ -13,6 +13,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use engine::pipeline::Observer;
 
 const FRAMES: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const TICK: Duration = Duration::from_millis(100);
@@ -30,6 +32,14 @@ static GENERATION: AtomicU64 = AtomicU64::new(0);
 #[must_use = "the indicator stops when the guard is dropped"]
 pub struct Guard {
     active: bool,
+}
+
+impl Observer for Guard {
+    fn stage(&self, name: &'static str) {
+        if self.active {
+            stage(name);
+        }
+    }
 }
 
 impl Drop for Guard {

@@ -695,9 +695,9 @@ fn workflow_dispatch_needs_a_base_input_and_hyphen_or_underscore_spellings_work(
 #[test]
 fn check_run_annotations_go_in_batches_of_50() {
     let server = fake_github(Arc::new(Mutex::new(Gh::default())));
-    let token = pr_risk::secret::Secret::new("ghs_x").unwrap();
-    let annotations: Vec<pr_risk::github::Annotation> = (1..=120)
-        .map(|i| pr_risk::github::Annotation {
+    let token = outlets::secret::Secret::new("ghs_x").unwrap();
+    let annotations: Vec<outlets::github::Annotation> = (1..=120)
+        .map(|i| outlets::github::Annotation {
             path: format!("src/f{i}.ts"),
             start_line: i,
             end_line: i,
@@ -706,7 +706,7 @@ fn check_run_annotations_go_in_batches_of_50() {
             title: "[MEDIUM] ts/rule".into(),
         })
         .collect();
-    let run = pr_risk::github::CheckRun {
+    let run = outlets::github::CheckRun {
         head_sha: "0123456789abcdef0123456789abcdef01234567",
         blocked: true,
         title: "Risk 90/100 (Critical) — blocked".into(),
@@ -714,17 +714,13 @@ fn check_run_annotations_go_in_batches_of_50() {
         annotations,
         details_url: None,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = rt
-        .block_on(async {
-            // octocrab's client needs a runtime when it is built.
-            let gh = pr_risk::github::GitHub::new(&server.url(), &token, OWNER_REPO).unwrap();
-            gh.publish_check(&run).await
-        })
-        .unwrap();
+    let out = outlets::http::block_on(async {
+        // octocrab's client needs a runtime when it is built.
+        let gh = outlets::github::GitHub::new(&server.url(), &token, OWNER_REPO).unwrap();
+        gh.publish_check(&run).await
+    })
+    .unwrap()
+    .unwrap();
     assert_eq!(out.requests, 3);
     let reqs = server.requests();
     assert_eq!(
@@ -783,134 +779,283 @@ fn unsafe_geteuid() -> u32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Template snapshots: a low, a medium and a blocked critical report.
+// Template snapshots: a low, a medium and a blocked critical report, built as typed reports.
 
-fn dim(available: bool, score: u64, weight: f64, summary: &str, evidence: Value) -> Value {
-    if available {
-        json!({"available": true, "score": score, "weight": weight, "summary": summary,
-               "formula": format!("{summary} → {score}"), "evidence": evidence})
-    } else {
-        json!({"available": false, "score": null, "weight": weight, "summary": format!("unavailable: {summary}"),
-               "reason": summary, "formula": "", "evidence": evidence})
+use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
+use engine::score::coupling::rules::Severity as Level;
+use engine::score::coupling::{CouplingEvidence, Violation};
+use engine::score::impact::{ImpactEvidence, ImpactFile};
+use engine::score::security::rules::Severity;
+use engine::score::security::{Finding, SecurityEvidence};
+use engine::score::{Dimension, Rating, Weights};
+
+fn available<E>(d: &mut Dimension<E>, score: u8, summary: &str, evidence: E) {
+    d.available = true;
+    d.score = Some(score);
+    d.reason = None;
+    d.summary = summary.to_string();
+    d.formula = format!("{summary} → {score}");
+    d.evidence = evidence;
+}
+
+fn unavailable<E>(d: &mut Dimension<E>, reason: &str) {
+    d.summary = format!("unavailable: {reason}");
+    d.reason = Some(reason.to_string());
+}
+
+fn finding(rule: &str, severity: Severity, path: &str, line: u32, message: &str) -> Finding {
+    Finding {
+        rule: rule.into(),
+        severity,
+        path: path.into(),
+        line,
+        column: 1,
+        end_line: line,
+        message: message.into(),
+        cwe: "CWE-89".into(),
+        owasp: None,
+        fix: "use a parameterised query".into(),
+        snippet: String::new(),
+        fingerprint: String::new(),
+        suppressed: None,
     }
 }
 
-fn synthetic(
-    score: u64,
-    rating: &str,
-    blocked: bool,
-    dims: Value,
-    used: Value,
-    contrib: Value,
-    extra_notes: &[&str],
-) -> Value {
-    json!({
-        "schema_version": 1,
-        "tool": {"name": "pr-risk", "version": "0.1.0"},
-        "revisions": {"base": {"rev": "b", "sha": "1111111111111111111111111111111111111111"},
-                      "head": {"rev": "h", "sha": "2222222222222222222222222222222222222222"},
-                      "merge_base": "3333333333333333333333333333333333333333"},
-        "config": {"source": ".pr-risk.yml", "threshold": 70, "read_from": "1111111111111111111111111111111111111111"},
-        "change": {"files_changed": 3, "additions": 40, "deletions": 12, "files": []},
-        "graph": {"files": 20, "edges": 31, "unresolved_external": 2, "unresolved_builtin": 0, "unresolved_missing": 0},
-        "dimensions": dims,
-        "composite": {"score": score, "rating": rating, "weights_used": used, "renormalized": false, "contributions": contrib},
-        "gate": {"threshold": 70, "blocked": blocked,
-                 "reasons": if blocked { json!(["risk score 91 is above the threshold 70", "1 new critical security finding (fail-on-critical-security)"]) } else { json!([]) }},
-        "notes": extra_notes,
-    })
+fn violation(rule: &str, severity: Level, from: &str, line: u32, to: &str) -> Violation {
+    Violation {
+        rule: rule.into(),
+        severity,
+        builtin: false,
+        from: from.into(),
+        line,
+        to: to.into(),
+        specifier: to.into(),
+        type_only: false,
+        description: "layers import one way".into(),
+        detail: None,
+        cycle: Vec::new(),
+    }
 }
 
-fn impact_files(n: usize) -> Value {
-    json!({"files": (0..n).map(|i| json!({"path": format!("src/mod_{i}/index.ts"), "graph": "head",
-        "direct": 2, "downstream": 12 - i.min(11), "tests": 1, "dependents": [], "dependents_truncated": false, "stopped_at": []}))
-        .collect::<Vec<_>>(), "entry_points": [], "outside_graph": 0})
+fn impact_files(n: usize) -> ImpactEvidence {
+    ImpactEvidence {
+        files: (0..n)
+            .map(|i| ImpactFile {
+                path: format!("src/mod_{i}/index.ts"),
+                graph: "head",
+                direct: 2,
+                downstream: 12 - i.min(11),
+                tests: 1,
+                dependents: Vec::new(),
+                dependents_truncated: false,
+                stopped_at: Vec::new(),
+            })
+            .collect(),
+        ..ImpactEvidence::default()
+    }
 }
 
-fn low_report() -> Value {
-    let dims = json!({
-        "impact": dim(true, 12, 0.25, "2 changed files reach 3 modules", impact_files(2)),
-        "regression": dim(false, 0, 0.30, "the checkout is shallow; use actions/checkout with `fetch-depth: 0`", json!({})),
-        "security": dim(true, 0, 0.30, "no new findings", json!({"new": []})),
-        "coupling": dim(true, 0, 0.15, "no new violations", json!({"introduced": []})),
-    });
+fn weights(impact: f64, regression: f64, security: f64, coupling: f64) -> Weights {
+    Weights {
+        impact,
+        regression,
+        security,
+        coupling,
+    }
+}
+
+/// A report with the common parts filled in; the caller sets the dimensions.
+fn synthetic(score: u8, rating: Rating, blocked: bool, used: Weights, contrib: Weights) -> Report {
+    let mut r = Report::empty(
+        "1111111111111111111111111111111111111111",
+        "2222222222222222222222222222222222222222",
+    );
+    r.revisions.base.rev = "b".into();
+    r.revisions.head.rev = "h".into();
+    r.revisions.merge_base = "3333333333333333333333333333333333333333".into();
+    r.config.source = Some(".pr-risk.yml".into());
+    r.config.read_from = Some("1111111111111111111111111111111111111111".into());
+    r.change.files_changed = 3;
+    r.change.additions = 40;
+    r.change.deletions = 12;
+    r.graph.files = 20;
+    r.graph.edges = 31;
+    r.graph.unresolved_external = 2;
+    r.composite.score = Some(score);
+    r.composite.rating = Some(rating);
+    r.composite.weights_used = used;
+    r.composite.renormalized = false;
+    r.composite.contributions = contrib;
+    r.composite.note = None;
+    r.gate.blocked = blocked;
+    if blocked {
+        r.gate.reasons = vec![
+            GateReason {
+                code: GateCode::ScoreAboveThreshold,
+                message: "risk score 91 is above the threshold 70".into(),
+            },
+            GateReason {
+                code: GateCode::NewCriticalFinding,
+                message: "1 new critical security finding (fail-on-critical-security)".into(),
+            },
+        ];
+    }
+    r
+}
+
+fn low_report() -> Report {
     let mut r = synthetic(
         5,
-        "low",
+        Rating::Low,
         false,
-        dims,
-        json!({"impact": 0.357, "regression": 0.0, "security": 0.429, "coupling": 0.214}),
-        json!({"impact": 4.3, "regression": 0.0, "security": 0.0, "coupling": 0.0}),
-        &[],
+        weights(0.357, 0.0, 0.429, 0.214),
+        weights(4.3, 0.0, 0.0, 0.0),
     );
-    r["composite"]["renormalized"] = json!(true);
-    r["composite"]["note"] = json!("computed from 3 of 4 dimensions (regression unavailable); their weights were renormalised to sum to 100%");
+    let d = &mut r.dimensions;
+    available(
+        &mut d.impact,
+        12,
+        "2 changed files reach 3 modules",
+        impact_files(2),
+    );
+    unavailable(
+        &mut d.regression,
+        "the checkout is shallow; use actions/checkout with `fetch-depth: 0`",
+    );
+    available(&mut d.security, 0, "no new findings", Default::default());
+    available(&mut d.coupling, 0, "no new violations", Default::default());
+    r.composite.renormalized = true;
+    r.composite.note = Some("computed from 3 of 4 dimensions (regression unavailable); their weights were renormalised to sum to 100%".into());
     r
 }
 
-fn medium_report() -> Value {
-    let dims = json!({
-        "impact": dim(true, 58, 0.25, "1 changed file reaches 14 modules", impact_files(3)),
-        "regression": dim(true, 70, 0.30, "src/cart.ts changed in 4 fix commits in the last 90 days", json!({})),
-        "security": dim(true, 50, 0.30, "2 new findings (1 high, 1 medium)", json!({"new": [
-            {"rule": "ts/sql-injection", "severity": "high", "path": "src/db/query.ts", "line": 42, "message": "SQL built from `req.query` | string concat"},
-            {"rule": "ts/weak-hash", "severity": "medium", "path": "src/auth/hash.ts", "line": 7, "message": "md5 used for passwords"}]})),
-        "coupling": dim(true, 80, 0.15, "1 new violation", json!({"introduced": [
-            {"rule": "ui-must-not-import-db", "severity": "high", "from": "src/ui/cart.tsx", "line": 3, "to": "src/db/query.ts"}]})),
-    });
-    synthetic(
+fn medium_report() -> Report {
+    let mut r = synthetic(
         62,
-        "medium",
+        Rating::Medium,
         false,
-        dims,
-        json!({"impact": 0.25, "regression": 0.30, "security": 0.30, "coupling": 0.15}),
-        json!({"impact": 14.5, "regression": 21.0, "security": 15.0, "coupling": 12.0}),
-        &["src/gen/big.ts: larger than limits.max-file-size, not parsed"],
-    )
+        weights(0.25, 0.30, 0.30, 0.15),
+        weights(14.5, 21.0, 15.0, 12.0),
+    );
+    let d = &mut r.dimensions;
+    available(
+        &mut d.impact,
+        58,
+        "1 changed file reaches 14 modules",
+        impact_files(3),
+    );
+    available(
+        &mut d.regression,
+        70,
+        "src/cart.ts changed in 4 fix commits in the last 90 days",
+        Default::default(),
+    );
+    let security = SecurityEvidence {
+        new: vec![
+            finding(
+                "ts/sql-injection",
+                Severity::High,
+                "src/db/query.ts",
+                42,
+                "SQL built from `req.query` | string concat",
+            ),
+            finding(
+                "ts/weak-hash",
+                Severity::Medium,
+                "src/auth/hash.ts",
+                7,
+                "md5 used for passwords",
+            ),
+        ],
+        ..SecurityEvidence::default()
+    };
+    available(
+        &mut d.security,
+        50,
+        "2 new findings (1 high, 1 medium)",
+        security,
+    );
+    let coupling = CouplingEvidence {
+        introduced: vec![violation(
+            "ui-must-not-import-db",
+            Level::Error,
+            "src/ui/cart.tsx",
+            3,
+            "src/db/query.ts",
+        )],
+        ..CouplingEvidence::default()
+    };
+    available(&mut d.coupling, 80, "1 new violation", coupling);
+    r.notes = vec![Note::new(
+        NoteCode::FileNotAnalysed,
+        "src/gen/big.ts: larger than limits.max-file-size, not parsed",
+    )];
+    r
 }
 
-fn critical_report() -> Value {
-    let findings: Vec<Value> = (0..30).map(|i| json!({"rule": if i == 0 { "ts/eval" } else { "ts/xss" },
-        "severity": if i == 0 { "critical" } else { "high" }, "path": format!("src/views/page_{i}.tsx"), "line": i + 1,
-        "message": format!("untrusted input reaches a sink (#{i})")})).collect();
-    let dims = json!({
-        "impact": dim(true, 95, 0.25, "3 changed files reach 180 modules", impact_files(14)),
-        "regression": dim(true, 88, 0.30, "hot files with recent reverts", json!({})),
-        "security": dim(true, 100, 0.30, "30 new findings (1 critical, 29 high)", json!({"new": findings})),
-        "coupling": dim(true, 70, 0.15, "new cycle", json!({"introduced": [
-            {"rule": "no-cycles", "severity": "medium", "from": "src/a.ts", "line": 1, "to": "src/b.ts"}]})),
-    });
+fn critical_report() -> Report {
     let mut r = synthetic(
         91,
-        "critical",
+        Rating::Critical,
         true,
-        dims,
-        json!({"impact": 0.25, "regression": 0.30, "security": 0.30, "coupling": 0.15}),
-        json!({"impact": 23.75, "regression": 26.4, "security": 30.0, "coupling": 10.5}),
-        &[],
+        weights(0.25, 0.30, 0.30, 0.15),
+        weights(23.75, 26.4, 30.0, 10.5),
     );
-    r["config"]["changed_by_pr"] = json!([".pr-risk.yml"]);
+    let d = &mut r.dimensions;
+    available(
+        &mut d.impact,
+        95,
+        "3 changed files reach 180 modules",
+        impact_files(14),
+    );
+    available(
+        &mut d.regression,
+        88,
+        "hot files with recent reverts",
+        Default::default(),
+    );
+    let security = SecurityEvidence {
+        new: (0..30u32)
+            .map(|i| {
+                finding(
+                    if i == 0 { "ts/eval" } else { "ts/xss" },
+                    if i == 0 {
+                        Severity::Critical
+                    } else {
+                        Severity::High
+                    },
+                    &format!("src/views/page_{i}.tsx"),
+                    i + 1,
+                    &format!("untrusted input reaches a sink (#{i})"),
+                )
+            })
+            .collect(),
+        ..SecurityEvidence::default()
+    };
+    available(
+        &mut d.security,
+        100,
+        "30 new findings (1 critical, 29 high)",
+        security,
+    );
+    let coupling = CouplingEvidence {
+        introduced: vec![violation(
+            "no-cycle",
+            Level::Warn,
+            "src/a.ts",
+            1,
+            "src/b.ts",
+        )],
+        ..CouplingEvidence::default()
+    };
+    available(&mut d.coupling, 70, "new cycle", coupling);
+    r.config.changed_by_pr = vec![".pr-risk.yml".into()];
     r
-}
-
-fn check_snapshot(name: &str, actual: &str) {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() || !p.exists() {
-        std::fs::write(&p, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&p).unwrap();
-    assert!(
-        expected == actual,
-        "{name} changed (re-run with UPDATE_SNAPSHOTS=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
 }
 
 #[test]
 fn template_snapshots() {
-    use pr_risk::render::markdown::{Links, Markdown};
+    use outlets::render::markdown::{Links, Markdown};
     let md = Markdown::new(&BTreeMap::new()).unwrap();
     let links = Links {
         blob: Some(
@@ -924,11 +1069,11 @@ fn template_snapshots() {
         ("critical", critical_report()),
     ] {
         let comment = md
-            .comment(&report, &links, pr_risk::github::COMMENT_MARKER)
+            .comment(&report, &links, outlets::github::COMMENT_MARKER)
             .unwrap();
         let check = md.check_summary(&report, &links).unwrap();
-        check_snapshot(&format!("{name}.comment.md"), &comment);
-        check_snapshot(&format!("{name}.check.md"), &check);
+        insta::assert_snapshot!(format!("{name}.comment.md"), comment);
+        insta::assert_snapshot!(format!("{name}.check.md"), check);
     }
     let c = md.comment(&medium_report(), &links, "").unwrap();
     assert!(
@@ -945,15 +1090,15 @@ fn template_snapshots() {
 
 #[test]
 fn huge_reports_are_capped_under_githubs_limits() {
-    use pr_risk::render::markdown::{Links, Markdown};
+    use outlets::render::markdown::{Links, Markdown};
     let mut r = critical_report();
     let long = "x".repeat(2000);
-    r["dimensions"]["security"]["evidence"]["new"] = Value::Array(
-        (0..5000).map(|i| json!({"rule": "r", "severity": "high", "path": format!("src/{i}.ts"), "line": 1, "message": long})).collect(),
-    );
+    r.dimensions.security.evidence.new = (0..5000)
+        .map(|i| finding("r", Severity::High, &format!("src/{i}.ts"), 1, &long))
+        .collect();
     let md = Markdown::new(&BTreeMap::new()).unwrap();
     let c = md
-        .comment(&r, &Links::default(), pr_risk::github::COMMENT_MARKER)
+        .comment(&r, &Links::default(), outlets::github::COMMENT_MARKER)
         .unwrap();
     assert!(c.chars().count() <= 65_536);
     assert!(c.contains("…and "));

@@ -1,11 +1,11 @@
 //! The persistent parse cache: hits, incremental reuse, moving it, version bumps, corruption and
 //! concurrent writers. Reports must be identical with and without the cache.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{command, run_concurrently, Run, TestRepo};
+use crate::support::{command, rewrite_cache_header, run_concurrently, Run, RunPrRisk, TestRepo};
 
 /// The ts-monorepo fixture on `main`, and a branch `pr` that changes two files.
 fn repo() -> TestRepo {
@@ -114,25 +114,15 @@ fn cache_dir_flag_and_env_move_it() {
     assert!(!default_file(&r).exists(), "--no-cache writes nothing");
 }
 
-fn rewrite_header(file: &Path, f: impl FnOnce(&mut Value)) {
-    let data = std::fs::read(file).unwrap();
-    let nl = data.iter().position(|&b| b == b'\n').unwrap();
-    let mut header: Value = serde_json::from_slice(&data[..nl]).unwrap();
-    f(&mut header);
-    let mut out = serde_json::to_vec(&header).unwrap();
-    out.extend_from_slice(&data[nl..]);
-    std::fs::write(file, out).unwrap();
-}
-
 #[test]
 fn a_cache_from_another_version_is_rebuilt() {
     let r = repo();
     let (_, cold, (_, _, misses)) = score(&r, &[]);
-    rewrite_header(&default_file(&r), |h| h["tool"] = "0:0.0.0-older".into());
+    rewrite_cache_header(&default_file(&r), |h| h.tool = "0.0.0-older".into());
     let (run, v, (loaded, hits, misses2)) = score(&r, &[]);
     assert!(run
         .stderr
-        .contains("rebuilt (written by version 0:0.0.0-older"));
+        .contains("rebuilt (written by version 0.0.0-older"));
     assert_eq!((loaded, hits, misses2), (0, 0, misses));
     assert_eq!(stable(cold), stable(v));
     // Rebuilt with this version: the next run hits again.
@@ -157,7 +147,7 @@ fn a_corrupt_cache_is_rebuilt_not_fatal() {
         assert_eq!(stable(cold.clone()), stable(v));
     }
     // A header that lies about the body.
-    rewrite_header(&file, |h| h["checksum"] = "0000000000000000".into());
+    rewrite_cache_header(&file, |h| h.checksum = 0);
     let (run, _, _) = score(&r, &[]);
     assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
 }
@@ -188,7 +178,7 @@ fn concurrent_runs_leave_a_valid_cache() {
 
 /// The parse cache's file name in this format version.
 fn parse_file() -> String {
-    format!("parse-v{}.bin", pr_risk::cache::FORMAT)
+    format!("parse-v{}.bin", engine::cache::parse::FORMAT)
 }
 
 /// The `resolve memo:` line of `--timings`: (loaded, new).
@@ -255,7 +245,7 @@ fn resolution_memo_follows_the_resolution_context() {
     let file = r
         .path()
         .join(".git/pr-risk/cache")
-        .join(format!("resolve-v{}.bin", pr_risk::resolve_cache::FORMAT));
+        .join(format!("resolve-v{}.bin", engine::cache::resolve::FORMAT));
     let mut data = std::fs::read(&file).unwrap();
     let last = data.len() - 1;
     data[last] ^= 0xff;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::TestRepo;
+use crate::support::{RunPrRisk, TestRepo};
 
 /// `fixtures/coupling-ts`: `base/` committed on main, then on `feature` the billing invoice is
 /// renamed and `head/` is copied over.

@@ -2,16 +2,24 @@
 
 use std::collections::BTreeSet;
 
-use pr_risk::config::Config;
-use pr_risk::pipeline;
+use engine::git::Repo;
+use engine::graph::UnresolvedKind;
+use engine::parse::FileSettings;
+use engine::pipeline;
 use serde_json::{json, Value};
 
-use crate::support::TestRepo;
+use crate::support::{RunPrRisk, TestRepo};
+
+/// The graph of `rev`, as `pr-risk graph` builds it.
+fn side(r: &TestRepo, rev: &str) -> pipeline::Side {
+    let repo = Repo::discover(r.path()).unwrap();
+    pipeline::side_at(&repo, rev, &FileSettings::default()).unwrap()
+}
 
 /// Every (importer, imported) edge of the graph at `rev`.
 fn edges(r: &TestRepo, rev: &str) -> BTreeSet<(String, String)> {
-    let side = pipeline::side_at(r.path(), rev, &Config::default()).unwrap();
-    side.graph
+    side(r, rev)
+        .graph
         .edges()
         .into_iter()
         .map(|(a, b, _)| (a.to_string(), b.to_string()))
@@ -80,17 +88,18 @@ fn monorepo_edge_set_is_exact() {
 #[test]
 fn monorepo_unresolved_imports_are_kept_as_facts() {
     let r = monorepo();
-    let side = pipeline::side_at(r.path(), "HEAD", &Config::default()).unwrap();
-    let got: BTreeSet<(String, String, &str)> = side
+    let side = side(&r, "HEAD");
+    let got: BTreeSet<(String, String, UnresolvedKind)> = side
         .graph
         .unresolved
         .iter()
         .map(|u| (u.from.clone(), u.specifier.clone(), u.kind))
         .collect();
-    let want: BTreeSet<(String, String, &str)> = [
-        ("apps/web/src/main.tsx", "react", "external"),
-        ("apps/web/src/util.ts", "node:fs", "builtin"),
-        ("apps/web/src/util.ts", "./does-not-exist", "missing"),
+    use engine::graph::UnresolvedKind::{Builtin, External, Missing};
+    let want: BTreeSet<(String, String, UnresolvedKind)> = [
+        ("apps/web/src/main.tsx", "react", External),
+        ("apps/web/src/util.ts", "node:fs", Builtin),
+        ("apps/web/src/util.ts", "./does-not-exist", Missing),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
@@ -101,7 +110,7 @@ fn monorepo_unresolved_imports_are_kept_as_facts() {
 #[test]
 fn type_only_imports_are_marked() {
     let r = monorepo();
-    let side = pipeline::side_at(r.path(), "HEAD", &Config::default()).unwrap();
+    let side = side(&r, "HEAD");
     let type_only: BTreeSet<(String, String)> = side
         .graph
         .edges()
@@ -384,7 +393,10 @@ fn exit_code_one_when_blocked() {
     assert_eq!(v["gate"]["blocked"], true);
     assert_eq!(
         v["gate"]["reasons"][0],
-        format!("risk score {score} is above the threshold {below}")
+        json!({
+            "code": "score-above-threshold",
+            "message": format!("risk score {score} is above the threshold {below}")
+        })
     );
     // At the threshold is not above it.
     r.run(&["score", "--base", "main", "--threshold", &score.to_string()])
@@ -464,7 +476,8 @@ fn tsconfig_extending_an_uninstalled_package_still_resolves() {
     let (_, v) = r.score_json(&["--base", "HEAD"]);
     let notes = v["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1, "{notes:?}");
-    assert!(notes[0].as_str().unwrap().contains(
+    assert_eq!(notes[0]["code"], "resolution");
+    assert!(notes[0]["message"].as_str().unwrap().contains(
         "tsconfig could not be loaded (Tsconfig not found @tsconfig/node18/tsconfig.json)"
     ));
 }
@@ -497,8 +510,8 @@ fn graph_facts(side: &pipeline::Side) -> (BTreeSet<String>, BTreeSet<String>) {
 /// graphs are exactly those of resolving each side on its own.
 #[test]
 fn shared_resolution_builds_the_same_graphs() {
-    use pr_risk::parse::{select_sources, Filters, ParseStore};
-    use pr_risk::snapshot::Snapshot;
+    use engine::git::snapshot::Snapshot;
+    use engine::parse::{select_sources, Filters, ParseStore};
     let r = monorepo();
     let base = r.commit("base");
     let card = std::fs::read_to_string(r.path().join("packages/ui/src/card.tsx")).unwrap();
@@ -508,23 +521,27 @@ fn shared_resolution_builds_the_same_graphs() {
     );
     r.write("apps/web/src/util.ts", "export const u = 1;\n");
     let head = r.commit("edit in place");
-    let repo = git2::Repository::open(r.path()).unwrap();
-    let changes = pr_risk::diff::change_set(&repo, base, head, 1 << 20).unwrap();
+    let repo = Repo::discover(r.path()).unwrap();
+    let changes = engine::git::diff::change_set(&repo, base, head, 1 << 20).unwrap();
     assert!(pipeline::same_resolution(&changes));
-    let cfg = Config::default();
+    let files = FileSettings::default();
     let build = |shared: bool| {
         let snaps = [
             Snapshot::of_commit(&repo, head).unwrap(),
             Snapshot::of_commit(&repo, base).unwrap(),
         ];
-        let filters = Filters::from_config(&cfg);
+        let filters = Filters::new(&files);
         let sources = [
             select_sources(&snaps[0], &filters),
             select_sources(&snaps[1], &filters),
         ];
         let mut store = ParseStore::default();
-        store.parse(repo.path(), sources[0].iter().chain(&sources[1]), 1 << 20);
-        let (h, b, _) = pipeline::build_sides(repo.path(), snaps, sources, &store, shared, None);
+        store.parse(
+            repo.git_dir(),
+            sources[0].iter().chain(&sources[1]),
+            1 << 20,
+        );
+        let (h, b, _) = pipeline::build_sides(repo.git_dir(), snaps, sources, &store, shared, None);
         (graph_facts(&h), graph_facts(&b))
     };
     let (shared, separate) = (build(true), build(false));
@@ -537,17 +554,17 @@ fn shared_resolution_builds_the_same_graphs() {
     // Adding a file or touching a JSON file turns sharing off.
     r.write("packages/ui/src/new.ts", "export {};\n");
     let added = r.commit("add");
-    let changes = pr_risk::diff::change_set(&repo, head, added, 1 << 20).unwrap();
+    let changes = engine::git::diff::change_set(&repo, head, added, 1 << 20).unwrap();
     assert!(!pipeline::same_resolution(&changes));
     r.write("packages/ui/package.json", "{\"name\":\"@acme/ui\"}\n");
     let json = r.commit("json");
-    let changes = pr_risk::diff::change_set(&repo, added, json, 1 << 20).unwrap();
+    let changes = engine::git::diff::change_set(&repo, added, json, 1 << 20).unwrap();
     assert!(!pipeline::same_resolution(&changes));
     r.write("pnpm-workspace.yaml", "packages:\n  - packages/*\n");
     let yaml_added = r.commit("yaml");
     r.write("pnpm-workspace.yaml", "packages:\n  - packages/ui\n");
     let yaml = r.commit("yaml edit");
-    let changes = pr_risk::diff::change_set(&repo, yaml_added, yaml, 1 << 20).unwrap();
+    let changes = engine::git::diff::change_set(&repo, yaml_added, yaml, 1 << 20).unwrap();
     assert!(
         !pipeline::same_resolution(&changes),
         "an edited pnpm-workspace.yaml"

@@ -5,7 +5,7 @@
 //! is meant to alter a report updates the snapshot in the same commit (`cargo insta review`, or
 //! `INSTA_UPDATE=always cargo test golden`), and the diff shows exactly what changed.
 
-use crate::support::{Author, TestRepo, EPOCH};
+use crate::support::{Author, RunPrRisk, TestRepo, EPOCH};
 
 const DAY: i64 = 86_400;
 

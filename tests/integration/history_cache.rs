@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{run_concurrently, Run, TestRepo};
+use crate::support::{rewrite_cache_header, run_concurrently, Run, RunPrRisk, TestRepo};
 
 /// The ts-monorepo fixture with 60 commits of history on `main` (fixes, features, a rename), and
 /// a branch `pr` that changes the renamed file.
@@ -49,7 +49,10 @@ fn repo() -> TestRepo {
 }
 
 fn cache_file(r: &TestRepo) -> PathBuf {
-    r.path().join(".git/pr-risk/cache/history-v1.bin")
+    r.path().join(format!(
+        ".git/pr-risk/cache/history-v{}.bin",
+        engine::cache::history::FORMAT
+    ))
 }
 
 /// What the history cache line of `--timings` says.
@@ -139,15 +142,13 @@ fn a_newer_merge_base_only_reads_the_new_commits() {
     assert_eq!(stable(v), stable(none));
 }
 
-/// Replace the version tag in the header (same length, so the rest stays valid).
+/// Replace the version tag in the header; returns the new tag.
 fn retag(r: &TestRepo) -> String {
-    let file = cache_file(r);
-    let mut data = std::fs::read(&file).unwrap();
-    let len = usize::from(data[12]);
-    let tag = &mut data[13..13 + len];
-    tag[0] = if tag[0] == b'X' { b'Y' } else { b'X' };
-    let tag = String::from_utf8(tag.to_vec()).unwrap();
-    std::fs::write(&file, data).unwrap();
+    let mut tag = String::new();
+    rewrite_cache_header(&cache_file(r), |h| {
+        h.tool = format!("X{}", h.tool);
+        tag = h.tool.clone();
+    });
     tag
 }
 
@@ -184,9 +185,9 @@ fn a_corrupt_cache_is_rebuilt_not_fatal() {
         (flipped, "checksum mismatch"),
         (
             b"\xff\xfe not a cache at all".to_vec(),
-            "not a pr-risk history cache",
+            "not a pr-risk cache file",
         ),
-        (Vec::new(), "bad header"),
+        (Vec::new(), "not a pr-risk cache file"),
     ] {
         std::fs::write(&file, &broken).unwrap();
         let (run, v, c) = score(&r, "main");

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{command, TestRepo};
+use crate::support::{command, RunPrRisk, TestRepo};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -649,7 +649,7 @@ fn sarif_from_the_binary_validates() {
 
 #[test]
 fn sarif_with_findings_and_violations_validates() {
-    use pr_risk::render::sarif::{
+    use outlets::render::sarif::{
         document, Category, SarifResult, SarifRule, Severity, FINGERPRINT_KEY,
     };
     let rule = |id: &str, sev, cat| SarifRule {

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{run_in, TestRepo};
+use crate::support::{run_in, RunPrRisk, TestRepo};
 
 fn base_repo() -> TestRepo {
     let r = TestRepo::new();
@@ -21,7 +21,7 @@ fn notes(v: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n.as_str().unwrap().to_string())
+        .map(|n| n["message"].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -109,8 +109,12 @@ fn binary_invalid_utf8_syntax_errors_and_oversize() {
         "{n:?}"
     );
     // The file with syntax errors still contributes the imports that can be read.
-    let side =
-        pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
+    let side = engine::pipeline::side_at(
+        &engine::git::Repo::discover(r.path()).unwrap(),
+        "HEAD",
+        &engine::parse::FileSettings::default(),
+    )
+    .unwrap();
     let from_broken: Vec<&str> = side
         .graph
         .edges()
@@ -137,8 +141,12 @@ fn symlinks_are_listed_not_followed() {
         "{n:?}"
     );
     // An import through a link inside the repository reaches the real file.
-    let side =
-        pr_risk::pipeline::side_at(r.path(), "HEAD", &pr_risk::config::Config::default()).unwrap();
+    let side = engine::pipeline::side_at(
+        &engine::git::Repo::discover(r.path()).unwrap(),
+        "HEAD",
+        &engine::parse::FileSettings::default(),
+    )
+    .unwrap();
     let edges: Vec<(&str, &str)> = side
         .graph
         .edges()

@@ -6,7 +6,7 @@
 use git2::{Oid, Signature, Time};
 use serde_json::Value;
 
-use crate::support::{Author, TestRepo, EPOCH};
+use crate::support::{Author, RunPrRisk, TestRepo, EPOCH};
 
 const DAY: i64 = 86_400;
 
@@ -85,7 +85,7 @@ fn file<'a>(v: &'a Value, path: &str) -> &'a Value {
 }
 
 fn date(day: i64) -> String {
-    pr_risk::history::date(EPOCH + day * DAY)
+    engine::git::history::date(EPOCH + day * DAY)
 }
 
 #[test]
@@ -605,7 +605,7 @@ fn eval_labels_bug_introducing_commits_and_reports_auc() {
         .iter()
         .map(|x| x["bug_introducing"].as_bool().unwrap())
         .collect();
-    let auc = pr_risk::eval::roc_auc(&scores, &labels).unwrap();
+    let auc = engine::eval::roc_auc(&scores, &labels).unwrap();
     assert_eq!(v["model"]["roc_auc"], (auc * 10_000.0).round() / 10_000.0);
     // Scored with prior history only: c10 adds as many lines as c9 but follows a fix to b.ts.
     let by = |sha: &str| commits.iter().find(|x| x["sha"] == sha).unwrap();
@@ -646,7 +646,7 @@ fn eval_drops_immature_commits_and_bounds_the_walk() {
 /// bug-introducing ones touch a file that was fixed recently.
 #[test]
 fn eval_shows_history_beating_lines_added_when_it_should() {
-    use pr_risk::score::regression::{decay, file_risk, model, ShapeInput};
+    use engine::score::regression::{decay, file_risk, model, ShapeInput};
     let r = TestRepo::new();
     let mut c = Vec::new();
     // The first fix only adds a guard: nothing to blame, so the initial import stays clean.

@@ -2,17 +2,18 @@
 
 use std::collections::BTreeSet;
 
-use pr_risk::config::Config;
-use pr_risk::graph_dump::graph_json;
-use pr_risk::pipeline::side_at;
+use engine::git::Repo;
+use engine::parse::FileSettings;
+use engine::pipeline::side_at;
 
-use crate::support::TestRepo;
+use crate::support::{RunPrRisk, TestRepo};
 
 /// (from, to, kind, line) of every edge of the graph at `rev`.
 fn edges(r: &TestRepo, rev: &str) -> (BTreeSet<(String, String, String, u64)>, serde_json::Value) {
-    let side = side_at(r.path(), rev, &Config::default()).expect("graph");
-    let g = graph_json(&side);
-    let set = g["edges"]
+    let repo = Repo::discover(r.path()).unwrap();
+    let side = side_at(&repo, rev, &FileSettings::default()).expect("graph");
+    let g = serde_json::to_value(side.graph.data()).unwrap();
+    let set = g["imports"]
         .as_array()
         .unwrap()
         .iter()

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::TestRepo;
+use crate::support::{RunPrRisk, TestRepo};
 
 /// (rule, path, line) of each finding in a list.
 fn found(list: &Value) -> Vec<(String, String, u64)> {

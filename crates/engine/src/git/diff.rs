@@ -1,0 +1,326 @@
+//! The change set: which paths a pull request touches, how, and which lines.
+//!
+//! Computed by libgit2 between the merge-base tree and the head tree, with rename and copy
+//! detection. Binary, oversize, symlink and submodule entries are listed with a flag and never
+//! parsed.
+
+use std::cell::RefCell;
+
+use git2::{Delta, DiffFindOptions, DiffOptions};
+
+use super::{Oid, Repo};
+use serde::Serialize;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    Copied,
+    TypeChanged,
+}
+
+/// An inclusive range of 1-based line numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LineRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangedFile {
+    /// Path at head (for deleted files: the path at base).
+    pub path: String,
+    /// Path at base, when it differs (renames and copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    pub status: Status,
+    /// Similarity index 0–100 for renames and copies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<u16>,
+    pub additions: u32,
+    pub deletions: u32,
+    /// Lines added at head, as ranges of head line numbers.
+    pub added_lines: Vec<LineRange>,
+    /// Lines removed from base, as ranges of base line numbers.
+    pub removed_lines: Vec<LineRange>,
+    pub binary: bool,
+    pub oversize: bool,
+    pub symlink: bool,
+    pub submodule: bool,
+    #[serde(skip)]
+    pub old_oid: Option<Oid>,
+    #[serde(skip)]
+    pub new_oid: Option<Oid>,
+}
+
+impl ChangedFile {
+    /// Whether the file exists at head.
+    pub fn exists_at_head(&self) -> bool {
+        self.status != Status::Deleted
+    }
+
+    /// Whether the file existed at base (under `old_path` or `path`).
+    pub fn base_path(&self) -> Option<&str> {
+        match self.status {
+            Status::Added | Status::Copied => None,
+            _ => Some(self.old_path.as_deref().unwrap_or(&self.path)),
+        }
+    }
+
+    /// Whether its content can be analysed (a regular text file under the size limit).
+    pub fn analysable(&self) -> bool {
+        !(self.binary || self.oversize || self.symlink || self.submodule)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeSet {
+    pub files: Vec<ChangedFile>,
+}
+
+impl ChangeSet {
+    pub fn additions(&self) -> u32 {
+        self.files.iter().map(|f| f.additions).sum()
+    }
+    pub fn deletions(&self) -> u32 {
+        self.files.iter().map(|f| f.deletions).sum()
+    }
+}
+
+/// The text of a changed file to scan: at head, and at base under its base path.
+#[derive(Debug, Clone, Default)]
+pub struct ChangedTexts {
+    pub head: Option<String>,
+    pub base: Option<String>,
+    /// Why it could not be read, when it could not.
+    pub note: Option<String>,
+}
+
+/// A blob as text, unless it is larger than `max`, binary by content or not UTF-8.
+fn scannable_text(repo: &Repo, oid: Oid, max: u64) -> Option<String> {
+    if repo.blob_size(oid).is_some_and(|s| s > max) {
+        return None;
+    }
+    let bytes = repo.read_blob(oid).ok()?;
+    if super::snapshot::looks_binary(&bytes) {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// The texts of `files` (in order), read in parallel, one repository handle per worker.
+pub fn read_texts(
+    git_dir: &std::path::Path,
+    files: &[&ChangedFile],
+    max: u64,
+) -> Vec<ChangedTexts> {
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .map(|f| {
+            super::with_thread_repo(git_dir, |repo| {
+                let Some(repo) = repo else {
+                    return ChangedTexts {
+                        note: Some(format!(
+                            "{}: repository could not be opened, not scanned",
+                            f.path
+                        )),
+                        ..ChangedTexts::default()
+                    };
+                };
+                let head = f
+                    .new_oid
+                    .filter(|_| f.exists_at_head())
+                    .and_then(|oid| scannable_text(repo, oid, max));
+                let base = match (&head, f.base_path(), f.old_oid) {
+                    (Some(_), Some(_), Some(oid)) => scannable_text(repo, oid, max),
+                    _ => None,
+                };
+                ChangedTexts {
+                    head,
+                    base,
+                    note: None,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The change set of `base..head` (both commits; base is normally the merge-base).
+pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Result<ChangeSet> {
+    let base_tree = repo
+        .raw()
+        .find_commit(base)
+        .and_then(|c| c.tree())
+        .map_err(crate::git::err("reading the base tree"))?;
+    let head_tree = repo
+        .raw()
+        .find_commit(head)
+        .and_then(|c| c.tree())
+        .map_err(crate::git::err("reading the head tree"))?;
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0)
+        .include_typechange(true)
+        .ignore_submodules(false)
+        .max_size(i64::try_from(max_file_size).unwrap_or(i64::MAX));
+    let mut diff = repo
+        .raw()
+        .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(&mut opts))
+        .map_err(crate::git::err("diffing base and head"))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).copies(true).rename_threshold(50);
+    diff.find_similar(Some(&mut find))
+        .map_err(crate::git::err("detecting renames"))?;
+
+    let mut files: Vec<ChangedFile> = Vec::with_capacity(diff.deltas().len());
+    for (idx, delta) in diff.deltas().enumerate() {
+        let status = match delta.status() {
+            Delta::Added | Delta::Untracked => Status::Added,
+            Delta::Deleted => Status::Deleted,
+            Delta::Modified => Status::Modified,
+            Delta::Renamed => Status::Renamed,
+            Delta::Copied => Status::Copied,
+            Delta::Typechange => Status::TypeChanged,
+            _ => continue,
+        };
+        let old = delta.old_file();
+        let new = delta.new_file();
+        let path_of = |f: &git2::DiffFile| f.path().map(|p| p.to_string_lossy().into_owned());
+        let new_path = path_of(&new);
+        let old_path = path_of(&old);
+        let path = match status {
+            Status::Deleted => old_path.clone(),
+            _ => new_path.clone(),
+        }
+        .unwrap_or_default();
+        let old_path = match status {
+            Status::Renamed | Status::Copied => old_path.filter(|o| *o != path),
+            _ => None,
+        };
+        let similarity = match status {
+            Status::Renamed | Status::Copied => Some(delta_similarity(&diff, idx)),
+            _ => None,
+        };
+        let mode_of = |f: &git2::DiffFile| f.mode();
+        let symlink = [mode_of(&old), mode_of(&new)].contains(&git2::FileMode::Link);
+        let submodule = [mode_of(&old), mode_of(&new)].contains(&git2::FileMode::Commit);
+        let nz = |oid: Oid| (!oid.is_zero()).then_some(oid);
+        let old_oid = nz(old.id());
+        let new_oid = nz(new.id());
+        let oversize = !submodule
+            && [old_oid, new_oid]
+                .iter()
+                .flatten()
+                .any(|o| repo.blob_size(*o).is_some_and(|s| s > max_file_size));
+        files.push(ChangedFile {
+            path,
+            old_path,
+            status,
+            similarity,
+            additions: 0,
+            deletions: 0,
+            added_lines: Vec::new(),
+            removed_lines: Vec::new(),
+            binary: false,
+            oversize,
+            symlink,
+            submodule,
+            old_oid,
+            new_oid,
+        });
+    }
+
+    // Line numbers of every added and removed line, per delta (context is 0, so each line event
+    // is a change).
+    let by_path: std::collections::HashMap<String, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.clone(), i))
+        .collect();
+    let index_of = |delta: &git2::DiffDelta| -> Option<usize> {
+        let p = match delta.status() {
+            Delta::Deleted => delta.old_file().path(),
+            _ => delta.new_file().path(),
+        }?;
+        by_path.get(p.to_string_lossy().as_ref()).copied()
+    };
+    let current: RefCell<Option<usize>> = RefCell::new(None);
+    let files_cell = RefCell::new(&mut files);
+    diff.foreach(
+        &mut |delta, _| {
+            let i = index_of(&delta);
+            *current.borrow_mut() = i;
+            if let Some(i) = i {
+                let mut fs = files_cell.borrow_mut();
+                let f = &mut fs[i];
+                f.binary = delta.flags().is_binary() && !f.oversize && !f.submodule;
+            }
+            true
+        },
+        Some(&mut |delta, _| {
+            if let Some(i) = index_of(&delta) {
+                let mut fs = files_cell.borrow_mut();
+                let f = &mut fs[i];
+                f.binary = !f.oversize && !f.submodule;
+            }
+            true
+        }),
+        None,
+        Some(&mut |_delta, _hunk, line| {
+            let Some(i) = *current.borrow() else {
+                return true;
+            };
+            let mut fs = files_cell.borrow_mut();
+            let f = &mut fs[i];
+            match line.origin() {
+                '+' => {
+                    if let Some(n) = line.new_lineno() {
+                        f.additions += 1;
+                        push_line(&mut f.added_lines, n);
+                    }
+                }
+                '-' => {
+                    if let Some(n) = line.old_lineno() {
+                        f.deletions += 1;
+                        push_line(&mut f.removed_lines, n);
+                    }
+                }
+                _ => {}
+            }
+            true
+        }),
+    )
+    .map_err(crate::git::err("reading the diff"))?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ChangeSet { files })
+}
+
+fn push_line(ranges: &mut Vec<LineRange>, n: u32) {
+    if let Some(last) = ranges.last_mut() {
+        if last.end + 1 == n {
+            last.end = n;
+            return;
+        }
+    }
+    ranges.push(LineRange { start: n, end: n });
+}
+
+/// git2 does not expose a delta's similarity score; read it from libgit2 directly.
+fn delta_similarity(diff: &git2::Diff, idx: usize) -> u16 {
+    use git2::Binding;
+    // SAFETY: `idx` is a valid delta index of `diff` (it comes from `diff.deltas()`), and the
+    // returned pointer lives as long as `diff`, which outlives this read.
+    unsafe {
+        let d = libgit2_sys::git_diff_get_delta(diff.raw(), idx);
+        if d.is_null() {
+            0
+        } else {
+            (*d).similarity
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The report: one serializable model that holds everything every output needs.
+//!
+//! Renderers and outlets read it and never compute. Field names are stable (documented in the
+//! README, versioned by `schema_version`); output is deterministic — no timestamps, sorted lists.
+
+use serde::Serialize;
+
+pub use crate::git::diff::ChangedFile;
+pub use crate::git::revisions::Revisions;
+use crate::score::coupling::CouplingEvidence;
+use crate::score::impact::ImpactEvidence;
+use crate::score::regression::RegressionEvidence;
+use crate::score::security::SecurityEvidence;
+use crate::score::{Composite, Dimension};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub revisions: Revisions,
+    pub config: ConfigInfo,
+    pub change: ChangeSummary,
+    pub graph: GraphSummary,
+    pub dimensions: Dimensions,
+    pub composite: Composite,
+    pub gate: Gate,
+    /// Things worth knowing about this run: skipped files, resolution problems.
+    pub notes: Vec<Note>,
+}
+
+/// Something worth knowing about a run, with a stable code (documented in docs/scores.md).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Note {
+    pub code: NoteCode,
+    pub message: String,
+}
+
+impl Note {
+    pub fn new(code: NoteCode, message: impl Into<String>) -> Note {
+        Note {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoteCode {
+    /// The pull request changes pr-risk's own settings; the base's were used.
+    SettingsChangedByPr,
+    /// A changed file was listed but not analysed (binary, symlink, submodule, too large,
+    /// unparsable).
+    FileNotAnalysed,
+    /// Module resolution could not follow something (a tsconfig that cannot load, a missing
+    /// module file).
+    Resolution,
+    /// Paths whose names are not valid UTF-8 were skipped.
+    NonUtf8Paths,
+    /// A commit or object missing from the checkout was fetched.
+    Fetched,
+    /// The checkout is shallow or partial: history-based evidence may be incomplete.
+    IncompleteHistory,
+}
+
+impl NoteCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteCode::SettingsChangedByPr => "settings-changed-by-pr",
+            NoteCode::FileNotAnalysed => "file-not-analysed",
+            NoteCode::Resolution => "resolution",
+            NoteCode::NonUtf8Paths => "non-utf8-paths",
+            NoteCode::Fetched => "fetched",
+            NoteCode::IncompleteHistory => "incomplete-history",
+        }
+    }
+}
+
+impl Report {
+    /// A report of an empty change between two revisions with every dimension unavailable: the
+    /// starting point for renderer previews and outlet tests, which fill in what they show.
+    pub fn empty(base_sha: &str, head_sha: &str) -> Report {
+        let weights = crate::score::Weights::default();
+        let none = "not computed";
+        let dimensions = Dimensions {
+            impact: Dimension::unavailable(weights.impact, none),
+            regression: Dimension::unavailable(weights.regression, none),
+            security: Dimension::unavailable(weights.security, none),
+            coupling: Dimension::unavailable(weights.coupling, none),
+        };
+        let composite = crate::score::composite(&weights, None, None, None, None);
+        let gate = decide(&composite, 70, &[]);
+        let revision = |sha: &str| crate::git::revisions::Revision {
+            rev: sha.to_string(),
+            sha: sha.to_string(),
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            revisions: Revisions {
+                base: revision(base_sha),
+                head: revision(head_sha),
+                merge_base: base_sha.to_string(),
+                merge_base_oid: crate::git::Oid::ZERO_SHA1,
+                head_oid: crate::git::Oid::ZERO_SHA1,
+                workdir: Default::default(),
+            },
+            config: ConfigInfo {
+                source: None,
+                threshold: 70,
+                read_from: None,
+                changed_by_pr: Vec::new(),
+            },
+            change: ChangeSummary {
+                files_changed: 0,
+                additions: 0,
+                deletions: 0,
+                files: Vec::new(),
+            },
+            graph: GraphSummary {
+                files: 0,
+                edges: 0,
+                unresolved_external: 0,
+                unresolved_builtin: 0,
+                unresolved_missing: 0,
+            },
+            dimensions,
+            composite,
+            gate,
+            notes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub fn current() -> Tool {
+        Tool {
+            name: "pr-risk",
+            version: crate::VERSION,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigInfo {
+    /// The configuration file used; `null` means the embedded defaults.
+    pub source: Option<String>,
+    pub threshold: u8,
+    /// The commit the settings were read from (action mode: the base), `null` for the working tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_from: Option<String>,
+    /// Settings files the pull request changes; not applied until merged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_by_pr: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeSummary {
+    pub files_changed: usize,
+    pub additions: u32,
+    pub deletions: u32,
+    pub files: Vec<ChangedFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphSummary {
+    /// Files (nodes) in the head graph.
+    pub files: usize,
+    /// Resolved imports (edges) in the head graph.
+    pub edges: usize,
+    pub unresolved_external: usize,
+    pub unresolved_builtin: usize,
+    pub unresolved_missing: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dimensions {
+    pub impact: Dimension<ImpactEvidence>,
+    pub regression: Dimension<RegressionEvidence>,
+    pub security: Dimension<SecurityEvidence>,
+    pub coupling: Dimension<CouplingEvidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    pub threshold: u8,
+    pub blocked: bool,
+    /// Why it blocked (empty when it passed).
+    pub reasons: Vec<GateReason>,
+}
+
+/// One reason the gate blocked.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GateReason {
+    pub code: GateCode,
+    pub message: String,
+}
+
+/// What made the gate block.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateCode {
+    /// The composite score is above the threshold.
+    ScoreAboveThreshold,
+    /// The change introduces a critical security finding (`fail-on-critical-security`).
+    NewCriticalFinding,
+}
+
+/// The gate: blocked when the composite is above the threshold, or (with
+/// `fail-on-critical-security`) when the change introduces a critical security finding.
+/// `new_critical` describes those findings (`rule at path:line`); pass it empty when the option
+/// is off.
+pub fn decide(composite: &Composite, threshold: u8, new_critical: &[String]) -> Gate {
+    let mut reasons = Vec::new();
+    if let Some(s) = composite.score {
+        if s > threshold {
+            reasons.push(GateReason {
+                code: GateCode::ScoreAboveThreshold,
+                message: format!("risk score {s} is above the threshold {threshold}"),
+            });
+        }
+    }
+    if !new_critical.is_empty() {
+        reasons.push(GateReason {
+            code: GateCode::NewCriticalFinding,
+            message: format!(
+                "{} new critical security finding{} (fail-on-critical-security): {}",
+                new_critical.len(),
+                if new_critical.len() == 1 { "" } else { "s" },
+                new_critical.join(", ")
+            ),
+        });
+    }
+    Gate {
+        threshold,
+        blocked: !reasons.is_empty(),
+        reasons,
+    }
+}

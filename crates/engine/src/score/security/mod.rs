@@ -1,0 +1,897 @@
+//! Security: new findings in the changed files, from declarative rules and a secrets scanner.
+//!
+//! Only the files the change touches are scanned, at head and (under their base path, renames
+//! followed) at base. Code rules ([`rules`], matched by [`engine`]) run on the languages they
+//! name; secrets ([`secrets`]) run on every text file. A head finding whose [`fingerprint`] is
+//! also found at base is *pre-existing*: reported, not scored. A finding with a
+//! `pr-risk-ignore[rule-id]: reason` comment on its line or the line above is *suppressed*
+//! (the reason is required and reported).
+//!
+//! ```text
+//! W        = 4·critical + 2·high + 1·medium + 0.25·low      (new findings only)
+//! security = min(100, 20·W)                                  one high + one medium → 60
+//! ```
+
+pub mod anchors;
+pub mod engine;
+pub mod fingerprint;
+pub mod rules;
+pub mod secrets;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use self::fingerprint::Fingerprinter;
+use self::rules::{Language, Rule, Severity, Vars};
+use super::Dimension;
+use crate::error::{Error, Result};
+use crate::git::diff::{ChangeSet, ChangedFile, ChangedTexts};
+use crate::glob::GlobList;
+use crate::parse::Filters;
+
+/// `security:` — rule packs, overrides and the names the rules depend on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct SecuritySettings {
+    /// Directories (relative to the repository root) with extra rule files (`*.yml`).
+    pub rule_dirs: Vec<String>,
+    /// Rule ids that never run.
+    pub disable: Vec<String>,
+    /// Severity overrides by rule id (`critical`, `high`, `medium`, `low`).
+    pub severity: BTreeMap<String, Severity>,
+    /// Scan for secrets in added lines of every text file.
+    pub secrets: bool,
+    /// Run the code rules on test files too (secrets are always scanned).
+    pub scan_tests: bool,
+    pub trpc: TrpcSettings,
+}
+
+/// Which tRPC procedures are public or authenticated, and what an auth middleware is called.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct TrpcSettings {
+    pub public_procedures: Vec<String>,
+    pub authenticated_procedures: Vec<String>,
+    /// A regex: `.use(x)` with a middleware whose name matches makes a chain authenticated.
+    pub auth_middleware: String,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            rule_dirs: Vec::new(),
+            disable: Vec::new(),
+            severity: Default::default(),
+            secrets: true,
+            scan_tests: false,
+            trpc: TrpcSettings::default(),
+        }
+    }
+}
+
+impl Default for TrpcSettings {
+    fn default() -> Self {
+        TrpcSettings {
+            public_procedures: vec![
+                "publicProcedure".into(),
+                "baseProcedure".into(),
+                "procedure".into(),
+            ],
+            authenticated_procedures: vec![
+                "protectedProcedure".into(),
+                "authedProcedure".into(),
+                "authenticatedProcedure".into(),
+                "privateProcedure".into(),
+                "adminProcedure".into(),
+                "userProcedure".into(),
+            ],
+            auth_middleware: "(?i)auth|session|protect|guard|login|require(d)?user|isuser|isadmin"
+                .into(),
+        }
+    }
+}
+
+impl SecuritySettings {
+    /// `Err((key, message))` on an invalid value.
+    pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        if let Err(e) = regex::Regex::new(&self.trpc.auth_middleware) {
+            return Err((
+                "auth-middleware",
+                format!("`security.trpc.auth-middleware` is not a valid regex: {e}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A rule file from a `security.rule-dirs` directory: where it came from (for messages) and its
+/// text.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    pub source: String,
+    pub text: String,
+}
+
+/// Every finding of the change, split by what counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SecurityEvidence {
+    /// Findings at head and not at base: these are scored.
+    pub new: Vec<Finding>,
+    /// Findings in changed files that were already there at base: reported, not scored.
+    pub pre_existing: Vec<Finding>,
+    /// Findings silenced with `pr-risk-ignore[rule-id]: reason`: reported, not scored.
+    pub suppressed: Vec<Finding>,
+    /// New findings by severity.
+    pub counts: Counts,
+    /// `4·critical + 2·high + 1·medium + 0.25·low` over the new findings.
+    pub weighted: f64,
+    /// Changed files scanned (head or base side).
+    pub files_scanned: usize,
+    /// Rules that ran (code rules plus secret detectors).
+    pub rules: usize,
+    /// Suppression comments without a reason (ignored), unreadable files.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Severity) {
+        match s {
+            Severity::Critical => self.critical += 1,
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+        }
+    }
+
+    pub fn weighted(&self) -> f64 {
+        4.0 * self.critical as f64
+            + 2.0 * self.high as f64
+            + self.medium as f64
+            + 0.25 * self.low as f64
+    }
+}
+
+/// One finding, as every output shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    /// Head path (base path for a base-only finding is never reported).
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The last line of the matched code (`line` for a one-line match).
+    pub end_line: u32,
+    pub message: String,
+    pub cwe: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owasp: Option<String>,
+    pub fix: String,
+    /// The first line of the matched code, secrets masked.
+    pub snippet: String,
+    pub fingerprint: String,
+    /// The reason given in the suppression comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+/// The loaded rules: code rules and the secret detectors, with overrides applied.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Severity of each secret detector (index like [`secrets::DETECTORS`]); `None` = disabled.
+    pub secrets: Vec<Option<Severity>>,
+    /// `security.scan-tests`.
+    pub scan_tests: bool,
+    /// Every rule's queries combined, per grammar (built on first use), in chunks.
+    combined: [OnceLock<Vec<Chunk>>; 3],
+}
+
+/// Rules compiled into one combined query: their indexes in [`RuleSet::rules`] and the query.
+pub type Chunk = (Vec<usize>, engine::Combined);
+
+/// Id, severity, languages, CWE and message of every rule, for `pr-risk rules list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub severity: Severity,
+    pub languages: Vec<String>,
+    pub cwe: String,
+    pub message: String,
+    pub source: String,
+    pub enabled: bool,
+}
+
+impl RuleSet {
+    /// Embedded packs plus the files of the repository's rule dirs (read by the caller through
+    /// the settings' file source), with `.pr-risk.yml` overrides applied.
+    pub fn load(cfg: &SecuritySettings, extra: &[RuleFile]) -> Result<RuleSet> {
+        let vars = vars(cfg);
+        let mut rules = rules::embedded(&vars).map_err(|e| Error::Internal(e.to_string()))?;
+        rules.extend(rules::from_files(extra, &vars).map_err(|e| Error::Usage(e.to_string()))?);
+        let mut seen = HashSet::new();
+        for r in &rules {
+            if !seen.insert(r.id.clone()) {
+                return Err(Error::Usage(format!(
+                    "{}: rule id `{}` is defined twice\n  hint: rule ids must be unique across the embedded packs and security.rule-dirs",
+                    r.source, r.id
+                )));
+            }
+        }
+        let mut all_ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        all_ids.extend(secrets::DETECTORS.iter().map(|d| d.id));
+        let check = |key: &str, id: &str| -> Result<()> {
+            if all_ids.contains(&id) {
+                return Ok(());
+            }
+            let hint = crate::error::nearest(id, &all_ids)
+                .map(|b| format!(" (did you mean `{b}`?)"))
+                .unwrap_or_default();
+            Err(Error::Usage(format!(
+                "security.{key} names unknown rule `{id}`{hint}\n  hint: `pr-risk rules list` shows every rule id"
+            )))
+        };
+        for id in &cfg.disable {
+            check("disable", id)?;
+        }
+        for id in cfg.severity.keys() {
+            check("severity", id)?;
+        }
+        rules.retain(|r| !cfg.disable.contains(&r.id));
+        for r in &mut rules {
+            if let Some(s) = cfg.severity.get(&r.id) {
+                r.severity = *s;
+            }
+        }
+        let secrets = secrets::DETECTORS
+            .iter()
+            .map(|d| {
+                (cfg.secrets && !cfg.disable.iter().any(|x| x == d.id))
+                    .then(|| cfg.severity.get(d.id).copied().unwrap_or(d.severity))
+            })
+            .collect();
+        Ok(RuleSet {
+            rules,
+            secrets,
+            scan_tests: cfg.scan_tests,
+            combined: Default::default(),
+        })
+    }
+
+    /// The combined queries of every rule for grammar `g`, compiled on first use.
+    pub fn combined(&self, g: rules::Grammar) -> &[Chunk] {
+        let Some(i) = rules::GRAMMARS.iter().position(|x| *x == g) else {
+            return &[];
+        };
+        self.combined[i].get_or_init(|| self.compile(g, |_| true))
+    }
+
+    /// Compile the rules for grammar `g` that `admit` accepts.
+    ///
+    /// Compilation cost grows with the number of patterns, and one `Query::new` runs on one
+    /// thread, so the rules are split into one chunk per worker thread and the chunks compile in
+    /// parallel. Each chunk is one pass over a file's tree.
+    pub fn compile(&self, g: rules::Grammar, admit: impl Fn(&Rule) -> bool) -> Vec<Chunk> {
+        let of_g: Vec<usize> = (0..self.rules.len())
+            .filter(|&r| self.rules[r].languages.iter().any(|l| l.grammar() == g))
+            .filter(|&r| admit(&self.rules[r]))
+            .collect();
+        if of_g.is_empty() {
+            return Vec::new();
+        }
+        let n = rayon::current_num_threads().clamp(1, 8).min(of_g.len());
+        let per = of_g.len().div_ceil(n);
+        of_g.par_chunks(per)
+            .filter_map(|idx| {
+                let refs: Vec<&Rule> = idx.iter().map(|&i| &self.rules[i]).collect();
+                match engine::Combined::build(&refs, g) {
+                    Ok(c) => Some((idx.to_vec(), c)),
+                    Err(e) => {
+                        tracing::warn!("security rules for {g:?} could not be combined: {e}");
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.rules.len() + self.secrets.iter().flatten().count()
+    }
+}
+
+/// The `{{…}}` variables from the configuration.
+pub fn vars(cfg: &SecuritySettings) -> Vars {
+    Vars::new(
+        &cfg.trpc.public_procedures,
+        &cfg.trpc.authenticated_procedures,
+        &cfg.trpc.auth_middleware,
+    )
+}
+
+/// Every rule (enabled or not) for `pr-risk rules list`.
+pub fn list(cfg: &SecuritySettings, extra: &[RuleFile]) -> Result<Vec<RuleInfo>> {
+    let mut off = cfg.clone();
+    off.disable.clear();
+    off.secrets = true;
+    let set = RuleSet::load(&off, extra)?;
+    let enabled = |id: &str| !cfg.disable.iter().any(|d| d == id);
+    let mut out: Vec<RuleInfo> = set
+        .rules
+        .iter()
+        .map(|r| RuleInfo {
+            id: r.id.clone(),
+            severity: r.severity,
+            languages: r.languages.iter().map(|l| l.name().to_string()).collect(),
+            cwe: r.cwe.clone(),
+            message: r.message.clone(),
+            source: r.source.clone(),
+            enabled: enabled(&r.id),
+        })
+        .collect();
+    for (d, s) in secrets::DETECTORS.iter().zip(&set.secrets) {
+        out.push(RuleInfo {
+            id: d.id.to_string(),
+            severity: s.unwrap_or(d.severity),
+            languages: vec!["any text".into()],
+            cwe: secrets::CWE.into(),
+            message: d.message.into(),
+            source: "built-in:secrets".into(),
+            enabled: cfg.secrets && enabled(d.id),
+        });
+    }
+    Ok(out)
+}
+
+pub struct SecurityInput<'a> {
+    /// The changed files to scan ([`files_to_scan`]) and their texts, in the same order.
+    pub files: &'a [&'a ChangedFile],
+    pub texts: &'a [ChangedTexts],
+    pub rules: &'a RuleSet,
+    /// Test files (code rules skip them unless `security.scan-tests`).
+    pub tests: &'a GlobList,
+    /// The dimension's weight in the composite.
+    pub weight: f64,
+}
+
+/// The changed files the scan reads: analysable, present at head, allowed by the filters.
+pub fn files_to_scan<'a>(changes: &'a ChangeSet, filters: &Filters) -> Vec<&'a ChangedFile> {
+    changes
+        .files
+        .iter()
+        .filter(|f| f.analysable() && f.exists_at_head() && filters.allows(&f.path))
+        .collect()
+}
+
+/// Scan one text as `lang_path` (its language from the extension) with every applicable rule,
+/// fingerprinting findings under `path_for_fingerprint`.
+/// `code_rules` is false for test files (unless `security.scan-tests`); test files get the
+/// provider-format secret detectors only, not the entropy-gated generic one.
+pub fn scan_text(
+    set: &RuleSet,
+    path_for_fingerprint: &str,
+    lang_path: &str,
+    text: &str,
+    code_rules: bool,
+) -> Vec<Finding> {
+    scan_text_with(
+        set,
+        &|g| set.combined(g),
+        path_for_fingerprint,
+        lang_path,
+        text,
+        code_rules,
+    )
+}
+
+/// [`scan_text`] with the compiled rules given per grammar (a subset of the set's rules).
+fn scan_text_with<'a>(
+    set: &'a RuleSet,
+    compiled: &dyn Fn(rules::Grammar) -> &'a [Chunk],
+    path_for_fingerprint: &str,
+    lang_path: &str,
+    text: &str,
+    code_rules: bool,
+) -> Vec<Finding> {
+    let mut hits: Vec<(u32, u32, usize, Finding, String)> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let line_at = |l: u32| lines.get(l as usize - 1).copied().unwrap_or("");
+    if code_rules {
+        if let Some(lang) = Language::of_path(lang_path) {
+            let chunks = compiled(lang.grammar());
+            let applies = chunks
+                .iter()
+                .any(|(idx, _)| idx.iter().any(|&i| set.rules[i].applies_to(lang)));
+            let tree = if applies {
+                engine::parse(lang, text)
+            } else {
+                None
+            };
+            if let Some(tree) = tree {
+                let matches = chunks.iter().flat_map(|(idx, c)| {
+                    let refs: Vec<&Rule> = idx.iter().map(|&i| &set.rules[i]).collect();
+                    engine::run(&refs, c, lang, &tree, text)
+                        .into_iter()
+                        .map(move |mut m| {
+                            m.rule = idx[m.rule];
+                            m
+                        })
+                });
+                for m in matches {
+                    let r = &set.rules[m.rule];
+                    let code = &text[m.start_byte..m.end_byte];
+                    let end_line = m.line + code.trim_end().matches('\n').count() as u32;
+                    let mut snippet = line_at(m.line).trim().to_string();
+                    if r.mask {
+                        snippet = mask_literals(&snippet);
+                    }
+                    hits.push((
+                        m.line,
+                        m.column,
+                        0,
+                        Finding {
+                            rule: r.id.clone(),
+                            severity: r.severity,
+                            path: path_for_fingerprint.to_string(),
+                            line: m.line,
+                            column: m.column,
+                            end_line,
+                            message: r.message.clone(),
+                            cwe: r.cwe.clone(),
+                            owasp: r.owasp.clone(),
+                            fix: r.fix.clone(),
+                            snippet: secrets::mask_all(&shorten(&snippet)),
+                            fingerprint: String::new(),
+                            suppressed: None,
+                        },
+                        code.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    if set.secrets.iter().any(Option::is_some) {
+        for h in secrets::scan(text) {
+            let Some(sev) = set.secrets[h.detector] else {
+                continue;
+            };
+            let d = &secrets::DETECTORS[h.detector];
+            // Test files are full of made-up random tokens: only exact provider formats count.
+            if !code_rules && d.id == secrets::GENERIC_ID && !set.scan_tests {
+                continue;
+            }
+            let line = line_at(h.line);
+            let value = &line[h.start..h.end];
+            let masked_line = format!(
+                "{}{}{}",
+                &line[..h.start],
+                secrets::mask(value),
+                &line[h.end..]
+            );
+            hits.push((
+                h.line,
+                h.column,
+                1,
+                Finding {
+                    rule: d.id.to_string(),
+                    severity: sev,
+                    path: path_for_fingerprint.to_string(),
+                    line: h.line,
+                    column: h.column,
+                    end_line: h.line,
+                    message: d.message.to_string(),
+                    cwe: secrets::CWE.to_string(),
+                    owasp: Some(secrets::OWASP.to_string()),
+                    fix: d.fix.to_string(),
+                    snippet: secrets::mask_all(&shorten(masked_line.trim())),
+                    fingerprint: String::new(),
+                    suppressed: None,
+                },
+                value.to_string(),
+            ));
+        }
+    }
+    hits.sort_by(|a, b| (a.0, a.1, a.2, &a.3.rule).cmp(&(b.0, b.1, b.2, &b.3.rule)));
+    let mut fp = Fingerprinter::default();
+    hits.into_iter()
+        .map(|(_, _, _, mut f, code)| {
+            f.fingerprint = fp.next(&f.rule, path_for_fingerprint, &code);
+            f.suppressed = suppression(&lines, f.line, &f.rule);
+            f
+        })
+        .collect()
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 160;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(MAX).collect();
+        format!("{t}…")
+    }
+}
+
+/// Mask the contents of string literals (for rules about literal secrets).
+fn mask_literals(s: &str) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r#"(["'`])([^"'`]{1,})(["'`])"#).expect("valid"));
+    re.replace_all(s, |c: &regex::Captures| {
+        format!("{}{}{}", &c[1], secrets::mask(&c[2]), &c[3])
+    })
+    .into_owned()
+}
+
+fn suppression_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"pr-risk-ignore\[([^\]]*)\](?:\s*:\s*(.*))?").expect("valid suppression regex")
+    })
+}
+
+/// Parse a suppression comment: (rule ids, reason without comment terminators).
+fn parse_suppression(line: &str) -> Option<(Vec<String>, String)> {
+    let c = suppression_re().captures(line)?;
+    let ids = c[1].split(',').map(|s| s.trim().to_string()).collect();
+    let reason = c
+        .get(2)
+        .map(|m| {
+            m.as_str()
+                .trim()
+                .trim_end_matches("*/")
+                .trim_end_matches("-->")
+                .trim_end_matches("*}")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default();
+    Some((ids, reason))
+}
+
+/// The reason of a `pr-risk-ignore[rule]: reason` on `line` or the line above.
+fn suppression(lines: &[&str], line: u32, rule: &str) -> Option<String> {
+    for l in [line, line.saturating_sub(1)] {
+        if l == 0 {
+            continue;
+        }
+        if let Some((ids, reason)) = lines.get(l as usize - 1).and_then(|t| parse_suppression(t)) {
+            if ids.iter().any(|i| i == rule) && !reason.is_empty() {
+                return Some(reason);
+            }
+        }
+    }
+    None
+}
+
+/// Suppression comments without a reason, which are ignored (reported as notes).
+fn reasonless(path: &str, text: &str, added: &dyn Fn(u32) -> bool) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| added(*i as u32 + 1))
+        .filter_map(|(i, l)| {
+            let (ids, reason) = parse_suppression(l)?;
+            reason.is_empty().then(|| {
+                format!(
+                    "{path}:{}: pr-risk-ignore[{}] has no reason, so it suppresses nothing (write `pr-risk-ignore[{}]: why`)",
+                    i + 1,
+                    ids.join(","),
+                    ids.join(",")
+                )
+            })
+        })
+        .collect()
+}
+
+/// What one changed file contributed.
+#[derive(Default)]
+struct FileResult {
+    new: Vec<Finding>,
+    pre: Vec<Finding>,
+    suppressed: Vec<Finding>,
+    notes: Vec<String>,
+    scanned: bool,
+}
+
+fn scan_file(
+    f: &ChangedFile,
+    texts: &ChangedTexts,
+    input: &SecurityInput,
+    scan_tests: bool,
+    compiled: &[Vec<Chunk>; 3],
+) -> FileResult {
+    let tests = input.tests;
+    let mut out = FileResult::default();
+    out.notes.extend(texts.note.clone());
+    let Some(head) = &texts.head else {
+        return out;
+    };
+    out.scanned = true;
+    let chunks = |g: rules::Grammar| compiled[g.index()].as_slice();
+    let code_rules = scan_tests || !tests.is_match(&f.path);
+    let head_findings = scan_text_with(input.rules, &chunks, &f.path, &f.path, head, code_rules);
+    let base_fps: HashSet<String> = match (f.base_path(), &texts.base) {
+        (Some(base_path), Some(base)) => {
+            let code_rules = scan_tests || !tests.is_match(base_path);
+            // Fingerprinted under the head path, so a rename keeps its findings.
+            scan_text_with(input.rules, &chunks, &f.path, base_path, base, code_rules)
+                .into_iter()
+                .map(|x| x.fingerprint)
+                .collect()
+        }
+        _ => HashSet::new(),
+    };
+    let added = |l: u32| f.added_lines.iter().any(|r| r.start <= l && l <= r.end);
+    out.notes.extend(reasonless(&f.path, head, &added));
+    for finding in head_findings {
+        if finding.suppressed.is_some() {
+            out.suppressed.push(finding);
+        } else if base_fps.contains(&finding.fingerprint) {
+            out.pre.push(finding);
+        } else {
+            out.new.push(finding);
+        }
+    }
+    out
+}
+
+/// Score the change.
+pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<SecurityEvidence> {
+    let weight = input.weight;
+    let tests = input.tests;
+    let files = input.files;
+    let texts = input.texts;
+    // The code texts to scan per grammar (test files only with `security.scan-tests`).
+    let mut by_grammar: [Vec<&str>; 3] = Default::default();
+    for (f, t) in files.iter().zip(texts) {
+        let sides = [
+            (Some(f.path.as_str()), t.head.as_deref()),
+            (f.base_path(), t.base.as_deref()),
+        ];
+        for (path, text) in sides {
+            let (Some(path), Some(text)) = (path, text) else {
+                continue;
+            };
+            if !cfg.scan_tests && tests.is_match(path) {
+                continue;
+            }
+            if let Some(lang) = Language::of_path(path) {
+                by_grammar[lang.grammar().index()].push(text);
+            }
+        }
+    }
+    // Compile, per grammar, only the rules that can match one of those texts (their literal
+    // anchors are present), the grammars in parallel.
+    let compiled: Vec<Vec<Chunk>> = rules::GRAMMARS
+        .par_iter()
+        .map(|g| {
+            let texts = &by_grammar[g.index()];
+            if texts.is_empty() {
+                return Vec::new();
+            }
+            input.rules.compile(*g, |r| {
+                r.anchors
+                    .as_ref()
+                    .is_none_or(|a| texts.iter().any(|t| a.admit(t)))
+            })
+        })
+        .collect();
+    let compiled: [Vec<Chunk>; 3] = compiled.try_into().unwrap_or_default();
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .zip(texts)
+        .map(|(f, t)| scan_file(f, t, &input, cfg.scan_tests, &compiled))
+        .collect();
+    let mut ev = SecurityEvidence {
+        rules: input.rules.count(),
+        ..SecurityEvidence::default()
+    };
+    for r in results {
+        ev.files_scanned += usize::from(r.scanned);
+        ev.new.extend(r.new);
+        ev.pre_existing.extend(r.pre);
+        ev.suppressed.extend(r.suppressed);
+        ev.notes.extend(r.notes);
+    }
+    let order = |a: &Finding, b: &Finding| {
+        (
+            std::cmp::Reverse(a.severity),
+            &a.path,
+            a.line,
+            a.column,
+            &a.rule,
+        )
+            .cmp(&(
+                std::cmp::Reverse(b.severity),
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule,
+            ))
+    };
+    ev.new.sort_by(order);
+    ev.pre_existing.sort_by(order);
+    ev.suppressed.sort_by(order);
+    for f in &ev.new {
+        ev.counts.add(f.severity);
+    }
+    ev.weighted = ev.counts.weighted();
+    let score = (20.0 * ev.weighted).round().min(100.0) as u8;
+    let c = &ev.counts;
+    let mut by_sev = BTreeMap::new();
+    for (k, v) in [
+        ("critical", c.critical),
+        ("high", c.high),
+        ("medium", c.medium),
+        ("low", c.low),
+    ] {
+        if v > 0 {
+            by_sev.insert(k, v);
+        }
+    }
+    let breakdown = ["critical", "high", "medium", "low"]
+        .iter()
+        .filter_map(|k| by_sev.get(k).map(|v| format!("{v} {k}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut summary = match ev.new.len() {
+        0 => "no new findings".to_string(),
+        1 => format!("1 new finding ({breakdown})"),
+        n => format!("{n} new findings ({breakdown})"),
+    };
+    summary.push_str(&format!(
+        " in {} scanned file{}",
+        ev.files_scanned,
+        if ev.files_scanned == 1 { "" } else { "s" }
+    ));
+    if !ev.pre_existing.is_empty() {
+        summary.push_str(&format!(
+            "; {} pre-existing (not scored)",
+            ev.pre_existing.len()
+        ));
+    }
+    if !ev.suppressed.is_empty() {
+        summary.push_str(&format!("; {} suppressed", ev.suppressed.len()));
+    }
+    let formula = format!(
+        "min(100, 20·W), W = 4·{} + 2·{} + 1·{} + 0.25·{} = {} → {}",
+        c.critical,
+        c.high,
+        c.medium,
+        c.low,
+        fmt_num(ev.weighted),
+        score
+    );
+    Dimension {
+        available: true,
+        score: Some(score),
+        weight,
+        reason: None,
+        summary,
+        formula,
+        evidence: ev,
+    }
+}
+
+fn fmt_num(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Descriptions of the new critical findings (for the gate).
+pub fn critical_reasons(ev: &SecurityEvidence) -> Vec<String> {
+    ev.new
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .map(|f| format!("{} at {}:{}", f.rule, f.path, f.line))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> RuleSet {
+        RuleSet::load(&SecuritySettings::default(), &[]).unwrap()
+    }
+
+    #[test]
+    fn every_embedded_rule_passes_its_examples() {
+        let set = set();
+        assert!(set.rules.len() >= 30, "only {} rules", set.rules.len());
+        let mut failures = Vec::new();
+        for r in &set.rules {
+            if let Err(e) = r.validate() {
+                failures.push(e.to_string());
+                continue;
+            }
+            if r.examples.matching.len() < 2 || r.examples.no_match.len() < 2 {
+                failures.push(format!(
+                    "{}: needs at least 2 match and 2 no-match examples (has {} and {})",
+                    r.id,
+                    r.examples.matching.len(),
+                    r.examples.no_match.len()
+                ));
+            }
+            for f in engine::check_examples(r) {
+                failures.push(format!("{}: {f}", r.id));
+            }
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+    }
+
+    #[test]
+    fn suppression_needs_a_reason() {
+        let lines = vec!["// pr-risk-ignore[ts/eval]: input is a constant", "eval(x)"];
+        assert_eq!(
+            suppression(&lines, 2, "ts/eval").as_deref(),
+            Some("input is a constant")
+        );
+        assert_eq!(suppression(&lines, 2, "ts/other"), None);
+        let lines = vec!["eval(x) // pr-risk-ignore[ts/eval]"];
+        assert_eq!(suppression(&lines, 1, "ts/eval"), None);
+        let notes = reasonless("a.ts", lines[0], &|_| true);
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn weights_follow_the_formula() {
+        let c = Counts {
+            critical: 0,
+            high: 1,
+            medium: 1,
+            low: 0,
+        };
+        assert_eq!((20.0 * c.weighted()).min(100.0), 60.0);
+        let c = Counts {
+            critical: 0,
+            high: 0,
+            medium: 0,
+            low: 1,
+        };
+        assert_eq!(20.0 * c.weighted(), 5.0);
+    }
+
+    #[test]
+    fn secrets_in_snippets_are_masked() {
+        let f = scan_text(
+            &set(),
+            "config.ts",
+            "config.ts",
+            concat!("const k = 'AKIA", "Z3MHDLQ7TR4QWXYV';\n"),
+            true,
+        );
+        assert_eq!(f.len(), 1);
+        assert!(!f[0].snippet.contains("Z3MHDLQ7"), "{}", f[0].snippet);
+    }
+
+    #[test]
+    fn overrides_and_unknown_ids() {
+        let mut cfg = SecuritySettings::default();
+        cfg.disable.push("ts/eval".into());
+        cfg.severity.insert("rust/unsafe".into(), Severity::Low);
+        let s = RuleSet::load(&cfg, &[]).unwrap();
+        assert!(!s.rules.iter().any(|r| r.id == "ts/eval"));
+        assert_eq!(
+            s.rules
+                .iter()
+                .find(|r| r.id == "rust/unsafe")
+                .unwrap()
+                .severity,
+            Severity::Low
+        );
+        cfg.disable.push("ts/evl".into());
+        let e = RuleSet::load(&cfg, &[]).err().unwrap().to_string();
+        assert!(e.contains("did you mean `ts/eval`"), "{e}");
+    }
+}

@@ -1,0 +1,663 @@
+//! Cloud sync: send every result to the Massu cloud REST API (`POST {api-url}/api/v1/risk/prs`).
+//!
+//! Reliable and safe: rustls (no system OpenSSL), connect and per-request timeouts inside one
+//! bounded total budget, exponential backoff with jitter on connection errors and 5xx, `429`
+//! honoured through `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset`, and an
+//! `Idempotency-Key` derived from repository, PR number and head sha so that a retry or a re-run
+//! of the same commit never creates a second record. The API key is a [`Secret`]: it never appears
+//! in a log line or an error.
+//!
+//! A failed sync is an outlet failure: it never changes the gate and never loses the report.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::secret::Secret;
+use engine::report::Report;
+use engine::score::coupling::rules::Severity as CouplingSeverity;
+use engine::score::security::rules::Severity as SecuritySeverity;
+use engine::score::{Dimension, Rating};
+
+/// The production API.
+pub const DEFAULT_API_URL: &str = "https://api.massu.ai";
+/// The records endpoint, relative to the API URL.
+pub const RECORDS_PATH: &str = "/api/v1/risk/prs";
+/// Findings and violations sent per record (the counts are always complete).
+pub const MAX_ITEMS: usize = 100;
+/// Version of the record layout.
+pub const RECORD_VERSION: u32 = 1;
+
+/// `.pr-risk.yml` → `cloud:`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct CloudSettings {
+    /// Base URL of the Massu API (the `api-url` input and `MASSU_API_URL` override it).
+    pub api_url: Option<String>,
+    /// A failed sync fails the run (for teams that need the audit trail).
+    pub sync_required: bool,
+    /// Total time budget of one sync, all retries and waits included (seconds).
+    pub timeout_seconds: f64,
+}
+
+impl Default for CloudSettings {
+    fn default() -> Self {
+        CloudSettings {
+            api_url: None,
+            sync_required: false,
+            timeout_seconds: 60.0,
+        }
+    }
+}
+
+impl CloudSettings {
+    /// Checked when the configuration is read (the error gets file and line there).
+    pub fn validate(&self) -> Result<(), String> {
+        let t = self.timeout_seconds;
+        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+            return Err(format!(
+                "`cloud.timeout-seconds` must be a number of seconds above 0 and at most 3600, got {t}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The total budget of one sync.
+    pub fn budget(&self) -> Duration {
+        if self.validate().is_ok() {
+            Duration::from_secs_f64(self.timeout_seconds)
+        } else {
+            Duration::from_secs(60)
+        }
+    }
+}
+
+/// Where the record belongs: facts the report does not hold.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Origin {
+    /// `owner/name`.
+    pub repo: String,
+    pub pr_number: Option<u64>,
+    pub pr_title: Option<String>,
+    pub head_ref: Option<String>,
+}
+
+/// The record sent to the API (documented in docs/github-action.md, "Cloud sync"): typed, so a
+/// field the report renames cannot silently become `null` here.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record<'a> {
+    pub record_version: u32,
+    pub repo: &'a str,
+    pub pr_number: Option<u64>,
+    pub pr_title: Option<&'a str>,
+    pub risk_score: Option<u8>,
+    pub rating: Option<Rating>,
+    pub blocked: bool,
+    pub threshold: u8,
+    pub impact_score: Option<u8>,
+    pub regression_score: Option<u8>,
+    pub security_score: Option<u8>,
+    pub coupling_score: Option<u8>,
+    pub files_changed: usize,
+    pub additions: u32,
+    pub deletions: u32,
+    pub base_sha: &'a str,
+    pub head_sha: &'a str,
+    pub merge_base_sha: &'a str,
+    pub head_ref: Option<&'a str>,
+    pub dimensions: RecordDimensions,
+    pub findings: Capped<RecordFinding<'a>>,
+    pub violations: Capped<RecordViolation<'a>>,
+    pub tool: RecordTool,
+}
+
+/// Each dimension's availability, score and weight.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordDimensions {
+    pub impact: RecordDimension,
+    pub regression: RecordDimension,
+    pub security: RecordDimension,
+    pub coupling: RecordDimension,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordDimension {
+    pub available: bool,
+    pub score: Option<u8>,
+    pub weight: f64,
+    pub reason: Option<String>,
+}
+
+impl<E> From<&Dimension<E>> for RecordDimension {
+    fn from(d: &Dimension<E>) -> RecordDimension {
+        RecordDimension {
+            available: d.available,
+            score: d.score,
+            weight: d.weight,
+            reason: d.reason.clone(),
+        }
+    }
+}
+
+/// A new security finding, reduced to what the API keeps.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordFinding<'a> {
+    pub rule: &'a str,
+    pub severity: SecuritySeverity,
+    pub path: &'a str,
+    pub line: u32,
+    pub message: &'a str,
+    pub cwe: &'a str,
+}
+
+/// An introduced coupling violation, reduced to what the API keeps.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordViolation<'a> {
+    pub rule: &'a str,
+    pub severity: CouplingSeverity,
+    pub from: &'a str,
+    pub line: u32,
+    pub to: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordTool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// `{ total, truncated, items }` with at most [`MAX_ITEMS`] items.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capped<T> {
+    pub total: usize,
+    pub truncated: bool,
+    pub items: Vec<T>,
+}
+
+impl<T> Capped<T> {
+    fn of(total: usize, items: impl Iterator<Item = T>) -> Capped<T> {
+        Capped {
+            total,
+            truncated: total > MAX_ITEMS,
+            items: items.take(MAX_ITEMS).collect(),
+        }
+    }
+}
+
+/// The record of `report` for `origin`.
+pub fn record<'a>(report: &'a Report, origin: &'a Origin) -> Record<'a> {
+    let d = &report.dimensions;
+    let findings = &d.security.evidence.new;
+    let violations = &d.coupling.evidence.introduced;
+    Record {
+        record_version: RECORD_VERSION,
+        repo: &origin.repo,
+        pr_number: origin.pr_number,
+        pr_title: origin.pr_title.as_deref(),
+        risk_score: report.composite.score,
+        rating: report.composite.rating,
+        blocked: report.gate.blocked,
+        threshold: report.gate.threshold,
+        impact_score: d.impact.score,
+        regression_score: d.regression.score,
+        security_score: d.security.score,
+        coupling_score: d.coupling.score,
+        files_changed: report.change.files_changed,
+        additions: report.change.additions,
+        deletions: report.change.deletions,
+        base_sha: &report.revisions.base.sha,
+        head_sha: &report.revisions.head.sha,
+        merge_base_sha: &report.revisions.merge_base,
+        head_ref: origin.head_ref.as_deref(),
+        dimensions: RecordDimensions {
+            impact: (&d.impact).into(),
+            regression: (&d.regression).into(),
+            security: (&d.security).into(),
+            coupling: (&d.coupling).into(),
+        },
+        findings: Capped::of(
+            findings.len(),
+            findings.iter().map(|f| RecordFinding {
+                rule: &f.rule,
+                severity: f.severity,
+                path: &f.path,
+                line: f.line,
+                message: &f.message,
+                cwe: &f.cwe,
+            }),
+        ),
+        violations: Capped::of(
+            violations.len(),
+            violations.iter().map(|v| RecordViolation {
+                rule: &v.rule,
+                severity: v.severity,
+                from: &v.from,
+                line: v.line,
+                to: &v.to,
+            }),
+        ),
+        tool: RecordTool {
+            name: report.tool.name,
+            version: report.tool.version,
+        },
+    }
+}
+
+/// `sha256("pr-risk/v1\n{repo}\n{pr}\n{head_sha}")` in hex: the same commit of the same PR always
+/// maps to the same key, so the API can answer a re-run with the record it already has.
+pub fn idempotency_key(repo: &str, pr_number: Option<u64>, head_sha: &str) -> String {
+    let pr = pr_number
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "-".into());
+    let digest = Sha256::digest(format!("pr-risk/v1\n{repo}\n{pr}\n{head_sha}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `owner/name` from a remote URL (`git@github.com:o/r.git`, `https://github.com/o/r`).
+pub fn repo_from_remote(url: &str) -> Option<String> {
+    let path = if let Some((_, rest)) = url.split_once("://") {
+        rest.split_once('/')?.1
+    } else {
+        url.split_once(':')?.1
+    };
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    let mut parts = path.rsplit('/');
+    let name = parts.next()?;
+    let owner = parts.next()?;
+    (!owner.is_empty() && !name.is_empty()).then(|| format!("{owner}/{name}"))
+}
+
+/// How to reach the API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub api_url: String,
+    pub key: Secret,
+    /// Total budget of one sync, retries included.
+    pub budget: Duration,
+    pub connect_timeout: Duration,
+    /// Ceiling of one request (also bounded by what is left of the budget).
+    pub request_timeout: Duration,
+    /// First backoff delay; doubles on every retry (with jitter), capped at 8 s.
+    pub backoff: Duration,
+    pub max_attempts: u32,
+}
+
+impl Client {
+    pub fn new(api_url: &str, key: Secret, budget: Duration) -> Client {
+        Client {
+            api_url: api_url.trim_end_matches('/').to_string(),
+            key,
+            budget,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            backoff: Duration::from_millis(500),
+            max_attempts: 6,
+        }
+    }
+}
+
+/// A successful sync.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    pub status: u16,
+    /// The record id the API assigned (when its answer names one).
+    pub id: Option<String>,
+    pub attempts: u32,
+}
+
+/// Why a sync failed, in words a user can act on. Never contains the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the Massu API key was rejected (401 Unauthorized): it is invalid or has been revoked\n  hint: create a new key in the Massu dashboard and store it as the MASSU_API_KEY secret")]
+    Unauthorized,
+    #[error("the Massu API key lacks the permission to write PR risk records (403 Forbidden){0}\n  hint: create a key with the `risk:write` scope")]
+    Forbidden(String),
+    #[error("the Massu API rejected the record ({status}{code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the Massu API is unavailable: {last} after {attempts} attempt(s) within the {budget:.0} s budget")]
+    Unavailable {
+        last: String,
+        attempts: u32,
+        budget: f64,
+    },
+    #[error("the Massu API answered {status} but its body is not the expected JSON ({detail}); the record may have been stored, and a re-run is safe (same Idempotency-Key)")]
+    Malformed { status: u16, detail: String },
+    #[error("invalid Massu API URL `{0}`\n  hint: set `api-url` / MASSU_API_URL to e.g. https://api.massu.ai")]
+    BadUrl(String),
+    #[error("could not set up the HTTP client: {0}")]
+    Setup(String),
+}
+
+/// Send one record, retrying what is worth retrying within the budget.
+pub async fn sync(
+    client: &Client,
+    record: &Record<'_>,
+    idempotency_key: &str,
+) -> Result<Synced, SyncError> {
+    let url = format!("{}{RECORDS_PATH}", client.api_url);
+    if !(client.api_url.starts_with("https://") || client.api_url.starts_with("http://")) {
+        return Err(SyncError::BadUrl(client.api_url.clone()));
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(client.connect_timeout)
+        .user_agent(format!("pr-risk/{}", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SyncError::Setup(e.to_string()))?;
+    let body = serde_json::to_vec(record).map_err(|e| SyncError::Setup(e.to_string()))?;
+    let start = Instant::now();
+    let mut attempts = 0u32;
+    let mut last = String::from("no attempt made");
+    let unavailable = |last: String, attempts: u32| SyncError::Unavailable {
+        last,
+        attempts,
+        budget: client.budget.as_secs_f64(),
+    };
+    loop {
+        let left = client.budget.saturating_sub(start.elapsed());
+        if left.is_zero() || attempts >= client.max_attempts {
+            return Err(unavailable(last, attempts));
+        }
+        attempts += 1;
+        tracing::info!(attempt = attempts, %url, "syncing the report to the Massu cloud");
+        let sent = http
+            .post(&url)
+            .timeout(client.request_timeout.min(left))
+            .header("authorization", format!("Bearer {}", client.key.expose()))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header("idempotency-key", idempotency_key)
+            .body(body.clone())
+            .send()
+            .await;
+        let wait = match sent {
+            Err(e) => {
+                last = describe_transport(&e);
+                tracing::warn!("Massu sync attempt {attempts} failed: {last}");
+                backoff(client, attempts)
+            }
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let text = match resp.text().await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        last = format!("reading the answer: {}", describe_transport(&e));
+                        let w = backoff(client, attempts);
+                        if !sleep_within(start, client.budget, w).await {
+                            return Err(unavailable(last, attempts));
+                        }
+                        continue;
+                    }
+                };
+                let text = client.key.scrub(&text);
+                match status {
+                    200..=299 => {
+                        let v: Value =
+                            serde_json::from_str(&text).map_err(|e| SyncError::Malformed {
+                                status,
+                                detail: e.to_string(),
+                            })?;
+                        if !v.is_object() {
+                            return Err(SyncError::Malformed {
+                                status,
+                                detail: "expected a JSON object".into(),
+                            });
+                        }
+                        let id = match &v["id"] {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        };
+                        return Ok(Synced {
+                            status,
+                            id,
+                            attempts,
+                        });
+                    }
+                    401 => return Err(SyncError::Unauthorized),
+                    403 => {
+                        let m = envelope(&text)
+                            .map(|(m, _)| format!(": {m}"))
+                            .unwrap_or_default();
+                        return Err(SyncError::Forbidden(m));
+                    }
+                    429 => {
+                        last = "429 Too Many Requests".into();
+                        rate_limit_wait(&headers, SystemTime::now())
+                            .unwrap_or_else(|| backoff(client, attempts))
+                    }
+                    500..=599 => {
+                        last = match envelope(&text) {
+                            Some((m, _)) => format!("{status}: {m}"),
+                            None => format!("HTTP {status}"),
+                        };
+                        backoff(client, attempts)
+                    }
+                    _ => {
+                        let (message, code) = envelope(&text).unwrap_or_else(|| {
+                            (
+                                format!("HTTP {status} without an error envelope"),
+                                String::new(),
+                            )
+                        });
+                        return Err(SyncError::Rejected {
+                            status,
+                            code: if code.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" {code}")
+                            },
+                            message,
+                        });
+                    }
+                }
+            }
+        };
+        if !sleep_within(start, client.budget, wait).await {
+            let why = format!(
+                "{last}; the next try (in {:.0} s) would exceed the budget",
+                wait.as_secs_f64()
+            );
+            return Err(unavailable(why, attempts));
+        }
+    }
+}
+
+/// Sleep `wait` if it ends within the budget; false (and no sleep) otherwise.
+async fn sleep_within(start: Instant, budget: Duration, wait: Duration) -> bool {
+    if start.elapsed() + wait >= budget {
+        return false;
+    }
+    tokio::time::sleep(wait).await;
+    true
+}
+
+/// Exponential backoff with jitter: a random delay in `[d/2, d]`, `d = backoff · 2^(n−1)` ≤ 8 s.
+fn backoff(client: &Client, attempt: u32) -> Duration {
+    let d = client
+        .backoff
+        .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(10))
+        .min(Duration::from_secs(8));
+    let half = d / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+/// How long a 429 asks us to wait: `Retry-After` (delta seconds or an HTTP date), else
+/// `X-RateLimit-Reset` (epoch seconds).
+pub fn rate_limit_wait(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let now_s = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    if let Some(v) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Some(at) = parse_http_date(v) {
+            return Some(Duration::from_secs(at.saturating_sub(now_s)));
+        }
+    }
+    let reset: u64 = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())?;
+    Some(Duration::from_secs(reset.saturating_sub(now_s)))
+}
+
+/// Parse an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to seconds since the Unix epoch.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: i64 = parts[1].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as i64
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<i64> = parts[4]
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    if hms.len() != 3 || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let t = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    u64::try_from(t).ok()
+}
+
+/// The API's error envelope `{"error": "...", "code": "..."}` (also `{"error": {"message", "code"}}`).
+fn envelope(text: &str) -> Option<(String, String)> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let e = v.get("error")?;
+    let (message, code) = match e {
+        Value::String(s) => (s.clone(), v.get("code")),
+        Value::Object(o) => (o.get("message")?.as_str()?.to_string(), o.get("code")),
+        _ => return None,
+    };
+    let code = match code {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    Some((message, code))
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the request timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        // reqwest errors name the URL, never headers: no key in here.
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s.push_str(&format!(": {inner}"));
+            src = inner.source();
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remotes() {
+        assert_eq!(
+            repo_from_remote("git@github.com:acme/shop.git").as_deref(),
+            Some("acme/shop")
+        );
+        assert_eq!(
+            repo_from_remote("https://github.com/acme/shop").as_deref(),
+            Some("acme/shop")
+        );
+        assert_eq!(repo_from_remote("/tmp/x"), None);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("soon"), None);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_770);
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(3)));
+        h.insert(
+            "retry-after",
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-ratelimit-reset", "784111775".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(5)));
+        assert_eq!(
+            rate_limit_wait(&reqwest::header::HeaderMap::new(), now),
+            None
+        );
+    }
+
+    #[test]
+    fn idempotency_key_is_stable_and_distinct() {
+        let a = idempotency_key("o/r", Some(7), "abc");
+        assert_eq!(a, idempotency_key("o/r", Some(7), "abc"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, idempotency_key("o/r", Some(8), "abc"));
+        assert_ne!(a, idempotency_key("o/r", Some(7), "abd"));
+    }
+
+    #[test]
+    fn envelopes() {
+        assert_eq!(
+            envelope(r#"{"error":"pr_number must be positive","code":"validation_failed"}"#),
+            Some((
+                "pr_number must be positive".into(),
+                "validation_failed".into()
+            ))
+        );
+        assert_eq!(
+            envelope(r#"{"error":{"message":"nope","code":42}}"#),
+            Some(("nope".into(), "42".into()))
+        );
+        assert_eq!(envelope("<html>"), None);
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        let c = Client::new(
+            "http://x",
+            Secret::new("k").unwrap(),
+            Duration::from_secs(60),
+        );
+        for n in 1..20 {
+            let d = backoff(&c, n);
+            assert!(d <= Duration::from_secs(8));
+            assert!(d >= Duration::from_millis(250));
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! `pr-risk action`: the GitHub Action's entrypoint (the container runs it).
+//!
+//! Reads the inputs and the event, scores `base..head` with the settings of the base commit,
+//! then writes every outlet: outputs, report JSON, step summary, the check run, the sticky PR
+//! comment and the cloud sync. Outlets degrade, they never crash the step and never change the
+//! gate: the step exits 1 exactly when the change is blocked (2/3 for input/internal errors).
+
+pub mod event;
+pub mod inputs;
+pub mod workflow;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use engine::error::{ExitCode, Result};
+use engine::git::files::repo_relative;
+use engine::git::{fetch, revisions, Repo};
+use engine::report::{Note, NoteCode, Report};
+use outlets::cloud;
+use outlets::github::{self, CheckRun, CommentOutcome, GitHub, COMMENT_MARKER};
+use outlets::render::markdown::{self, Links, Markdown};
+use outlets::secret::Secret;
+
+use super::{score_change, ScoreRequest};
+use crate::config::Config;
+
+use self::event::Target;
+use self::inputs::{Env, Inputs};
+
+/// Name of the report file written to the workspace (the `report-json` output).
+pub const REPORT_FILE: &str = "pr-risk-report.json";
+
+/// Run the action; returns the exit code.
+pub fn main() -> ExitCode {
+    let env = Env::from_process();
+    match run(&env) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = e.to_string();
+            println!(
+                "{}",
+                workflow::command("error", &[("title", "pr-risk".into())], &msg)
+            );
+            eprintln!("error: {msg}");
+            if let Some(p) = env.get("GITHUB_STEP_SUMMARY") {
+                let _ = workflow::append_summary(
+                    Path::new(p),
+                    &format!("## PR Risk Report\n\n**pr-risk could not score this change.**\n\n```\n{msg}\n```\n"),
+                );
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Everything the outlets need besides the report.
+struct Context {
+    env: Env,
+    inputs: Inputs,
+    target: Target,
+    config: Config,
+    templates: BTreeMap<String, String>,
+    workspace: PathBuf,
+}
+
+pub fn run(env: &Env) -> Result<ExitCode> {
+    let inputs = Inputs::read(env)?;
+    let target = event::target(env, &inputs)?;
+    let workspace = env
+        .get("GITHUB_WORKSPACE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let trusted_ws = fetch::trust_workspace(
+        env.get("GITHUB_ACTIONS") == Some("true"),
+        env.get("GITHUB_WORKSPACE").map(Path::new),
+        &workspace,
+    );
+    let repo = Repo::discover(&workspace)?;
+    let repo_dir = repo.root();
+    let git = fetch::GitCli {
+        dir: repo_dir.clone(),
+        trusted: trusted_ws,
+    };
+    let fetched = fetch::ensure_commits(&repo, &git, &[&target.base, &target.head])?;
+    let mut prep_notes: Vec<Note> = fetched
+        .into_iter()
+        .map(|m| Note::new(NoteCode::Fetched, m))
+        .collect();
+    if fetch::is_partial_clone(&repo) {
+        let base = revisions::commit_of(&repo, &target.base, "base")?;
+        let head = revisions::commit_of(&repo, &target.head, "head")?;
+        let mut commits = vec![base, head];
+        if let Some(mb) = revisions::merge_base(&repo, base, head) {
+            commits.push(mb);
+        }
+        let n = fetch::fetch_missing_blobs(&git, &commits)?;
+        if n > 0 {
+            prep_notes.push(Note::new(
+                NoteCode::Fetched,
+                format!(
+                    "partial clone: fetched {n} missing object(s) with the git CLI; history-based evidence may be incomplete (check out without `filter:` for full history)"
+                ),
+            ));
+        }
+    }
+    if repo.is_shallow() {
+        prep_notes.push(Note::new(
+            NoteCode::IncompleteHistory,
+            "the checkout is shallow: history-based scores may be unavailable (use actions/checkout with `fetch-depth: 0`)",
+        ));
+    }
+
+    // Settings come from the base commit: a pull request cannot lower its own bar.
+    let base_oid = revisions::commit_of(&repo, &target.base, "base")?;
+    let req = ScoreRequest {
+        base: Some(target.base.clone()),
+        head: Some(target.head.clone()),
+        config_path: inputs.config.clone(),
+        settings_at: Some(base_oid),
+        threshold: inputs.block_threshold,
+        fail_on_critical_security: inputs.fail_on_critical_security,
+        ..ScoreRequest::default()
+    };
+    let mut scored = score_change(&repo, &req, &engine::pipeline::Quiet)?;
+    for n in prep_notes.into_iter().rev() {
+        scored.outcome.report.notes.insert(0, n);
+    }
+    // Template overrides, like the configuration that names them, come from the base commit.
+    let templates = match &scored.config.github.templates {
+        Some(dir) => scored.source.read_dir(&repo_relative(Path::new(dir)))?,
+        None => BTreeMap::new(),
+    };
+    let ctx = Context {
+        env: env.clone(),
+        inputs,
+        target,
+        config: scored.config,
+        templates,
+        workspace: repo_dir,
+    };
+    Ok(publish(&ctx, &scored.outcome.report))
+}
+
+/// Write every outlet; returns the exit code (the gate, or 3 when a required sync failed).
+fn publish(ctx: &Context, report: &Report) -> ExitCode {
+    let blocked = report.gate.blocked;
+
+    // The terminal report in the job log.
+    if let Ok(text) = outlets::render::render(
+        report,
+        outlets::render::Format::Text,
+        &outlets::render::Options {
+            explain: false,
+            template_dir: None,
+            ..Default::default()
+        },
+    ) {
+        println!("{text}");
+    }
+
+    // The report file first: whatever fails later, the result is kept.
+    let report_path = ctx.workspace.join(REPORT_FILE);
+    let report_written = match outlets::render::json(report) {
+        Ok(json) => match workflow::write_replacing(&report_path, json.as_bytes()) {
+            Ok(()) => true,
+            Err(e) => {
+                warn(&format!("could not write {}: {e}", report_path.display()));
+                false
+            }
+        },
+        Err(e) => {
+            warn(&e.to_string());
+            false
+        }
+    };
+    if let Some(sarif) = &ctx.inputs.sarif_file {
+        write_sarif(ctx, sarif, report);
+    }
+    write_outputs(ctx, report, report_written.then_some(REPORT_FILE));
+
+    let links = Links {
+        blob: ctx.env.get("GITHUB_REPOSITORY").map(|r| {
+            format!(
+                "{}/{r}/blob/{}",
+                ctx.env
+                    .get("GITHUB_SERVER_URL")
+                    .unwrap_or("https://github.com")
+                    .trim_end_matches('/'),
+                report.revisions.head.sha
+            )
+        }),
+        run: match (
+            ctx.env.get("GITHUB_SERVER_URL"),
+            ctx.env.get("GITHUB_REPOSITORY"),
+            ctx.env.get("GITHUB_RUN_ID"),
+        ) {
+            (Some(s), Some(r), Some(id)) => {
+                Some(format!("{}/{r}/actions/runs/{id}", s.trim_end_matches('/')))
+            }
+            _ => None,
+        },
+    };
+    let md = match Markdown::new(&ctx.templates) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warn(&format!(
+                "the template overrides in the base commit do not load ({e}); using the embedded templates"
+            ));
+            Markdown::new(&BTreeMap::new()).ok()
+        }
+    };
+
+    if let (Some(p), Some(md)) = (ctx.env.get("GITHUB_STEP_SUMMARY"), &md) {
+        match md.step_summary(report, &links) {
+            Ok(text) => {
+                if let Err(e) = workflow::append_summary(Path::new(p), &text) {
+                    warn(&format!("could not write the step summary: {e}"));
+                }
+            }
+            Err(e) => warn(&format!("could not render the step summary: {e}")),
+        }
+    }
+
+    let annotations = github::annotations(report);
+    let check_written = match md {
+        Some(ref md) => github_outlets(ctx, report, md, &links, &annotations),
+        None => false,
+    };
+    if !check_written {
+        // Without a check run, findings still reach the diff as workflow-command annotations.
+        for a in annotations.iter().take(50) {
+            let level = match a.annotation_level {
+                "failure" => "error",
+                "warning" => "warning",
+                _ => "notice",
+            };
+            println!(
+                "{}",
+                workflow::command(
+                    level,
+                    &[
+                        ("file", a.path.clone()),
+                        ("line", a.start_line.to_string()),
+                        ("endLine", a.end_line.to_string()),
+                        ("title", a.title.clone()),
+                    ],
+                    &a.message
+                )
+            );
+        }
+        if annotations.len() > 50 {
+            println!(
+                "{}",
+                workflow::command(
+                    "warning",
+                    &[("title", "pr-risk".into())],
+                    &format!(
+                        "{} more findings are in the report JSON",
+                        annotations.len() - 50
+                    )
+                )
+            );
+        }
+    }
+
+    let sync_failed = cloud_sync(ctx, report);
+
+    if blocked {
+        println!(
+            "{}",
+            workflow::command(
+                "error",
+                &[("title", markdown::check_title(report))],
+                &format!(
+                    "pr-risk blocks this change: {}",
+                    report
+                        .gate
+                        .reasons
+                        .iter()
+                        .map(|r| r.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            )
+        );
+        return ExitCode::Blocked;
+    }
+    if sync_failed && sync_required(ctx) {
+        eprintln!("error: the Massu cloud sync failed and `sync-required` is set");
+        return ExitCode::Internal;
+    }
+    ExitCode::Pass
+}
+
+fn warn(msg: &str) {
+    println!(
+        "{}",
+        workflow::command("warning", &[("title", "pr-risk".into())], msg)
+    );
+}
+
+fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
+    let Some(file) = ctx.env.get("GITHUB_OUTPUT") else {
+        return;
+    };
+    let opt = |s: Option<u8>| s.map(|v| v.to_string()).unwrap_or_default();
+    let d = &report.dimensions;
+    let outputs = [
+        ("risk-score", opt(report.composite.score)),
+        (
+            "rating",
+            report
+                .composite
+                .rating
+                .map(|r| r.label().to_ascii_lowercase())
+                .unwrap_or_default(),
+        ),
+        ("blocked", report.gate.blocked.to_string()),
+        ("impact-score", opt(d.impact.score)),
+        ("regression-score", opt(d.regression.score)),
+        ("security-score", opt(d.security.score)),
+        ("coupling-score", opt(d.coupling.score)),
+        ("report-json", report_json.unwrap_or_default().to_string()),
+    ];
+    for (name, value) in outputs {
+        if let Err(e) = workflow::set_output(Path::new(file), name, &value) {
+            warn(&format!("could not write output {name}: {e}"));
+            return;
+        }
+    }
+}
+
+fn write_sarif(ctx: &Context, path: &Path, report: &Report) {
+    let path = if path.is_relative() {
+        ctx.workspace.join(path)
+    } else {
+        path.to_path_buf()
+    };
+    let text = match outlets::render::sarif::render(report) {
+        Ok(t) => t,
+        Err(e) => {
+            warn(&e.to_string());
+            return;
+        }
+    };
+    if let Err(e) = workflow::write_replacing(&path, text.as_bytes()) {
+        warn(&format!(
+            "could not write the SARIF file {}: {e}",
+            path.display()
+        ));
+    }
+}
+
+/// The check run and the PR comment; true when the check run (with its annotations) was written.
+fn github_outlets(
+    ctx: &Context,
+    report: &Report,
+    md: &Markdown,
+    links: &Links,
+    annotations: &[github::Annotation],
+) -> bool {
+    let Some(repository) = ctx.env.get("GITHUB_REPOSITORY") else {
+        warn("GITHUB_REPOSITORY is not set: no check run and no PR comment");
+        return false;
+    };
+    let Some(token) = ctx
+        .inputs
+        .github_token
+        .clone()
+        .or_else(|| ctx.env.get("GITHUB_TOKEN").and_then(Secret::new))
+    else {
+        warn("no GitHub token (the `github-token` input is empty): no check run and no PR comment; the outputs and the step summary have the result");
+        return false;
+    };
+    let api = ctx
+        .env
+        .get("GITHUB_API_URL")
+        .unwrap_or("https://api.github.com");
+    let written = outlets::http::block_on(async {
+        let gh = match GitHub::new(api, &token, repository) {
+            Ok(g) => g,
+            Err(e) => {
+                warn(&e.to_string());
+                return false;
+            }
+        };
+        let fork_hint = if ctx.target.fork {
+            " (this pull request comes from a fork, where the job token is read-only)"
+        } else {
+            ""
+        };
+
+        let check_written = match md.check_summary(report, links) {
+            Err(e) => {
+                warn(&format!("could not render the check summary: {e}"));
+                false
+            }
+            Ok(summary) => {
+                let run = CheckRun {
+                    head_sha: &report.revisions.head.sha,
+                    blocked: report.gate.blocked,
+                    title: markdown::check_title(report),
+                    summary,
+                    annotations: annotations.to_vec(),
+                    details_url: links.run.clone(),
+                };
+                match gh.publish_check(&run).await {
+                    Ok(c) => {
+                        println!(
+                            "check run \"{}\" written (id {}, {} request(s))",
+                            github::CHECK_NAME,
+                            c.id,
+                            c.requests
+                        );
+                        true
+                    }
+                    Err(e) if e.is_forbidden() => {
+                        warn(&format!(
+                            "could not create the check run{fork_hint}: the token lacks the `checks: write` permission ({e}). Add `permissions: checks: write` to the job; the result is in the step summary, the outputs and the annotations below"
+                        ));
+                        false
+                    }
+                    Err(e) => {
+                        warn(&format!("could not create the check run: {e}"));
+                        false
+                    }
+                }
+            }
+        };
+
+        let post = ctx
+            .inputs
+            .post_comment
+            .unwrap_or(ctx.config.github.post_comment);
+        match (post, ctx.target.pr_number) {
+            (false, _) => {}
+            (true, None) => tracing::info!("not a pull request event: no PR comment"),
+            (true, Some(pr)) => match md.comment(report, links, COMMENT_MARKER) {
+                Err(e) => warn(&format!("could not render the PR comment: {e}")),
+                Ok(body) => match gh.upsert_comment(pr, &body).await {
+                    Ok(CommentOutcome::Created { id, .. }) => println!("PR comment created (id {id})"),
+                    Ok(CommentOutcome::Updated { id, .. }) => println!("PR comment updated (id {id})"),
+                    Err(e) if e.is_forbidden() => warn(&format!(
+                        "could not write the PR comment{fork_hint}: the token lacks the `pull-requests: write` permission ({e}). Add `permissions: pull-requests: write` to the job"
+                    )),
+                    Err(e) => warn(&format!("could not write the PR comment: {e}")),
+                },
+            },
+        }
+        check_written
+    });
+    match written {
+        Ok(w) => w,
+        Err(e) => {
+            warn(&e);
+            false
+        }
+    }
+}
+
+fn sync_required(ctx: &Context) -> bool {
+    ctx.inputs
+        .sync_required
+        .unwrap_or(ctx.config.cloud.sync_required)
+}
+
+/// Sync to the Massu cloud when a key is configured; true when a sync was attempted and failed.
+fn cloud_sync(ctx: &Context, report: &Report) -> bool {
+    let key = ctx
+        .inputs
+        .massu_api_key
+        .clone()
+        .or_else(|| ctx.env.get("MASSU_API_KEY").and_then(Secret::new));
+    let Some(key) = key else {
+        if sync_required(ctx) {
+            warn("`sync-required` is set but there is no Massu API key (the `massu-api-key` input or MASSU_API_KEY)");
+            return true;
+        }
+        return false;
+    };
+    let api_url = ctx
+        .inputs
+        .api_url
+        .clone()
+        .or_else(|| ctx.env.get("MASSU_API_URL").map(str::to_string))
+        .or_else(|| ctx.config.cloud.api_url.clone())
+        .unwrap_or_else(|| cloud::DEFAULT_API_URL.to_string());
+    let origin = cloud::Origin {
+        repo: ctx.env.get("GITHUB_REPOSITORY").unwrap_or("").to_string(),
+        pr_number: ctx.target.pr_number,
+        pr_title: ctx.target.pr_title.clone(),
+        head_ref: ctx.target.head_ref.clone(),
+    };
+    match sync_report(&api_url, key, &ctx.config, report, &origin) {
+        Ok(msg) => {
+            println!("{msg}");
+            false
+        }
+        Err(e) => {
+            println!(
+                "{}",
+                workflow::command(
+                    "warning",
+                    &[("title", "Massu cloud sync failed".into())],
+                    &format!("{e} (the gate and the report are unaffected)")
+                )
+            );
+            true
+        }
+    }
+}
+
+/// One sync with the configured budget; the message to print on success.
+pub fn sync_report(
+    api_url: &str,
+    key: Secret,
+    config: &Config,
+    report: &Report,
+    origin: &cloud::Origin,
+) -> std::result::Result<String, cloud::SyncError> {
+    let client = cloud::Client::new(api_url, key, config.cloud.budget());
+    let record = cloud::record(report, origin);
+    let idem = cloud::idempotency_key(&origin.repo, origin.pr_number, &report.revisions.head.sha);
+    let synced = outlets::http::block_on(cloud::sync(&client, &record, &idem))
+        .map_err(cloud::SyncError::Setup)??;
+    Ok(format!(
+        "synced to the Massu cloud{} (HTTP {}, {} attempt(s))",
+        synced
+            .id
+            .map(|i| format!(" as record {i}"))
+            .unwrap_or_default(),
+        synced.status,
+        synced.attempts
+    ))
+}

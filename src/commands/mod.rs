@@ -1,0 +1,112 @@
+//! One module per command. Each owns its arguments and its run; what several share lives here:
+//! [`score_change`], the configuration loading and pipeline run behind `score`, the hook and the
+//! Action.
+
+pub mod action;
+pub mod completions;
+pub mod eval;
+pub mod graph;
+pub mod hook;
+pub mod init;
+pub mod rules;
+pub mod score;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use engine::error::Result;
+use engine::git::files::FileSource;
+use engine::git::{Oid, Repo};
+use engine::pipeline::{self, Observer, Outcome, Request};
+
+use crate::config::{self, Config};
+
+/// How to score one change: where the settings come from and what overrides them.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreRequest {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// `--config` / the `config` input.
+    pub config_path: Option<PathBuf>,
+    /// Read the settings from this commit's objects instead of the working tree (action mode:
+    /// the base commit, so a pull request cannot lower its own bar).
+    pub settings_at: Option<Oid>,
+    /// Overrides the configured threshold.
+    pub threshold: Option<u8>,
+    /// Overrides `fail-on-critical-security`.
+    pub fail_on_critical_security: Option<bool>,
+    /// `--cache-dir`.
+    pub cache_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+/// A scored change and the configuration it was scored with.
+pub struct Scored {
+    pub outcome: Outcome,
+    pub config: Config,
+    /// Where the settings were read from (templates overrides come from there too).
+    pub source: FileSource,
+}
+
+/// Load the configuration (from the working tree, or from `settings_at`), apply the overrides
+/// and run the pipeline.
+pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Result<Scored> {
+    let started = Instant::now();
+    obs.stage("config");
+    let source = match req.settings_at {
+        Some(commit) => FileSource::Commit {
+            git_dir: repo.git_dir().to_path_buf(),
+            commit,
+        },
+        None => FileSource::WorkTree(repo.root()),
+    };
+    let loaded = config::load_config(&source, req.config_path.as_deref())?;
+    let mut cfg = loaded.config;
+    if let Some(t) = req.threshold {
+        cfg.threshold = t;
+    }
+    if let Some(f) = req.fail_on_critical_security {
+        cfg.fail_on_critical_security = f;
+    }
+    let config_took = started.elapsed();
+    let request = Request {
+        base: req.base.clone(),
+        head: req.head.clone(),
+        settings: cfg.engine_settings(),
+        source: source.clone(),
+        config_source: loaded
+            .source
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        settings_paths: config::settings_paths(req.config_path.as_deref(), &cfg),
+        cache_dir: req.cache_dir.clone(),
+        no_cache: req.no_cache,
+    };
+    let mut outcome = pipeline::run(repo, &request, obs)?;
+    outcome.timings.stages.insert(0, ("config", config_took));
+    if let Some(s) = outcome.timings.started.as_mut() {
+        *s = started;
+    }
+    Ok(Scored {
+        outcome,
+        config: cfg,
+        source,
+    })
+}
+
+/// Write to standard output; a closed pipe (`pr-risk … | head`) is not an error.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Write `text` to `path`, naming the file in the error.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|source| engine::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
