@@ -3,15 +3,12 @@
 //! Errors become one message on stderr (what, where, what to do) and an exit code:
 //! 0 pass, 1 blocked, 2 usage/config/input error, 3 internal failure.
 
-use std::io::IsTerminal;
+use clap::{Parser, Subcommand};
 
-use clap::{Parser, Subcommand, ValueEnum};
-
+use crate::args::Globals;
 use crate::commands::{self, eval::EvalCommand, graph::GraphArgs, hook::HookAction};
 use crate::commands::{init::InitArgs, rules::RulesCommand, score::ScoreArgs};
 use engine::error::ExitCode;
-use outlets::render::style::ColorChoice;
-use outlets::render::Format;
 
 /// `pr-risk --version`: the crate version and the git revision it was built from.
 pub const LONG_VERSION: &str = concat!(
@@ -28,23 +25,8 @@ pub const LONG_VERSION: &str = concat!(
     about = "Scores a pull request for risk (impact, regression, security, coupling) and gates merges on it"
 )]
 pub struct Cli {
-    /// Log progress to stderr (repeat for more); RUST_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// Print nothing but errors (and, in the hook, blocked refs); the exit code tells the verdict.
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-
-    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "auto",
-        value_name = "WHEN"
-    )]
-    pub color: ColorArg,
+    #[command(flatten)]
+    pub globals: Globals,
 
     #[command(subcommand)]
     pub command: Command,
@@ -80,59 +62,6 @@ pub enum Command {
     Rules(RulesCommand),
 }
 
-/// `--format`: how a report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    Text,
-    Json,
-    /// The PR-comment template (`comment.md.j2`).
-    Markdown,
-    /// SARIF 2.1.0 for code scanning.
-    Sarif,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
-            FormatArg::Text => Format::Text,
-            FormatArg::Json => Format::Json,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Sarif => Format::Sarif,
-        }
-    }
-}
-
-/// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorArg {
-    /// Colour when writing to a terminal and NO_COLOR is not set.
-    Auto,
-    Always,
-    Never,
-}
-
-impl From<ColorArg> for ColorChoice {
-    fn from(c: ColorArg) -> ColorChoice {
-        match c {
-            ColorArg::Auto => ColorChoice::Auto,
-            ColorArg::Always => ColorChoice::Always,
-            ColorArg::Never => ColorChoice::Never,
-        }
-    }
-}
-
-impl Cli {
-    pub fn color(&self) -> ColorChoice {
-        self.color.into()
-    }
-
-    /// The progress line: only on a terminal stderr, and not with --quiet or --verbose (log lines
-    /// would interleave with it).
-    pub fn show_progress(&self) -> bool {
-        !self.quiet && self.verbose == 0 && std::io::stderr().is_terminal()
-    }
-}
-
 /// Run the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -147,16 +76,19 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    init_logging(cli.verbose);
+    let g = &cli.globals;
+    init_logging(g.verbose);
     engine::git::init_process();
     let result = match &cli.command {
-        Command::Score(args) => commands::score::run(args, &cli),
+        Command::Score(args) => commands::score::run(args, g),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Graph(args) => commands::graph::run(args),
         Command::Action => return commands::action::main() as i32,
-        Command::Hook { action } => commands::hook::run(action, &cli),
-        Command::Init(args) => commands::init::run(args, &cli),
-        Command::Completions { shell } => commands::completions::run(*shell),
+        Command::Hook { action } => commands::hook::run(action, g),
+        Command::Init(args) => commands::init::run(args, g),
+        Command::Completions { shell } => {
+            commands::completions::run(*shell, <Cli as clap::CommandFactory>::command())
+        }
         Command::Rules(cmd) => commands::rules::run(cmd),
     };
     match result {

@@ -1,9 +1,9 @@
-//! `pr-risk completions SHELL`: a shell completion script on standard output.
+//! `pr-risk completions SHELL`: a shell completion script for the command line `cmd` on standard
+//! output.
 
 use engine::error::{ExitCode, Result};
 
-pub fn run(shell: clap_complete::Shell) -> Result<ExitCode> {
-    let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+pub fn run(shell: clap_complete::Shell, mut cmd: clap::Command) -> Result<ExitCode> {
     clap_complete::generate(shell, &mut cmd, "pr-risk", &mut std::io::stdout());
     Ok(ExitCode::Pass)
 }

@@ -7,7 +7,7 @@ use engine::error::{Error, ExitCode, Result};
 use engine::eval::{self, EvalReport};
 use engine::git::Repo;
 
-use crate::cli::FormatArg;
+use crate::args::FormatArg;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum EvalCommand {

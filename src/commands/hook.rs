@@ -32,7 +32,7 @@ use engine::git::{push, Oid, Repo};
 use engine::report::Report;
 use outlets::render::style::paint;
 
-use crate::cli::Cli;
+use crate::args::Globals;
 use crate::config::{self, HookMode};
 
 #[derive(Debug, clap::Subcommand)]
@@ -60,7 +60,7 @@ pub enum HookAction {
     },
 }
 
-pub fn run(action: &HookAction, cli: &Cli) -> Result<ExitCode> {
+pub fn run(action: &HookAction, cli: &Globals) -> Result<ExitCode> {
     let say = |s: String| {
         if !cli.quiet {
             eprintln!("{s}");

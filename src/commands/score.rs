@@ -10,7 +10,7 @@ use outlets::render::{self, Format};
 use outlets::secret::Secret;
 
 use super::{score_change, ScoreRequest, Scored};
-use crate::cli::{Cli, FormatArg};
+use crate::args::{FormatArg, Globals};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
@@ -97,7 +97,7 @@ pub struct ScoreArgs {
     pub pr_title: Option<String>,
 }
 
-pub fn run(args: &ScoreArgs, cli: &Cli) -> Result<ExitCode> {
+pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
     let repo = Repo::discover(&args.repo)?;
     let head = if args.worktree {
         worktree::snapshot_commit(&repo)?.to_string()

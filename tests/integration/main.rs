@@ -6,6 +6,7 @@ mod support;
 mod coupling;
 mod engine;
 mod golden;
+mod layers;
 mod odd_repos;
 mod server;
 

@@ -9,12 +9,13 @@
 //!
 //! A failed sync is an outlet failure: it never changes the gate and never loses the report.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::http::{rate_limit, sleep_within, Policy};
 use crate::secret::Secret;
 use engine::report::Report;
 use engine::score::coupling::rules::Severity as CouplingSeverity;
@@ -276,12 +277,9 @@ pub struct Client {
     pub key: Secret,
     /// Total budget of one sync, retries included.
     pub budget: Duration,
-    pub connect_timeout: Duration,
-    /// Ceiling of one request (also bounded by what is left of the budget).
-    pub request_timeout: Duration,
-    /// First backoff delay; doubles on every retry (with jitter), capped at 8 s.
-    pub backoff: Duration,
-    pub max_attempts: u32,
+    /// Retries, backoff and timeouts (one request is also bounded by what is left of the
+    /// budget).
+    pub policy: Policy,
 }
 
 impl Client {
@@ -290,10 +288,7 @@ impl Client {
             api_url: api_url.trim_end_matches('/').to_string(),
             key,
             budget,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            backoff: Duration::from_millis(500),
-            max_attempts: 6,
+            policy: Policy::CLOUD,
         }
     }
 }
@@ -345,7 +340,7 @@ pub async fn sync(
         return Err(SyncError::BadUrl(client.api_url.clone()));
     }
     let http = reqwest::Client::builder()
-        .connect_timeout(client.connect_timeout)
+        .connect_timeout(client.policy.connect_timeout)
         .user_agent(format!("pr-risk/{}", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| SyncError::Setup(e.to_string()))?;
@@ -360,14 +355,14 @@ pub async fn sync(
     };
     loop {
         let left = client.budget.saturating_sub(start.elapsed());
-        if left.is_zero() || attempts >= client.max_attempts {
+        if left.is_zero() || attempts >= client.policy.max_attempts {
             return Err(unavailable(last, attempts));
         }
         attempts += 1;
         tracing::info!(attempt = attempts, %url, "syncing the report to the Massu cloud");
         let sent = http
             .post(&url)
-            .timeout(client.request_timeout.min(left))
+            .timeout(client.policy.request_timeout.min(left))
             .header("authorization", format!("Bearer {}", client.key.expose()))
             .header("content-type", "application/json")
             .header("accept", "application/json")
@@ -379,7 +374,7 @@ pub async fn sync(
             Err(e) => {
                 last = describe_transport(&e);
                 tracing::warn!("Massu sync attempt {attempts} failed: {last}");
-                backoff(client, attempts)
+                client.policy.backoff(attempts)
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -388,7 +383,7 @@ pub async fn sync(
                     Ok(t) => t,
                     Err(e) => {
                         last = format!("reading the answer: {}", describe_transport(&e));
-                        let w = backoff(client, attempts);
+                        let w = client.policy.backoff(attempts);
                         if !sleep_within(start, client.budget, w).await {
                             return Err(unavailable(last, attempts));
                         }
@@ -429,15 +424,16 @@ pub async fn sync(
                     }
                     429 => {
                         last = "429 Too Many Requests".into();
-                        rate_limit_wait(&headers, SystemTime::now())
-                            .unwrap_or_else(|| backoff(client, attempts))
+                        rate_limit(status, &headers, SystemTime::now())
+                            .flatten()
+                            .unwrap_or_else(|| client.policy.backoff(attempts))
                     }
                     500..=599 => {
                         last = match envelope(&text) {
                             Some((m, _)) => format!("{status}: {m}"),
                             None => format!("HTTP {status}"),
                         };
-                        backoff(client, attempts)
+                        client.policy.backoff(attempts)
                     }
                     _ => {
                         let (message, code) = envelope(&text).unwrap_or_else(|| {
@@ -467,78 +463,6 @@ pub async fn sync(
             return Err(unavailable(why, attempts));
         }
     }
-}
-
-/// Sleep `wait` if it ends within the budget; false (and no sleep) otherwise.
-async fn sleep_within(start: Instant, budget: Duration, wait: Duration) -> bool {
-    if start.elapsed() + wait >= budget {
-        return false;
-    }
-    tokio::time::sleep(wait).await;
-    true
-}
-
-/// Exponential backoff with jitter: a random delay in `[d/2, d]`, `d = backoff · 2^(n−1)` ≤ 8 s.
-fn backoff(client: &Client, attempt: u32) -> Duration {
-    let d = client
-        .backoff
-        .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(10))
-        .min(Duration::from_secs(8));
-    let half = d / 2;
-    half + half.mul_f64(fastrand::f64())
-}
-
-/// How long a 429 asks us to wait: `Retry-After` (delta seconds or an HTTP date), else
-/// `X-RateLimit-Reset` (epoch seconds).
-pub fn rate_limit_wait(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
-    let now_s = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    if let Some(v) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
-        let v = v.trim();
-        if let Ok(secs) = v.parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-        if let Some(at) = parse_http_date(v) {
-            return Some(Duration::from_secs(at.saturating_sub(now_s)));
-        }
-    }
-    let reset: u64 = headers
-        .get("x-ratelimit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())?;
-    Some(Duration::from_secs(reset.saturating_sub(now_s)))
-}
-
-/// Parse an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) to seconds since the Unix epoch.
-pub fn parse_http_date(s: &str) -> Option<u64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: i64 = parts[1].parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[2])? as i64
-        + 1;
-    let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<i64> = parts[4]
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    if hms.len() != 3 || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let t = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    u64::try_from(t).ok()
 }
 
 /// The API's error envelope `{"error": "...", "code": "..."}` (also `{"error": {"message", "code"}}`).
@@ -593,36 +517,6 @@ mod tests {
     }
 
     #[test]
-    fn http_dates() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("soon"), None);
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let now = UNIX_EPOCH + Duration::from_secs(784_111_770);
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(3)));
-        h.insert(
-            "retry-after",
-            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
-        );
-        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
-        let mut h = reqwest::header::HeaderMap::new();
-        h.insert("x-ratelimit-reset", "784111775".parse().unwrap());
-        assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(5)));
-        assert_eq!(
-            rate_limit_wait(&reqwest::header::HeaderMap::new(), now),
-            None
-        );
-    }
-
-    #[test]
     fn idempotency_key_is_stable_and_distinct() {
         let a = idempotency_key("o/r", Some(7), "abc");
         assert_eq!(a, idempotency_key("o/r", Some(7), "abc"));
@@ -645,19 +539,5 @@ mod tests {
             Some(("nope".into(), "42".into()))
         );
         assert_eq!(envelope("<html>"), None);
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        let c = Client::new(
-            "http://x",
-            Secret::new("k").unwrap(),
-            Duration::from_secs(60),
-        );
-        for n in 1..20 {
-            let d = backoff(&c, n);
-            assert!(d <= Duration::from_secs(8));
-            assert!(d >= Duration::from_millis(250));
-        }
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use engine::error::{Error, ExitCode, Result};
 use engine::git::Repo;
 
-use crate::cli::Cli;
+use crate::args::Globals;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -21,7 +21,7 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-pub fn run(args: &InitArgs, cli: &Cli) -> Result<ExitCode> {
+pub fn run(args: &InitArgs, cli: &Globals) -> Result<ExitCode> {
     let dir = match &args.dir {
         Some(d) => d.clone(),
         None => match Repo::discover(Path::new(".")) {

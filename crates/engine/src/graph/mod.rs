@@ -14,7 +14,8 @@ use serde::Serialize;
 
 pub mod json;
 
-use crate::lang::{Import, ImportKind};
+use crate::lang::ImportKind;
+pub use crate::resolve::ResolvedImport;
 use crate::resolve::Target;
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,14 +34,6 @@ pub struct Edge {
     /// Every import of the target from this file is type-only.
     pub type_only: bool,
     pub specifier: String,
-}
-
-/// One import and where it led.
-#[derive(Debug, Clone)]
-pub struct ResolvedImport {
-    pub from: String,
-    pub import: Import,
-    pub target: Target,
 }
 
 /// An import that names no file of the repository.
@@ -232,7 +225,7 @@ mod tests {
     fn imp(from: &str, to: &str, line: u32) -> ResolvedImport {
         ResolvedImport {
             from: from.into(),
-            import: Import {
+            import: crate::lang::Import {
                 specifier: format!("./{to}"),
                 line,
                 kind: ImportKind::Import,

@@ -13,6 +13,8 @@ pub mod workspaces;
 
 use serde::Serialize;
 
+use crate::lang::Import;
+
 /// Where a specifier leads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -25,6 +27,14 @@ pub enum Target {
     Builtin { name: String },
     /// A relative or workspace path that names no file in the snapshot.
     Missing,
+}
+
+/// One import and where it led.
+#[derive(Debug, Clone)]
+pub struct ResolvedImport {
+    pub from: String,
+    pub import: Import,
+    pub target: Target,
 }
 
 /// The package name of a bare specifier: `@scope/name/x` → `@scope/name`, `lodash/fp` → `lodash`.

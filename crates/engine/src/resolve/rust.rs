@@ -39,9 +39,9 @@ use rayon::prelude::*;
 use super::cargo::{self, CargoModel, DepKind, DepSource, TargetKind};
 use super::Target;
 use crate::git::snapshot::Snapshot;
-use crate::graph::ResolvedImport;
 use crate::lang::rust::{RustFacts, UseBinding};
 use crate::lang::{FileFacts, Import, ImportKind};
+use crate::resolve::ResolvedImport;
 
 const BUILTIN_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
 /// Bound on the lookups one path may take (glob and re-export chains).

@@ -1,9 +1,10 @@
-//! A small GitHub REST client: octocrab as the transport, with pr-risk's own bounded retries.
+//! A small GitHub REST client: octocrab as the transport, with pr-risk's own bounded retries
+//! ([`crate::http::Policy::GITHUB`]).
 //!
 //! Retried: rate limits (`429`, or `403` with `x-ratelimit-remaining: 0` or `retry-after`) — the
 //! request was not processed, so even a create is safe to repeat — after waiting for
-//! `retry-after` / `x-ratelimit-reset` (at most [`MAX_WAIT`]); 5xx and transport errors only for
-//! requests the caller marks as safe to repeat. At most [`MAX_ATTEMPTS`] attempts.
+//! `retry-after` / `x-ratelimit-reset` (at most the policy's `max_wait`); 5xx and transport errors
+//! only for requests the caller marks as safe to repeat.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,19 +13,16 @@ use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::Octocrab;
 use serde_json::Value;
 
+use crate::http::{rate_limit, Policy};
 use crate::secret::Secret;
 
-pub const MAX_ATTEMPTS: u32 = 4;
-/// The longest rate-limit wait pr-risk accepts before giving up on the request.
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// A GitHub client for one repository.
 pub struct GitHub {
     octo: Octocrab,
     pub owner: String,
     pub repo: String,
-    /// First backoff delay for 5xx/transport retries; doubles each time.
-    pub backoff: Duration,
+    pub policy: Policy,
 }
 
 /// A raw answer.
@@ -83,8 +81,8 @@ impl GitHub {
             .map_err(|e| ApiError::Setup(format!("GITHUB_API_URL `{api_url}`: {e}")))?
             .personal_token(token.expose().to_string())
             .add_retry_config(RetryConfig::None)
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_connect_timeout(Some(Policy::GITHUB.connect_timeout))
+            .set_read_timeout(Some(Policy::GITHUB.request_timeout))
             .add_header(
                 HeaderName::from_static("accept"),
                 "application/vnd.github+json".into(),
@@ -103,7 +101,7 @@ impl GitHub {
             octo,
             owner: owner.to_string(),
             repo: repo.to_string(),
-            backoff: Duration::from_millis(250),
+            policy: Policy::GITHUB,
         })
     }
 
@@ -119,19 +117,19 @@ impl GitHub {
         loop {
             attempt += 1;
             let result = self.once(method, path, body).await;
-            let last = attempt >= MAX_ATTEMPTS;
+            let last = attempt >= self.policy.max_attempts;
             match result {
                 Err(e) => {
                     if !repeatable || last {
                         return Err(e);
                     }
                     tracing::warn!("{method} {path}: {e}; retrying");
-                    tokio::time::sleep(self.backoff * (1 << (attempt - 1))).await;
+                    tokio::time::sleep(self.policy.backoff(attempt)).await;
                 }
                 Ok(r) if (200..300).contains(&r.status) => return Ok(r),
                 Ok(r) => {
                     if let Some(wait) = rate_limited(&r) {
-                        if wait > MAX_WAIT {
+                        if wait > self.policy.max_wait {
                             return Err(ApiError::RateLimited(wait.as_secs()));
                         }
                         if last {
@@ -146,7 +144,7 @@ impl GitHub {
                     }
                     if r.status >= 500 && repeatable && !last {
                         tracing::warn!("{method} {path}: HTTP {}; retrying", r.status);
-                        tokio::time::sleep(self.backoff * (1 << (attempt - 1))).await;
+                        tokio::time::sleep(self.policy.backoff(attempt)).await;
                         continue;
                     }
                     return Err(error_of(&r));
@@ -221,33 +219,11 @@ fn error_of(r: &Response) -> ApiError {
     }
 }
 
-/// How long a rate-limited answer asks us to wait; `None` when it is not a rate limit.
+/// How long a rate-limited answer asks us to wait (a minute when it does not say); `None` when
+/// it is not a rate limit.
 fn rate_limited(r: &Response) -> Option<Duration> {
-    if r.status != 429 && r.status != 403 {
-        return None;
-    }
-    let h = |n: &str| {
-        r.headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(secs) = h("retry-after").and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(secs));
-    }
-    let exhausted = h("x-ratelimit-remaining") == Some("0");
-    if exhausted || r.status == 429 {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let wait = h("x-ratelimit-reset")
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(|reset| reset.saturating_sub(now) + 1)
-            .unwrap_or(60);
-        return Some(Duration::from_secs(wait));
-    }
-    None
+    rate_limit(r.status, &r.headers, SystemTime::now())
+        .map(|wait| wait.unwrap_or(Duration::from_secs(60)))
 }
 
 /// The `rel="next"` URL of a `Link` header.

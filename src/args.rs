@@ -1,0 +1,82 @@
+//! Argument types several commands share: the global flags and the output format.
+
+use clap::ValueEnum;
+
+use outlets::render::style::ColorChoice;
+use outlets::render::Format;
+
+/// The flags every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Globals {
+    /// Log progress to stderr (repeat for more); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print nothing but errors (and, in the hook, blocked refs); the exit code tells the verdict.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorArg,
+}
+
+impl Globals {
+    pub fn color(&self) -> ColorChoice {
+        self.color.into()
+    }
+
+    /// The progress line: only on a terminal stderr, and not with --quiet or --verbose (log lines
+    /// would interleave with it).
+    pub fn show_progress(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.quiet && self.verbose == 0 && std::io::stderr().is_terminal()
+    }
+}
+
+/// `--format`: how a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    /// The PR-comment template (`comment.md.j2`).
+    Markdown,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Sarif => Format::Sarif,
+        }
+    }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> ColorChoice {
+        match c {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
