@@ -4,6 +4,7 @@
 mod support;
 
 mod coupling;
+mod docs;
 mod engine;
 mod golden;
 mod layers;

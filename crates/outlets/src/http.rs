@@ -160,14 +160,27 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
         let secs = |s| Some(Some(Duration::from_secs(s)));
         assert_eq!(rate_limit(200, &headers(&[]), now), None);
-        assert_eq!(rate_limit(403, &headers(&[]), now), None, "a permission 403");
+        assert_eq!(
+            rate_limit(403, &headers(&[]), now),
+            None,
+            "a permission 403"
+        );
         assert_eq!(rate_limit(429, &headers(&[]), now), Some(None));
-        assert_eq!(rate_limit(429, &headers(&[("retry-after", "2")]), now), secs(2));
-        assert_eq!(rate_limit(403, &headers(&[("retry-after", "3")]), now), secs(3));
+        assert_eq!(
+            rate_limit(429, &headers(&[("retry-after", "2")]), now),
+            secs(2)
+        );
+        assert_eq!(
+            rate_limit(403, &headers(&[("retry-after", "3")]), now),
+            secs(3)
+        );
         assert_eq!(
             rate_limit(
                 403,
-                &headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1030")]),
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1030")
+                ]),
                 now
             ),
             secs(30)

@@ -1,7 +1,8 @@
 //! The report: one serializable model that holds everything every output needs.
 //!
-//! Renderers and outlets read it and never compute. Field names are stable (documented in the
-//! README, versioned by `schema_version`); output is deterministic — no timestamps, sorted lists.
+//! Renderers and outlets read it and never compute. Field names are stable (documented in
+//! docs/scores.md, "The JSON report", and versioned by `schema_version`); output is deterministic:
+//! no timestamps, sorted lists.
 
 use serde::Serialize;
 

@@ -16,7 +16,6 @@ use serde_json::Value;
 use crate::http::{rate_limit, Policy};
 use crate::secret::Secret;
 
-
 /// A GitHub client for one repository.
 pub struct GitHub {
     octo: Octocrab,
