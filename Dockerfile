@@ -1,15 +1,19 @@
-# pr-risk as a GitHub container action.
+# pr-risk as a GitHub container action (published as ghcr.io/massu-ai/pr-risk-action by
+# .github/workflows/release.yml; action.yml runs that image).
 #
 # Build stage: a release build with the Rust toolchain. Runtime stage: Debian slim with CA
 # certificates (HTTPS to the GitHub and Massu APIs; TLS is rustls, no OpenSSL) and git (fetching
 # a missing base commit and the blobs of a partial clone) — no compiler.
-# No USER (the runner mounts the workspace and the file-command files for root) and no WORKDIR
-# (the runner sets the working directory to the workspace).
+# No USER (the runner mounts the workspace and the file-command files for root) and no WORKDIR in
+# the runtime stage (the runner sets the working directory to the workspace).
 
 FROM rust:1-bookworm AS build
-COPY . /src
-RUN cd /src \
- && cargo build --release --locked --bin pr-risk \
+# The git revision `pr-risk --version` reports (.git is not part of the build context).
+ARG PR_RISK_GIT_REV=unknown
+ENV PR_RISK_GIT_REV=${PR_RISK_GIT_REV}
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin pr-risk \
  && strip target/release/pr-risk
 
 FROM debian:bookworm-slim

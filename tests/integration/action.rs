@@ -161,10 +161,16 @@ fn query<'a>(path: &'a str, key: &str) -> Option<&'a str> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Schema validation against ../shared/github-rest/operations.json.
+// Schema validation against GitHub's OpenAPI description: ../shared/github-rest/operations.json
+// beside the clone, or the file $PR_RISK_GITHUB_OPENAPI names (the project's GitHub CI extracts
+// it from the `@octokit/openapi` npm package, where operations.json was taken from).
 
 fn operations() -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/github-rest/operations.json");
+    let p = std::env::var_os("PR_RISK_GITHUB_OPENAPI")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/github-rest/operations.json")
+        });
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap()
 }
