@@ -111,6 +111,37 @@ impl Default for Limits {
 }
 
 impl Config {
+    /// The same configuration with every default that is implied filled in (two configurations
+    /// that behave alike compare equal).
+    pub fn resolved(&self) -> Config {
+        let mut c = self.clone();
+        c.coupling = self.coupling.resolved();
+        c
+    }
+
+    /// Every key path of the configuration schema (`regression.fix-patterns`, `coupling.net`, …),
+    /// read from the defaults, with whether its default is unset (`null`).
+    pub fn key_paths() -> Vec<(String, bool)> {
+        fn walk(prefix: &str, v: &serde_yaml::Value, out: &mut Vec<(String, bool)>) {
+            if let serde_yaml::Value::Mapping(m) = v {
+                for (k, v) in m {
+                    let Some(k) = k.as_str() else { continue };
+                    let path = if prefix.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    out.push((path.clone(), v.is_null()));
+                    walk(&path, v, out);
+                }
+            }
+        }
+        let v = serde_yaml::to_value(Config::default().resolved()).unwrap_or_default();
+        let mut out = Vec::new();
+        walk("", &v, &mut out);
+        out
+    }
+
     /// The engine's sections.
     pub fn engine_settings(&self) -> Settings {
         Settings {

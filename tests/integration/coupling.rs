@@ -543,3 +543,173 @@ fn renaming_a_file_in_a_cycle_keeps_the_cycle_pre_existing() {
     );
     assert_eq!(v["dimensions"]["coupling"]["score"], 0);
 }
+
+/// A generated workspace: `@acme/open` (no `exports`: public throughout), `@acme/closed` (an
+/// `exports` map: only `.` and `./button`), and an app importing both past their entries.
+fn workspace() -> TestRepo {
+    let r = TestRepo::new();
+    r.write(
+        "package.json",
+        r#"{"name":"root","private":true,"workspaces":["packages/*"]}"#,
+    )
+    .write(
+        "packages/open/package.json",
+        r#"{"name":"@acme/open","main":"src/index.ts"}"#,
+    )
+    .write("packages/open/src/index.ts", "export const open = 1;\n")
+    .write("packages/open/src/internal/deep.ts", "export const deep = 1;\n")
+    .write(
+        "packages/closed/package.json",
+        r#"{"name":"@acme/closed","exports":{".":"./src/index.ts","./button":"./src/button.ts"}}"#,
+    )
+    .write("packages/closed/src/index.ts", "export const closed = 1;\n")
+    .write("packages/closed/src/button.ts", "export const button = 1;\n")
+    .write("packages/closed/src/internal/secret.ts", "export const secret = 1;\n")
+    .write(
+        "packages/app/package.json",
+        r#"{"name":"@acme/app","dependencies":{"@acme/open":"*","@acme/closed":"*"}}"#,
+    )
+    .write(
+        "packages/app/src/main.ts",
+        "import { closed } from '@acme/closed';\nimport { button } from '@acme/closed/button';\nexport const main = [closed, button];\n",
+    );
+    r.commit("workspace");
+    r
+}
+
+/// `no-deep-import` applies to packages that declare `exports` only; test, fixture and e2e files
+/// never count.
+#[test]
+fn deep_imports_only_past_declared_exports_and_never_from_tests() {
+    let r = workspace();
+    r.branch("feature");
+    r.write(
+        "packages/app/src/feature.ts",
+        "import { deep } from '@acme/open/src/internal/deep';\nimport { secret } from '../../closed/src/internal/secret';\nexport const f = [deep, secret];\n",
+    )
+    .write(
+        "packages/app/e2e/flow.spec.ts",
+        "import { secret } from '../../closed/src/internal/secret';\nexport const t = secret;\n",
+    )
+    .write(
+        "packages/app/src/__fixtures__/data.ts",
+        "import { secret } from '../../../closed/src/internal/secret';\nexport const d = secret;\n",
+    );
+    r.commit("reach into both packages");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["coupling"]["evidence"];
+    assert_eq!(
+        rows(&ev["introduced"]),
+        vec![row(
+            "no-deep-import",
+            "warn",
+            "packages/app/src/feature.ts:2",
+            "packages/closed/src/internal/secret.ts"
+        )],
+        "only the production import past @acme/closed's exports"
+    );
+    assert_eq!(v["dimensions"]["coupling"]["score"], 31);
+}
+
+/// A rule's violation is (rule, from, to): moving the import line, re-ordering the imports or
+/// reformatting them is not a new violation.
+#[test]
+fn moving_or_reordering_an_import_is_no_new_violation() {
+    let r = TestRepo::new();
+    r.write(
+        ".pr-risk.yml",
+        "coupling:\n  rules:\n    - name: ui-not-db\n      from: src/ui/\n      to: src/db/\n",
+    )
+    .write("src/db/query.ts", "export const query = 1;\n")
+    .write("src/db/pool.ts", "export const pool = 1;\n")
+    .write(
+        "src/ui/list.ts",
+        "import { query } from '../db/query';\nimport { pool } from '../db/pool';\nexport const list = [query, pool];\n",
+    );
+    r.commit("ui reads the db");
+    r.branch("feature");
+    r.write(
+        "src/ui/list.ts",
+        "// the list view\n\nimport { pool } from \"../db/pool\";\n\nimport {\n  query,\n} from \"../db/query\";\n\nexport const list = [query, pool];\n",
+    );
+    r.commit("reorder and reformat the imports");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["coupling"]["evidence"];
+    assert_eq!(rows(&ev["introduced"]), vec![]);
+    assert_eq!(rows(&ev["removed"]), vec![]);
+    assert_eq!(ev["pre_existing_total"], 2);
+    assert_eq!(v["dimensions"]["coupling"]["score"], 0);
+}
+
+/// By default only introduced violations are scored and removed ones are shown beside them;
+/// `coupling.net: true` scores introduced minus removed.
+#[test]
+fn removed_violations_are_shown_and_net_scoring_counts_them() {
+    let r = TestRepo::new();
+    let rule =
+        "coupling:\n  rules:\n    - name: ui-not-db\n      from: src/ui/\n      to: src/db/\n";
+    r.write(".pr-risk.yml", rule)
+        .write("src/db/query.ts", "export const query = 1;\n")
+        .write("src/db/pool.ts", "export const pool = 1;\n")
+        .write("src/api/read.ts", "export const read = 1;\n")
+        .write(
+            "src/ui/a.ts",
+            "import { query } from '../db/query';\nexport const a = query;\n",
+        )
+        .write(
+            "src/ui/b.ts",
+            "import { pool } from '../db/pool';\nexport const b = pool;\n",
+        )
+        .write(
+            "src/ui/c.ts",
+            "import { read } from '../api/read';\nexport const c = read;\n",
+        );
+    r.commit("two violations");
+    r.branch("feature");
+    r.write(
+        "src/ui/a.ts",
+        "import { read } from '../api/read';\nexport const a = read;\n",
+    )
+    .write(
+        "src/ui/b.ts",
+        "import { read } from '../api/read';\nexport const b = read;\n",
+    )
+    .write(
+        "src/ui/c.ts",
+        "import { query } from '../db/query';\nexport const c = query;\n",
+    );
+    r.commit("fix two, add one");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let c = &v["dimensions"]["coupling"];
+    assert_eq!(rows(&c["evidence"]["introduced"]).len(), 1);
+    assert_eq!(rows(&c["evidence"]["removed"]).len(), 2);
+    assert_eq!(c["score"], 60, "one error introduced");
+    assert!(
+        c["summary"].as_str().unwrap().ends_with("; removes 2"),
+        "{}",
+        c["summary"]
+    );
+    r.write(".pr-risk.yml", format!("{rule}  net: true\n"));
+    r.commit("score the net");
+    let (run, v) = r.score_json(&["--base", "main", "--config", ".pr-risk.yml"]);
+    run.assert_code(0);
+    let c = &v["dimensions"]["coupling"];
+    assert_eq!(c["score"], 0, "1 introduced − 2 removed → 0");
+    assert!(
+        c["formula"]
+            .as_str()
+            .unwrap()
+            .contains("max(0, introduced − removed)"),
+        "{}",
+        c["formula"]
+    );
+    let md = r.run(&["score", "--base", "main", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("Removed by this change (2)"),
+        "{}",
+        md.stdout
+    );
+}

@@ -69,6 +69,30 @@ mod tests {
     #[test]
     fn starter_parses_to_the_defaults() {
         let c = Config::parse(STARTER, Path::new(FILE_NAME)).unwrap();
-        assert_eq!(c, Config::default());
+        assert_eq!(c.resolved(), Config::default().resolved());
+    }
+
+    /// Every key of the schema is in the starter: set to its default, or (for settings with no
+    /// default value) shown as a comment.
+    #[test]
+    fn starter_writes_every_section_and_key() {
+        let v: serde_yaml::Value = serde_yaml::from_str(STARTER).unwrap();
+        let lookup = |path: &str| {
+            path.split('.')
+                .try_fold(&v, |v, k| v.as_mapping()?.get(k))
+                .is_some()
+        };
+        let mut missing = Vec::new();
+        for (path, unset) in Config::key_paths() {
+            let key = path.rsplit('.').next().unwrap_or(&path);
+            let shown = lookup(&path) || (unset && STARTER.contains(&format!("# {key}:")));
+            if !shown {
+                missing.push(path);
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in starter.pr-risk.yml: {missing:?}"
+        );
     }
 }

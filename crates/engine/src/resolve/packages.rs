@@ -26,6 +26,9 @@ pub struct PackageSurface {
     pub entries: BTreeSet<String>,
     /// `exports` keys (`.`, `./button`, `./icons/*`).
     pub exports: Vec<String>,
+    /// The manifest has an `exports` field (of any form: a string, conditions, subpaths). Without
+    /// one, Node lets importers reach every file of the package: all of it is public.
+    pub declares_exports: bool,
 }
 
 impl PackageSurface {
@@ -71,6 +74,10 @@ pub fn surfaces(
             ..PackageSurface::default()
         };
         let manifest = read(&format!("{}/package.json", p.dir));
+        s.declares_exports = manifest
+            .as_ref()
+            .and_then(|m| m.get("exports"))
+            .is_some_and(|e| !e.is_null());
         let mut subpaths = vec![String::new()];
         if let Some(obj) = manifest
             .as_ref()
@@ -109,8 +116,9 @@ pub fn owner<'a>(surfaces: &'a [PackageSurface], path: &str) -> Option<&'a Packa
         .max_by_key(|s| s.dir.len())
 }
 
-/// When `from → to` (written as `specifier`) reaches past the public surface of another package:
-/// that package.
+/// When `from → to` (written as `specifier`) reaches past the public surface of another package
+/// that declares one (an `exports` field): that package. A package without `exports` is public
+/// throughout, by Node's rules.
 pub fn deep_import<'a>(
     surfaces: &'a [PackageSurface],
     from: &str,
@@ -118,6 +126,9 @@ pub fn deep_import<'a>(
     specifier: &str,
 ) -> Option<&'a PackageSurface> {
     let target = owner(surfaces, to)?;
+    if !target.declares_exports {
+        return None;
+    }
     if owner(surfaces, from).is_some_and(|s| s.dir == target.dir) {
         return None;
     }
@@ -144,6 +155,7 @@ mod tests {
                 dir: "packages/ui".into(),
                 entries: ["packages/ui/src/index.ts".to_string()].into(),
                 exports: vec![".".into(), "./icons/*".into()],
+                declares_exports: true,
             },
             PackageSurface {
                 name: "@acme/app".into(),
@@ -183,5 +195,13 @@ mod tests {
         .is_none());
         // `packages/uix` is not inside `packages/ui`.
         assert!(owner(&s, "packages/uix/a.ts").is_none());
+        // A package without `exports` is public throughout.
+        assert!(deep_import(
+            &s,
+            "packages/ui/src/index.ts",
+            "packages/app/src/internal/b.ts",
+            "@acme/app/src/internal/b"
+        )
+        .is_none());
     }
 }

@@ -9,11 +9,14 @@
 //!   inside one base component is pre-existing; one that does not (a new cycle, a grown one, or
 //!   two merged) is introduced, shown through an import the change added to it.
 //!
-//! Introduced = head − base (scored), removed = base − head (improvements), pre-existing = both
-//! (listed apart, never scored).
+//! Introduced = head − base (scored), removed = base − head (improvements, shown beside them),
+//! pre-existing = both (listed apart, never scored). Imports from test and fixture files never
+//! count, and a package without an `exports` field is public throughout (`no-deep-import` applies
+//! only to packages that declare their public entries).
 //!
 //! ```text
 //! units    = Σ over introduced violations of  error → 1.0, warn → 0.4
+//!            (with `coupling.net: true`: max(0, introduced units − removed units))
 //! coupling = round(100 · (1 − e^(−k·units)))     k = ln 2.5 ≈ 0.916
 //! ```
 //! Bounded 0–100 and monotone in units: one error → 60, one warning → 31, an error and a warning
@@ -483,10 +486,15 @@ pub fn score(input: CouplingInput, cfg: &CouplingSettings) -> Dimension<Coupling
         cfg.cycle_severity(),
         cfg.cycle_type_only() == TypeOnly::Count,
     );
-    // Cycles among test files (tests, fixtures) are not architecture: the built-in rule looks at
-    // production code only, like impact.
+    // Test and fixture files are not architecture: an import from one breaks no boundary, and a
+    // cycle through one is not a cycle of production code (like impact, coupling looks at
+    // production code only).
     let tests = input.tests;
-    let production_cycle = |v: &Violation| !(tests.is_match(&v.from) && tests.is_match(&v.to));
+    let production_import = |v: &Violation| !tests.is_match(&v.from);
+    let production_cycle = |v: &Violation| !(tests.is_match(&v.from) || tests.is_match(&v.to));
+    for list in [&mut c.introduced, &mut c.removed, &mut c.pre_existing] {
+        list.retain(production_import);
+    }
     c.introduced
         .extend(cy.introduced.into_iter().filter(production_cycle));
     c.removed
@@ -498,7 +506,13 @@ pub fn score(input: CouplingInput, cfg: &CouplingSettings) -> Dimension<Coupling
         list.sort_by_key(order);
     }
 
-    let units: f64 = c.introduced.iter().map(|v| v.severity.units()).sum();
+    let introduced_units: f64 = c.introduced.iter().map(|v| v.severity.units()).sum();
+    let removed_units: f64 = c.removed.iter().map(|v| v.severity.units()).sum();
+    let units = if cfg.net {
+        (introduced_units - removed_units).max(0.0)
+    } else {
+        introduced_units
+    };
     let value = (100.0 * (1.0 - (-K * units).exp()))
         .round()
         .clamp(0.0, 100.0) as u8;
@@ -533,9 +547,18 @@ pub fn score(input: CouplingInput, cfg: &CouplingSettings) -> Dimension<Coupling
     if pre_total > 0 {
         summary.push_str(&format!("; {pre_total} pre-existing (not scored)"));
     }
-    let formula = format!(
-        "coupling = round(100 · (1 − e^(−{K:.3}·units))) with units = {errors} error × 1.0 + {warnings} warn × 0.4 = {units:.1} → {value}"
-    );
+    let formula = if cfg.net {
+        let removed_count = |s: Severity| c.removed.iter().filter(|v| v.severity == s).count();
+        format!(
+            "coupling = round(100 · (1 − e^(−{K:.3}·units))) with units = max(0, introduced − removed) = max(0, ({errors} error × 1.0 + {warnings} warn × 0.4) − ({} error × 1.0 + {} warn × 0.4)) = {units:.1} → {value}",
+            removed_count(Severity::Error),
+            removed_count(Severity::Warn)
+        )
+    } else {
+        format!(
+            "coupling = round(100 · (1 − e^(−{K:.3}·units))) with units = {errors} error × 1.0 + {warnings} warn × 0.4 = {units:.1} → {value}"
+        )
+    };
     c.pre_existing.truncate(MAX_PRE_EXISTING);
     Dimension {
         available: true,

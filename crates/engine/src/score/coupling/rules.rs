@@ -87,6 +87,9 @@ pub struct CouplingSettings {
     pub deep_imports: BuiltinRule,
     /// The repository's own rules.
     pub rules: Vec<Rule>,
+    /// Score the net change: the units of the violations the change introduces minus those of the
+    /// violations it removes (never below 0). Default: only introduced violations count.
+    pub net: bool,
 }
 
 /// Settings of a built-in rule; unset fields take the rule's defaults.
@@ -111,6 +114,21 @@ impl CouplingSettings {
     }
     pub fn deep_import_type_only(&self) -> TypeOnly {
         self.deep_imports.type_only.unwrap_or(TypeOnly::Count)
+    }
+
+    /// The same settings with every unset built-in field filled with its default (two settings
+    /// that behave alike compare equal).
+    pub fn resolved(&self) -> CouplingSettings {
+        let mut r = self.clone();
+        r.cycles = BuiltinRule {
+            severity: Some(self.cycle_severity()),
+            type_only: Some(self.cycle_type_only()),
+        };
+        r.deep_imports = BuiltinRule {
+            severity: Some(self.deep_import_severity()),
+            type_only: Some(self.deep_import_type_only()),
+        };
+        r
     }
 
     /// Checks across rules (duplicate or reserved names): the offending name, which occurrence of
