@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::args::Globals;
 use crate::commands::{self, eval::EvalCommand, graph::GraphArgs, hook::HookAction};
-use crate::commands::{init::InitArgs, rules::RulesCommand, score::ScoreArgs};
+use crate::commands::{affected_tests::AffectedTestsArgs, init::InitArgs};
+use crate::commands::{rules::RulesCommand, score::ScoreArgs};
 use engine::error::ExitCode;
 
 /// `pr-risk --version`: the crate version and the git revision it was built from.
@@ -39,6 +40,8 @@ pub enum Command {
     Score(ScoreArgs),
     /// Inspect the dependency graph of a revision (the graph the scores use).
     Graph(GraphArgs),
+    /// List the test files that reach the change (for a test runner).
+    AffectedTests(AffectedTestsArgs),
     /// The GitHub Action's entrypoint: reads INPUT_*, GITHUB_EVENT_PATH and the workspace,
     /// writes the check run, the PR comment, the step summary and the outputs.
     Action,
@@ -83,6 +86,7 @@ pub fn main() -> i32 {
         Command::Score(args) => commands::score::run(args, g),
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Graph(args) => commands::graph::run(args),
+        Command::AffectedTests(args) => commands::affected_tests::run(args),
         Command::Action => return commands::action::main() as i32,
         Command::Hook { action } => commands::hook::run(action, g),
         Command::Init(args) => commands::init::run(args, g),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use engine::error::{Error, Result};
 use engine::git::files::{repo_relative, FileSource};
 use engine::glob::Pattern;
+use engine::guide::GuidanceSettings;
 use engine::parse::{self, FileSettings};
 use engine::pipeline::Settings;
 use engine::score::coupling::rules::{self, CouplingSettings};
@@ -53,6 +54,8 @@ pub struct Config {
     pub hook: HookConfig,
     pub regression: RegressionSettings,
     pub security: SecuritySettings,
+    /// Reviewer guidance: suggested reviewers and affected tests.
+    pub guidance: GuidanceSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -98,6 +101,7 @@ impl Default for Config {
             hook: HookConfig::default(),
             regression: engine.regression,
             security: engine.security,
+            guidance: engine.guidance,
         }
     }
 }
@@ -153,6 +157,7 @@ impl Config {
             regression: self.regression.clone(),
             security: self.security.clone(),
             coupling: self.coupling.clone(),
+            guidance: self.guidance.clone(),
         }
     }
 

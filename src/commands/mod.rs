@@ -3,6 +3,7 @@
 //! Action.
 
 pub mod action;
+pub mod affected_tests;
 pub mod completions;
 pub mod eval;
 pub mod graph;
@@ -40,6 +41,8 @@ pub struct ScoreRequest {
     pub cache_dir: Option<PathBuf>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// The pull request's author (GitHub login): never suggested as a reviewer.
+    pub author_login: Option<String>,
 }
 
 /// A scored change and the configuration it was scored with.
@@ -83,6 +86,7 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         settings_paths: config::settings_paths(req.config_path.as_deref(), &cfg),
         cache_dir: req.cache_dir.clone(),
         no_cache: req.no_cache,
+        author_login: req.author_login.clone(),
     };
     let mut outcome = pipeline::run(repo, &request, obs)?;
     outcome.timings.stages.insert(0, ("config", config_took));

@@ -460,7 +460,9 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
             "regression-score",
             "security-score",
             "coupling-score",
-            "report-json"
+            "report-json",
+            "affected-tests",
+            "suggested-reviewers"
         ]
     );
     assert!(

@@ -317,6 +317,7 @@ fn report_schema_is_stable() {
             "dimensions",
             "gate",
             "graph",
+            "guidance",
             "notes",
             "revisions",
             "schema_version",

@@ -4,7 +4,7 @@ The pr-risk engine: from two revisions of a repository to one typed [`report::Re
 Data flows one way, one module per stage, and modules import only the ones to their left:
 
 ```text
-git < lang < parse < resolve < graph < score < report < cache < pipeline < eval
+git < lang < parse < resolve < graph < score < guide < report < cache < pipeline < eval
 ```
 
 - [`git`] is the only module that names `git2`: repositories, revisions, the change set,
@@ -14,6 +14,7 @@ git < lang < parse < resolve < graph < score < report < cache < pipeline < eval
 - [`parse`] chooses the source files of a snapshot and parses them in parallel.
 - [`resolve`] follows each ecosystem's resolution rules; [`graph`] is the dependency graph.
 - [`score`] holds the four pure scorers: inputs in, [`score::Dimension`] out.
+- [`guide`] suggests reviewers and lists the tests that reach the change (advice, not scored).
 - [`report`] is the one model every output reads; [`cache`] keeps facts between runs.
 - [`pipeline`] wires the stages and reports progress through [`pipeline::Observer`].
 - [`eval`] backtests the regression model on the repository's own history.
@@ -30,6 +31,7 @@ pub mod cache;
 pub mod eval;
 pub mod git;
 pub mod graph;
+pub mod guide;
 pub mod lang;
 pub mod parse;
 pub mod pipeline;

@@ -15,9 +15,10 @@ use crate::git::files::{self, FileSource};
 use crate::git::history::{self, FixMatcher};
 use crate::git::revisions::{self, Revisions};
 use crate::git::snapshot::Snapshot;
-use crate::git::Repo;
+use crate::git::{Oid, Repo};
 use crate::glob::GlobList;
 use crate::graph::{DepGraph, ResolvedImport, UnresolvedKind};
+use crate::guide::{self, codeowners::CodeOwners, Guidance, GuidanceSettings};
 use crate::lang::Family;
 use crate::parse::{select_sources, FileSettings, Filters, ParseStore, SourceFile};
 use crate::report::{
@@ -48,6 +49,7 @@ pub struct Settings {
     pub regression: RegressionSettings,
     pub security: SecuritySettings,
     pub coupling: CouplingSettings,
+    pub guidance: GuidanceSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             regression: RegressionSettings::default(),
             security: SecuritySettings::default(),
             coupling: CouplingSettings::default(),
+            guidance: GuidanceSettings::default(),
         }
     }
 }
@@ -82,6 +85,8 @@ pub struct Request {
     pub cache_dir: Option<PathBuf>,
     /// Neither read nor write the caches (`--no-cache`).
     pub no_cache: bool,
+    /// The pull request's author (GitHub login), when known: never suggested as a reviewer.
+    pub author_login: Option<String>,
 }
 
 impl Request {
@@ -96,6 +101,7 @@ impl Request {
             settings_paths: Vec::new(),
             cache_dir: None,
             no_cache: false,
+            author_login: None,
         }
     }
 }
@@ -371,6 +377,9 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         t.stages.push(("history save*", took));
         (impact, coupling, regression)
     });
+    let guidance = t.time(obs, "guidance", || {
+        guidance(repo, req, &revs, &changes, &head, &store, &tests)
+    });
     let dimensions = Dimensions {
         regression,
         security,
@@ -380,6 +389,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let mut report = t.time(obs, "assemble", || {
         assemble(req, revs, changes, &head, &base, &store, dimensions)
     });
+    report.guidance = guidance;
     report.config.read_from = req.source.commit().map(|c| c.to_string());
     if !changed_settings.is_empty() {
         report.notes.insert(
@@ -395,6 +405,188 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     }
     report.config.changed_by_pr = changed_settings;
     Ok(Outcome { report, timings: t })
+}
+
+/// The tests that reach the change of `req` in its head graph (what `pr-risk affected-tests`
+/// prints): revisions, change set, the head snapshot and its graph only — no scores, no history.
+pub fn affected_tests(repo: &Repo, req: &Request) -> Result<guide::AffectedTests> {
+    let revs = revisions::resolve(repo, req.base.as_deref(), req.head.as_deref())?;
+    let files = &req.settings.files;
+    let changes = diff::change_set(
+        repo,
+        revs.merge_base_oid,
+        revs.head_oid,
+        files.max_file_size,
+    )?;
+    let snapshot = Snapshot::of_commit(repo, revs.head_oid)?;
+    let sources = select_sources(&snapshot, &Filters::new(files));
+    let mut store = ParseStore::default();
+    let cache_dir = (!req.no_cache).then(|| cache::dir_for(repo, req.cache_dir.as_deref()));
+    let mut cache = cache_dir.as_deref().map(ParseCache::open);
+    store.parse_cached(
+        repo.git_dir(),
+        sources.iter(),
+        files.max_file_size,
+        cache
+            .as_mut()
+            .map(|c| c as &mut dyn crate::parse::FactsMemo),
+    );
+    if let Some(c) = cache.as_mut() {
+        c.save();
+    }
+    let head = build_side(repo.git_dir(), snapshot, sources, &store);
+    let changed: Vec<&str> = changes
+        .files
+        .iter()
+        .filter(|f| f.exists_at_head())
+        .map(|f| f.path.as_str())
+        .collect();
+    let names = RustTestNames::of(repo, &head, &store);
+    Ok(guide::affected::affected(
+        &head.graph,
+        &changed,
+        &files.test_globs(),
+        &names,
+    ))
+}
+
+/// Reviewer guidance: the owners of the changed files (`CODEOWNERS` of the base commit) and the
+/// tests that reach the change in the head graph.
+fn guidance(
+    repo: &Repo,
+    req: &Request,
+    revs: &Revisions,
+    changes: &ChangeSet,
+    head: &Side,
+    store: &ParseStore,
+    tests: &GlobList,
+) -> Guidance {
+    let s = &req.settings.guidance;
+    let mut g = Guidance::default();
+    if s.reviewers {
+        let source = Oid::from_str(&revs.base.sha)
+            .ok()
+            .map(|commit| FileSource::Commit {
+                git_dir: repo.git_dir().to_path_buf(),
+                commit,
+            });
+        let found = guide::codeowners::LOCATIONS.iter().find_map(|loc| {
+            let text = source.as_ref()?.read(loc).ok()??;
+            Some(CodeOwners::parse(loc, &text))
+        });
+        if let Some(owners) = found {
+            let changed: Vec<&str> = changes.files.iter().map(|f| f.path.as_str()).collect();
+            let author = guide::reviewers::Author {
+                login: req.author_login.clone(),
+                email: history::author_of(repo, revs.head_oid),
+            };
+            g.reviewers =
+                guide::reviewers::from_codeowners(&owners, &changed, &author, s.max_reviewers);
+            g.notes.extend(owners.skipped.iter().cloned());
+            g.codeowners = Some(owners.path.clone());
+        }
+    }
+    if s.affected_tests {
+        let changed: Vec<&str> = changes
+            .files
+            .iter()
+            .filter(|f| f.exists_at_head())
+            .map(|f| f.path.as_str())
+            .collect();
+        let names = RustTestNames::of(repo, head, store);
+        g.affected_tests = guide::affected::affected(&head.graph, &changed, tests, &names);
+    }
+    g
+}
+
+/// `cargo nextest` names of the head side's Rust files, from the Cargo model and the parse facts.
+struct RustTestNames {
+    /// Integration test roots → `package(p) & binary(x)`.
+    integration: BTreeMap<String, String>,
+    /// Library source dirs (`crates/x/src`) → package name.
+    libs: Vec<(String, String)>,
+    /// Rust files with an inline `#[cfg(test)]` module.
+    with_tests: std::collections::HashSet<String>,
+}
+
+impl RustTestNames {
+    fn of(repo: &Repo, head: &Side, store: &ParseStore) -> RustTestNames {
+        let mut names = RustTestNames {
+            integration: BTreeMap::new(),
+            libs: Vec::new(),
+            with_tests: Default::default(),
+        };
+        let rust: Vec<&SourceFile> = head
+            .sources
+            .iter()
+            .filter(|f| f.lang.family() == Family::Rust)
+            .collect();
+        if rust.is_empty() {
+            return names;
+        }
+        for f in rust {
+            let has_tests = store
+                .facts(f)
+                .and_then(|x| x.rust.as_ref())
+                .is_some_and(|r| {
+                    r.inline_mods.iter().any(|m| {
+                        m.cfg.iter().any(|c| {
+                            c.split(|ch: char| !ch.is_alphanumeric())
+                                .any(|w| w == "test")
+                        })
+                    })
+                });
+            if has_tests {
+                names.with_tests.insert(f.path.clone());
+            }
+        }
+        let model = crate::resolve::cargo::load(repo, &head.snapshot, &|p| p.ends_with(".rs"));
+        for p in &model.packages {
+            for t in &p.targets {
+                match t.kind {
+                    crate::resolve::cargo::TargetKind::Test => {
+                        names.integration.insert(
+                            t.root.clone(),
+                            format!("package({}) & binary({})", p.name, t.name),
+                        );
+                    }
+                    crate::resolve::cargo::TargetKind::Lib => {
+                        if let Some((dir, _)) = t.root.rsplit_once('/') {
+                            names.libs.push((dir.to_string(), p.name.clone()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        names.libs.sort_by_key(|l| std::cmp::Reverse(l.0.len()));
+        names
+    }
+}
+
+impl guide::affected::RustTestNames for RustTestNames {
+    fn integration_test(&self, path: &str) -> Option<String> {
+        self.integration.get(path).cloned()
+    }
+
+    fn unit_tests(&self, path: &str) -> Option<String> {
+        if !self.with_tests.contains(path) {
+            return None;
+        }
+        let (dir, package) = self
+            .libs
+            .iter()
+            .find(|(dir, _)| path.starts_with(&format!("{dir}/")))?;
+        let module = path[dir.len() + 1..]
+            .trim_end_matches(".rs")
+            .trim_end_matches("/mod")
+            .replace('/', "::");
+        Some(if module == "lib" {
+            format!("package({package}) & kind(lib)")
+        } else {
+            format!("package({package}) & kind(lib) & test(/^{module}::/)")
+        })
+    }
 }
 
 /// Mine the history the regression model needs, up to the merge-base (with the history cache
@@ -699,6 +891,7 @@ fn assemble(
     }
     let count = |k: UnresolvedKind| head.graph.unresolved.iter().filter(|u| u.kind == k).count();
     Report {
+        guidance: Guidance::default(),
         schema_version: report::SCHEMA_VERSION,
         tool: Tool::current(),
         revisions: revs,

@@ -17,6 +17,8 @@ pub struct Target {
     pub pr_number: Option<u64>,
     pub pr_title: Option<String>,
     pub head_ref: Option<String>,
+    /// The pull request's author (GitHub login).
+    pub author: Option<String>,
     /// The PR comes from a fork: the job token is read-only there (for `pull_request`).
     pub fork: bool,
 }
@@ -56,6 +58,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 head,
                 pr_number: pr["number"].as_u64().or_else(|| event["number"].as_u64()),
                 pr_title: s(&pr["title"]),
+                author: s(&pr["user"]["login"]),
                 head_ref: s(&pr["head"]["ref"]),
                 fork,
             })
@@ -78,6 +81,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 // gh-readonly-queue/main/pr-123-<sha>
                 pr_number: head_ref.as_deref().and_then(queue_pr_number),
                 pr_title: None,
+                author: None,
                 head_ref,
                 fork: false,
             })
@@ -105,6 +109,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 head,
                 pr_number: None,
                 pr_title: None,
+                author: None,
                 head_ref: env.get("GITHUB_REF_NAME").map(str::to_string),
                 fork: false,
             })

@@ -119,6 +119,7 @@ pub fn run(env: &Env) -> Result<ExitCode> {
         settings_at: Some(base_oid),
         threshold: inputs.block_threshold,
         fail_on_critical_security: inputs.fail_on_critical_security,
+        author_login: target.author.clone(),
         ..ScoreRequest::default()
     };
     let mut scored = score_change(&repo, &req, &engine::pipeline::Quiet)?;
@@ -321,6 +322,27 @@ fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
         ("security-score", opt(d.security.score)),
         ("coupling-score", opt(d.coupling.score)),
         ("report-json", report_json.unwrap_or_default().to_string()),
+        (
+            "affected-tests",
+            report
+                .guidance
+                .affected_tests
+                .tests
+                .iter()
+                .map(|t| t.path.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (
+            "suggested-reviewers",
+            report
+                .guidance
+                .reviewers
+                .iter()
+                .map(|r| r.who.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     ];
     for (name, value) in outputs {
         if let Err(e) = workflow::set_output(Path::new(file), name, &value) {

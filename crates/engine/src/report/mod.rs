@@ -8,6 +8,7 @@ use serde::Serialize;
 
 pub use crate::git::diff::ChangedFile;
 pub use crate::git::revisions::Revisions;
+use crate::guide::Guidance;
 use crate::score::coupling::CouplingEvidence;
 use crate::score::impact::ImpactEvidence;
 use crate::score::regression::RegressionEvidence;
@@ -27,6 +28,8 @@ pub struct Report {
     pub dimensions: Dimensions,
     pub composite: Composite,
     pub gate: Gate,
+    /// Who should review and which tests reach the change (advice, not scored).
+    pub guidance: Guidance,
     /// Things worth knowing about this run: skipped files, resolution problems.
     pub notes: Vec<Note>,
 }
@@ -131,6 +134,7 @@ impl Report {
             dimensions,
             composite,
             gate,
+            guidance: Guidance::default(),
             notes: Vec::new(),
         }
     }
