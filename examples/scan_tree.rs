@@ -17,7 +17,9 @@ use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let repo_path = args.next().expect("usage: scan_tree REPO [REV] [--sample N]");
+    let repo_path = args
+        .next()
+        .expect("usage: scan_tree REPO [REV] [--sample N]");
     let mut rev = "HEAD".to_string();
     let mut sample = 5usize;
     let mut all_files = false;

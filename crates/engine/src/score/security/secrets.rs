@@ -32,6 +32,8 @@ pub struct Detector {
 pub const CWE: &str = "CWE-798";
 /// The entropy-gated generic detector (not run on test files).
 pub const GENERIC_ID: &str = "secrets/generic-assignment";
+/// JWTs (not reported in test files).
+pub const JWT_ID: &str = "secrets/jwt";
 pub const OWASP: &str = "A07:2021 Identification and Authentication Failures";
 
 const ROTATE: &str = "Revoke and rotate the credential now (it is in the git history), then load it from the environment or a secret manager.";
@@ -235,6 +237,30 @@ pub struct SecretHit {
 /// Every secret in `text`. Each regex runs once over the whole text (fast literal prefilters);
 /// a match is kept only within one line of at most 4096 bytes (longer lines are minified bundles
 /// or data, not hand-written configuration).
+/// Whether key material follows a `BEGIN … PRIVATE KEY` line: at least 64 base64 characters
+/// within the next 400 bytes (line breaks and `\n` escapes allowed). Truncated placeholders
+/// (`-----BEGIN RSA PRIVATE KEY-----\nMIIE…\n-----END…`) in tests and docs are not keys.
+fn has_key_body(after: &str) -> bool {
+    let window: String = after.chars().take(400).collect();
+    let body = window.replace("\\n", "\n");
+    let mut run = 0usize;
+    let mut best = 0usize;
+    for c in body.chars() {
+        if c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' {
+            run += 1;
+            best = best.max(run);
+        } else if c == '\n' || c == '\r' || c == ' ' || c == '"' || c == '\'' {
+            // Line breaks (and string joins) inside the body keep the run going.
+            continue;
+        } else if c == '-' {
+            break;
+        } else {
+            run = 0;
+        }
+    }
+    best >= 64
+}
+
 pub fn scan(text: &str) -> Vec<SecretHit> {
     let mut out = Vec::new();
     let res = compiled();
@@ -252,7 +278,11 @@ pub fn scan(text: &str) -> Vec<SecretHit> {
             };
             let l = line_of(m.start());
             let (ls, le) = (starts[l], line_end(l));
-            if m.end() > le || le - ls > 4096 {
+            // A match never spans lines; long lines (minified files) are scanned like others.
+            if m.end() > le {
+                continue;
+            }
+            if d.id == "secrets/private-key" && !has_key_body(&text[m.end()..]) {
                 continue;
             }
             let value = m.as_str();
@@ -353,9 +383,18 @@ mod tests {
             ["secrets/stripe-live-key"]
         );
         assert_eq!(
-            ids(concat!("-----BEGIN RSA ", "PRIVATE KEY-----")),
+            ids(concat!(
+                "-----BEGIN RSA ",
+                "PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----"
+            )),
             ["secrets/private-key"]
         );
+        // A truncated placeholder (tests, docs) is not a key.
+        assert!(ids(concat!(
+            "KEY=\"-----BEGIN RSA ",
+            "PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----\""
+        ))
+        .is_empty());
         assert_eq!(
             ids(concat!(
                 "Authorization: eyJhbGciOiJIUzI1NiJ9",
