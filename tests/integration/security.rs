@@ -42,21 +42,26 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
     let sec = &v["dimensions"]["security"];
     assert_eq!(sec["available"], true);
     let ev = &sec["evidence"];
+    // The two findings of the example comment: a HIGH public tRPC mutation and a MEDIUM error
+    // detail sent in a response.
     assert_eq!(
         found(&ev["new"]),
         vec![
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
             f("ts/error-details-in-response", "server/app.js", 13),
-            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
         ]
     );
+    // Edits inside pre-existing findings (a re-indented exec, a moved procedure, a log line and a
+    // reformat inside a handler that unwraps request input) are not new: listed apart.
     assert_eq!(
-        found(&ev["pre_existing"]),
+        found(&ev["changed"]),
         vec![
             f("ts/child-process-exec", "server/app.js", 23),
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 17),
+            f("rust/unwrap-request-input", "service/src/handlers.rs", 16),
         ]
     );
+    assert_eq!(found(&ev["pre_existing"]), vec![]);
     assert_eq!(
         found(&ev["suppressed"]),
         vec![f("ts/open-redirect", "server/app.js", 19)]
@@ -65,6 +70,30 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         ev["suppressed"][0]["suppressed"],
         "`next` is checked against ALLOWED_REDIRECTS by the allowRedirects middleware"
     );
+    // The suppression is one the branch added: listed with rule, path and reason.
+    assert_eq!(ev["suppressed"][0]["suppressed_by_pr"], true);
+    assert_eq!(
+        ev["pr_suppressions"],
+        serde_json::json!([{
+            "rule": "ts/open-redirect",
+            "path": "server/app.js",
+            "line": 18,
+            "reason": "`next` is checked against ALLOWED_REDIRECTS by the allowRedirects middleware",
+            "suppresses": 1,
+            "policy": "show"
+        }])
+    );
+    // Identity: rule, enclosing item, anchor, ordinal.
+    assert_eq!(
+        ev["new"][0]["identity"],
+        serde_json::json!({"item": "postRouter › remove", "anchor": "mutation", "ordinal": 0})
+    );
+    assert_eq!(
+        ev["new"][1]["identity"],
+        serde_json::json!({"item": "app.post(\"/api/users\")", "anchor": "json", "ordinal": 0})
+    );
+    // A data-flow finding says where the data comes from.
+    assert_eq!(ev["new"][1]["source"], "`err.message` (line 13)");
     // Every finding carries what a reviewer needs.
     let first = &ev["new"][0];
     assert_eq!(first["severity"], "high");
@@ -77,16 +106,16 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         .as_str()
         .unwrap()
         .contains("protectedProcedure"));
-    // W = 2·1 (high) + 1·1 (medium) + 0.25·1 (low) = 3.25 → 65
+    // W = 2·1 (high) + 1·1 (medium) = 3 → 60
     assert_eq!(
         ev["counts"],
-        serde_json::json!({"critical": 0, "high": 1, "medium": 1, "low": 1})
+        serde_json::json!({"critical": 0, "high": 1, "medium": 1, "low": 0})
     );
-    assert_eq!(ev["weighted"], 3.25);
-    assert_eq!(sec["score"], 65);
+    assert_eq!(ev["weighted"], 3.0);
+    assert_eq!(sec["score"], 60);
     assert_eq!(
         sec["formula"],
-        "min(100, 20·W), W = 4·0 + 2·1 + 1·1 + 0.25·1 = 3.25 → 65"
+        "min(100, 20·W), W = 4·0 + 2·1 + 1·1 + 0.25·0 = 3 → 60"
     );
 
     // The terminal report lists them.
@@ -103,7 +132,7 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         .contains("- [MEDIUM] server/app.js:13 — Error details"));
     assert!(text
         .stdout
-        .contains("Pre-existing in changed files (not scored):"));
+        .contains("Pre-existing, changed by this branch (not scored):"));
     assert!(text.stdout.contains("ts/open-redirect: `next` is checked"));
 }
 
@@ -165,8 +194,9 @@ fn moved_and_renamed_code_is_not_new() {
     run.assert_code(0);
     let ev = &v["dimensions"]["security"]["evidence"];
     assert_eq!(found(&ev["new"]), vec![]);
+    // Re-indented and re-spaced in a renamed file: the same finding, changed.
     assert_eq!(
-        found(&ev["pre_existing"]),
+        found(&ev["changed"]),
         vec![f("ts/child-process-exec", "lib/runner.js", 5)]
     );
     assert_eq!(v["dimensions"]["security"]["score"], 0);
@@ -308,11 +338,30 @@ fn sarif_carries_the_new_findings() {
     assert_eq!(
         got,
         vec![
-            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
             f("ts/error-details-in-response", "server/app.js", 13),
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
         ]
     );
+    // partialFingerprints are the findings' identity fingerprints.
+    let (_, v) = r.score_json(&["--base", "main"]);
+    let mut fps: Vec<String> = v["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    fps.sort();
+    let mut sarif_fps: Vec<String> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["prRisk/v2"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    sarif_fps.sort();
+    assert_eq!(fps, sarif_fps);
     let rules = doc["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();

@@ -341,6 +341,7 @@ pub fn run(
     }
     let none: Vec<CondHit> = Vec::new();
     let mut out = Vec::new();
+    let mut imports: Option<Imports> = None;
     for (ri, rule) in rules.iter().enumerate() {
         let mut seen: HashSet<(usize, usize)> = HashSet::new();
         for (node, caps) in &candidates[ri] {
@@ -378,6 +379,16 @@ pub fn run(
             if !ok {
                 continue;
             }
+            // The callee must come from the named module.
+            if let Some(check) = &rule.callee_from {
+                let Some(callee) = caps.get(&check.capture).and_then(|v| v.first()) else {
+                    continue;
+                };
+                let imports = imports.get_or_insert_with(|| Imports::of(root, src));
+                if !imports.callee_from(*callee, src, check) {
+                    continue;
+                }
+            }
             // A pattern with a sink reports only tainted data.
             let origin = match caps.get("sink") {
                 Some(sinks) if rule.taint.is_some() => {
@@ -411,6 +422,176 @@ pub fn run(
     }
     out.sort_by_key(|m| (m.start_byte, m.rule));
     out
+}
+
+/// The module bindings of a file: `import { a as b } from "m"`, `import * as ns from "m"`,
+/// `import d from "m"`, `const { a: b } = require("m")`, `const ns = require("m")`,
+/// `const b = require("m").a`.
+#[derive(Debug, Default)]
+struct Imports {
+    /// local name → (module, exported name)
+    named: HashMap<String, (String, String)>,
+    /// local name → module (namespace or default binding)
+    namespaces: HashMap<String, String>,
+}
+
+impl Imports {
+    fn of(root: Node, src: &[u8]) -> Imports {
+        let text = |n: Node| n.utf8_text(src).unwrap_or("").to_string();
+        let unquote = |n: Node| {
+            let t = text(n);
+            t.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+                .to_string()
+        };
+        // `require("m")` → m
+        let required = |n: Node| -> Option<String> {
+            if n.kind() != "call_expression" {
+                return None;
+            }
+            let f = n.child_by_field_name("function")?;
+            if f.kind() != "identifier" || text(f) != "require" {
+                return None;
+            }
+            let arg = n.child_by_field_name("arguments")?.named_child(0)?;
+            (arg.kind() == "string").then(|| unquote(arg))
+        };
+        let mut out = Imports::default();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "import_statement" => {
+                    let Some(m) = n.child_by_field_name("source").map(unquote) else {
+                        continue;
+                    };
+                    let mut inner = vec![n];
+                    while let Some(x) = inner.pop() {
+                        match x.kind() {
+                            "import_specifier" => {
+                                let name = x.child_by_field_name("name").map(text);
+                                let alias = x.child_by_field_name("alias").map(text);
+                                if let Some(name) = name {
+                                    let local = alias.unwrap_or_else(|| name.clone());
+                                    out.named.insert(local, (m.clone(), name));
+                                }
+                            }
+                            "namespace_import" => {
+                                if let Some(id) = x.named_child(0) {
+                                    out.namespaces.insert(text(id), m.clone());
+                                }
+                            }
+                            "import_clause" => {
+                                let mut c = x.walk();
+                                for k in x.named_children(&mut c) {
+                                    if k.kind() == "identifier" {
+                                        out.namespaces.insert(text(k), m.clone());
+                                    } else {
+                                        inner.push(k);
+                                    }
+                                }
+                            }
+                            _ => {
+                                let mut c = x.walk();
+                                inner.extend(x.named_children(&mut c));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                "variable_declarator" => {
+                    if let (Some(name), Some(value)) = (
+                        n.child_by_field_name("name"),
+                        n.child_by_field_name("value"),
+                    ) {
+                        if let Some(m) = required(value) {
+                            match name.kind() {
+                                "identifier" => {
+                                    out.namespaces.insert(text(name), m);
+                                }
+                                "object_pattern" => {
+                                    let mut c = name.walk();
+                                    for p in name.named_children(&mut c) {
+                                        match p.kind() {
+                                            "shorthand_property_identifier_pattern" => {
+                                                out.named.insert(text(p), (m.clone(), text(p)));
+                                            }
+                                            "pair_pattern" => {
+                                                if let (Some(k), Some(v)) = (
+                                                    p.child_by_field_name("key"),
+                                                    p.child_by_field_name("value"),
+                                                ) {
+                                                    out.named.insert(text(v), (m.clone(), text(k)));
+                                                }
+                                            }
+                                            _ => {}
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        } else if value.kind() == "member_expression" && name.kind() == "identifier"
+                        {
+                            // `const exec = require("child_process").exec`
+                            if let (Some(obj), Some(prop)) = (
+                                value.child_by_field_name("object"),
+                                value.child_by_field_name("property"),
+                            ) {
+                                if let Some(m) = required(obj) {
+                                    out.named.insert(text(name), (m, text(prop)));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out
+    }
+
+    /// Whether `callee` (an identifier or `ns.name`, `require("m").name`) is an export of a
+    /// module `check` accepts, with a name it accepts.
+    fn callee_from(&self, callee: Node, src: &[u8], check: &super::rules::CalleeCheck) -> bool {
+        let text = |n: Node| n.utf8_text(src).unwrap_or("").to_string();
+        match callee.kind() {
+            "identifier" => self
+                .named
+                .get(&text(callee))
+                .is_some_and(|(m, name)| check.module.is_match(m) && check.names.is_match(name)),
+            "member_expression" => {
+                let (Some(obj), Some(prop)) = (
+                    callee.child_by_field_name("object"),
+                    callee.child_by_field_name("property"),
+                ) else {
+                    return false;
+                };
+                if !check.names.is_match(&text(prop)) {
+                    return false;
+                }
+                match obj.kind() {
+                    "identifier" => self
+                        .namespaces
+                        .get(&text(obj))
+                        .is_some_and(|m| check.module.is_match(m)),
+                    "call_expression" => {
+                        let f = obj.child_by_field_name("function");
+                        let arg = obj
+                            .child_by_field_name("arguments")
+                            .and_then(|a| a.named_child(0));
+                        f.is_some_and(|f| text(f) == "require")
+                            && arg.is_some_and(|a| {
+                                check.module.is_match(
+                                    text(a).trim_matches(|c| c == '"' || c == '\'' || c == '`'),
+                                )
+                            })
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Run one rule's inline examples, once per grammar the rule's languages use (TypeScript, and

@@ -1242,6 +1242,16 @@ mod tests {
                 failures.push(format!("{}: {f}", r.id));
             }
         }
+        assert!(
+            set.sets.0.len() >= 10,
+            "only {} taint sets",
+            set.sets.0.len()
+        );
+        for t in &set.sets.0 {
+            for f in engine::check_set_examples(t) {
+                failures.push(format!("{} set {}: {f}", t.kind.name(), t.id));
+            }
+        }
         assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     }
 

@@ -156,6 +156,26 @@ pub struct TaintSetSpec {
     pub examples: Examples,
 }
 
+/// `callee-from`: where the called function must come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CalleeFrom {
+    /// The capture holding the callee (an identifier or `ns.name`).
+    pub capture: String,
+    /// A regex on the module specifier (`^(node:)?child_process$`).
+    pub module: String,
+    /// A regex on the exported name (`^(exec|execSync)$`).
+    pub names: String,
+}
+
+/// [`CalleeFrom`], compiled.
+#[derive(Debug, Clone)]
+pub struct CalleeCheck {
+    pub capture: String,
+    pub module: regex::Regex,
+    pub names: regex::Regex,
+}
+
 /// A rule's data flow: which sets (by id, or inline queries) it uses, and its sinks.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -202,6 +222,10 @@ pub struct RuleSpec {
     /// Data flow: sources, sanitizers, propagators and sinks.
     #[serde(default)]
     pub taint: Option<TaintSpec>,
+    /// The callee must come from a module: a named import or destructured `require` of it, or
+    /// a member of its namespace (`import * as cp`, `const cp = require(…)`).
+    #[serde(default)]
+    pub callee_from: Option<CalleeFrom>,
     /// Structural conditions the query language lacks; all must hold.
     #[serde(default)]
     pub conditions: Vec<ConditionSpec>,
@@ -420,6 +444,8 @@ pub struct Rule {
     pub anchor: Option<String>,
     /// The taint patterns, resolved from their sets (`None`: a pattern rule).
     pub taint: Option<RuleTaint>,
+    /// `callee-from`, compiled.
+    pub callee_from: Option<CalleeCheck>,
     /// The conditions, in order.
     pub conds: Vec<CondMeta>,
     spec: RuleSpec,
@@ -514,6 +540,14 @@ impl Rule {
                 self.query_line,
                 "the query has no `@match` capture (the node a finding reports)".into(),
             ));
+        }
+        if let Some(c) = &self.callee_from {
+            if !names.contains(&c.capture.as_str()) {
+                return Err(self.err(
+                    self.query_line,
+                    format!("callee-from: `{}` is not a capture of the query", c.capture),
+                ));
+            }
         }
         if let Some(t) = &self.taint {
             if !names.contains(&"sink") {
@@ -857,6 +891,20 @@ fn compile(
     let query_text = vars
         .apply(&query)
         .map_err(|m| err(query_line, format!("the query: {m}")))?;
+    let callee_from = match &spec.callee_from {
+        Some(c) => {
+            let re = |what: &str, r: &str| {
+                regex::Regex::new(r)
+                    .map_err(|e| err(None, format!("callee-from.{what}: invalid regex: {e}")))
+            };
+            Some(CalleeCheck {
+                capture: c.capture.clone(),
+                module: re("module", &c.module)?,
+                names: re("names", &c.names)?,
+            })
+        }
+        None => None,
+    };
     let taint = match &spec.taint {
         Some(t) => Some(
             resolve_taint(t, &spec.languages, sets, vars)
@@ -901,6 +949,7 @@ fn compile(
         source: source.to_string(),
         anchor: spec.anchor.clone(),
         taint,
+        callee_from,
         spec,
         anchors: super::anchors::Anchors::of_query(&query_text),
         query_text,

@@ -236,14 +236,24 @@ impl<'a> Flow<'a> {
             "this" | "super" => self.unknown(n),
             "member_expression" | "subscript_expression" => {
                 let obj = field("object")?;
-                self.tainted(obj).or_else(|| {
-                    // `this.x`, `config.cmd`: unknown data.
-                    if self.marks.non_constant {
-                        Some(self.origin(n))
-                    } else {
-                        None
-                    }
-                })
+                let obj_text = self.text(obj);
+                self.tainted(obj)
+                    // `req` as a parameter says less than `req.body.address`.
+                    .map(|o| {
+                        if o.text == obj_text {
+                            self.origin(n)
+                        } else {
+                            o
+                        }
+                    })
+                    .or_else(|| {
+                        // `this.x`, `config.cmd`: unknown data.
+                        if self.marks.non_constant {
+                            Some(self.origin(n))
+                        } else {
+                            None
+                        }
+                    })
             }
             "field_expression" => {
                 let v = field("value")?;
