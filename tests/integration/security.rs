@@ -372,3 +372,163 @@ fn sarif_carries_the_new_findings() {
     assert_eq!(trpc["properties"]["security-severity"], "8.0");
     assert!(results[0]["partialFingerprints"].is_object());
 }
+
+/// A repository with one flagged construct per rule kind at base: a tRPC public mutation, a
+/// Rust `unsafe` block in a method, and an Express handler sending error details.
+fn flagged_repo() -> TestRepo {
+    let r = TestRepo::new();
+    r.write(
+        "src/orders.ts",
+        "import { router, publicProcedure } from './trpc';\n\nexport const ordersRouter = router({\n  refund: publicProcedure.input(schema).mutation(async ({ input, ctx }) => {\n    await ctx.db.refund(input.id);\n  }),\n});\n",
+    );
+    r.write(
+        "src/ctx.rs",
+        "pub struct Context { p: *const u8 }\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        unsafe { *self.p != 0 }\n    }\n}\n",
+    );
+    r.write(
+        "server/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("flagged code");
+    r.branch("feature");
+    r
+}
+
+fn new_and_changed(r: &TestRepo) -> (Vec<(String, String, u64)>, Vec<(String, String, u64)>, u64) {
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    (
+        found(&ev["new"]),
+        found(&ev["changed"]),
+        v["dimensions"]["security"]["score"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn edits_inside_pre_existing_findings_bring_no_new_findings() {
+    // Reformatting, a comment, a log line: the same three findings, changed, not new.
+    let r = flagged_repo();
+    r.write(
+        "src/orders.ts",
+        "import { router, publicProcedure } from './trpc';\n\nexport const ordersRouter = router({\n  refund: publicProcedure\n    .input(schema)\n    .mutation(async ({ input, ctx }) => {\n      // refunds are idempotent\n      logger.info('refund', { id: input.id });\n      await ctx.db.refund(input.id);\n    }),\n});\n",
+    );
+    r.write(
+        "src/ctx.rs",
+        "pub struct Context { p: *const u8 }\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        // SAFETY: p points into the static table\n        unsafe {\n            *self.p != 0\n        }\n    }\n}\n",
+    );
+    r.write(
+        "server/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    console.error('create failed', err);\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("reformat, comment, log");
+    let (new, changed, score) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    // Lines inside the construct changed: changed pre-existing.
+    assert_eq!(
+        changed,
+        vec![
+            f("ts/trpc-public-mutation", "src/orders.ts", 4),
+            f("rust/unsafe", "src/ctx.rs", 6),
+        ]
+    );
+    // A log line before the sink leaves the sink's own line alone: pre-existing.
+    let (_, v) = r.score_json(&["--base", "main"]);
+    assert_eq!(
+        found(&v["dimensions"]["security"]["evidence"]["pre_existing"]),
+        vec![f("ts/error-details-in-response", "server/users.js", 6)]
+    );
+    assert_eq!(score, 0);
+    // A pre-existing finding never says "new".
+    let text = r.run(&["score", "--base", "main"]);
+    assert!(!text.stdout.contains("New `unsafe`"), "{}", text.stdout);
+    assert!(text.stdout.contains("`unsafe` code: the compiler does not check"));
+
+    // `security.changed-weight` scores them when a team wants to.
+    r.write(".pr-risk.yml", "security:\n  changed-weight: 0.5\n");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    // W = 0.5 · (2 + 1) = 1.5 → 30
+    assert_eq!(v["dimensions"]["security"]["score"], 30);
+}
+
+#[test]
+fn renaming_the_file_keeps_identity_and_a_second_sink_is_new() {
+    let r = flagged_repo();
+    r.rename("src/orders.ts", "src/routers/orders.ts");
+    r.rename("server/users.js", "server/routes/users.js");
+    r.commit("move files");
+    let (new, changed, _) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    assert_eq!(changed, vec![]);
+
+    // A second sink in the same function is new; the old one is not.
+    r.write(
+        "server/routes/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    if (err.retry) return res.json({ retry: true, detail: err.stack });\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("second sink");
+    let (new, _, score) = new_and_changed(&r);
+    assert_eq!(
+        new,
+        vec![f("ts/error-details-in-response", "server/routes/users.js", 5)]
+    );
+    assert_eq!(score, 20);
+}
+
+#[test]
+fn an_item_moved_to_another_file_keeps_its_identity() {
+    let r = flagged_repo();
+    r.write(
+        "src/ctx.rs",
+        "pub struct Context { p: *const u8 }\n",
+    );
+    r.write(
+        "src/tracing.rs",
+        "use crate::ctx::Context;\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        unsafe { *self.p != 0 }\n    }\n}\n",
+    );
+    r.commit("move the impl");
+    let (new, changed, _) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    assert_eq!(changed, vec![f("rust/unsafe", "src/tracing.rs", 5)]);
+}
+
+#[test]
+fn regexp_exec_is_not_child_process_exec() {
+    let r = TestRepo::new();
+    r.write("src/parse.js", "module.exports = {};\n");
+    r.commit("base");
+    r.branch("feature");
+    r.write(
+        "src/parse.js",
+        "const { exec } = require('child_process');\nconst re = /(\\d+)-(\\d+)/g;\nfunction ranges(s) {\n  const out = [];\n  let m;\n  while ((m = re.exec(s)) !== null) out.push(m);\n  return out;\n}\nfunction status(cb) { exec('git status --short', cb); }\nfunction run(cmd, cb) { exec('sh -c ' + cmd, cb); }\nmodule.exports = { ranges, status, run };\n",
+    );
+    r.commit("parse");
+    let (new, _, _) = new_and_changed(&r);
+    // Only the real child_process exec with a non-constant command.
+    assert_eq!(new, vec![f("ts/child-process-exec", "src/parse.js", 10)]);
+}
+
+#[test]
+fn data_flow_finds_sql_built_in_a_variable_and_errors_through_a_cast() {
+    let r = TestRepo::new();
+    r.write("src/login.ts", "export {};\n");
+    r.commit("base");
+    r.branch("feature");
+    r.write(
+        "src/login.ts",
+        "export async function login(req, res) {\n  const q = \"SELECT * FROM users WHERE login = '\" + req.body.login + \"'\";\n  const rows = await db.query(q);\n  res.json(rows);\n}\n\nexport async function POST(request: Request) {\n  try {\n    return Response.json(await save(await request.json()));\n  } catch (err) {\n    return Response.json({ error: (err as Error).message }, { status: 500 });\n  }\n}\n",
+    );
+    r.commit("login");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![
+            f("ts/sql-injection", "src/login.ts", 3),
+            f("ts/error-details-in-response", "src/login.ts", 11),
+        ]
+    );
+    assert_eq!(ev["new"][0]["source"], "`req.body.login` (line 2)");
+}

@@ -1320,3 +1320,163 @@ mod tests {
         assert!(e.contains("did you mean `ts/eval`"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod flow_tests {
+    //! Data flow through each propagation form, stopped by each sanitizer kind, with the
+    //! embedded packs' sets and a test rule whose sink is `sink(x)`.
+
+    use super::rules::{self, Language, Vars};
+    use super::{engine, RuleFile};
+
+    const RULE: &str = r#"
+rules:
+  - id: test/flow
+    languages: [typescript, tsx, javascript]
+    severity: high
+    message: m
+    cwe: CWE-20
+    fix: f
+    taint:
+      sources: [http-request, trpc-input]
+      sanitizers: [numeric, escaping, schema-validation, path-basename]
+      propagators: [js-strings, url-building, path-building]
+      sinks:
+        - "(call_expression function: (identifier) @f (#eq? @f \"sink\") arguments: (arguments . (_) @sink)) @match"
+  - id: test/rust-flow
+    languages: [rust]
+    severity: high
+    message: m
+    cwe: CWE-20
+    fix: f
+    taint:
+      sources: [rust-http-extractors, env-args]
+      propagators: [rust-strings]
+      sinks:
+        - "(call_expression function: (identifier) @f (#eq? @f \"sink\") arguments: (arguments . (_) @sink)) @match"
+"#;
+
+    fn findings(lang: Language, code: &str) -> usize {
+        let (rules, _) = rules::from_files_with_sets(
+            &[RuleFile {
+                source: "test.yml".into(),
+                text: RULE.into(),
+            }],
+            &Vars::default(),
+        )
+        .unwrap();
+        let rule = rules
+            .iter()
+            .find(|r| r.applies_to(lang))
+            .expect("a rule for the language");
+        let combined = engine::Combined::build(&[rule], lang.grammar()).unwrap();
+        let tree = engine::parse(lang, code).unwrap();
+        engine::run(&[rule], &combined, lang, &tree, code).len()
+    }
+
+    fn ts(body: &str) -> usize {
+        findings(
+            Language::Typescript,
+            &format!("app.post('/x', async (req, res) => {{\n{body}\n}});"),
+        )
+    }
+
+    #[test]
+    fn taint_flows_through_every_form() {
+        let cases = [
+            ("direct", "sink(req.body.q);"),
+            ("const", "const q = req.body.q; sink(q);"),
+            ("let and reassignment", "let q = 'x'; q = req.query.q; sink(q);"),
+            ("augmented assignment", "let q = 'a'; q += req.query.q; sink(q);"),
+            ("object destructuring", "const { q } = req.body; sink(q);"),
+            ("renamed destructuring", "const { q: term } = req.body; sink(term);"),
+            ("array destructuring", "const [first] = req.body.list; sink(first);"),
+            ("concatenation", "const s = \"SELECT '\" + req.body.login + \"'\"; sink(s);"),
+            ("template literal", "const s = `id = ${req.params.id}`; sink(s);"),
+            ("object literal", "const o = { where: { id: req.params.id } }; sink(o);"),
+            ("array literal", "const a = ['x', req.query.q]; sink(a);"),
+            ("spread", "const o = { ...req.body }; sink(o);"),
+            ("as", "sink(req.body.q as string);"),
+            ("satisfies", "sink(req.body satisfies object);"),
+            ("non-null", "sink(req.body.q!);"),
+            ("angle cast", "sink(<string>req.body.q);"),
+            ("parentheses", "sink((req.body.q));"),
+            ("await", "const b = await req.json(); sink(b.q);"),
+            ("ternary", "const q = req.query.q ? req.query.q : ''; sink(q);"),
+            ("nullish", "const q = req.query.q ?? 'all'; sink(q);"),
+            ("String()", "sink(String(req.query.q));"),
+            (".trim()", "sink(req.query.q.trim());"),
+            (".toString()", "sink(req.query.q.toString());"),
+            ("join", "sink([req.query.a, 'b'].join(' '));"),
+            ("path.join", "sink(path.join(root, req.params.name));"),
+            ("new URL", "sink(new URL(req.query.target));"),
+            ("closure", "const q = req.query.q; const run = () => sink(q); run();"),
+            ("searchParams", "const next = new URL(req.url).searchParams.get('next'); sink(next);"),
+            ("chain of variables", "const a = req.body; const b = a.login; const c = `${b}!`; sink(c);"),
+        ];
+        for (name, body) in cases {
+            assert_eq!(ts(body), 1, "{name}: {body}");
+        }
+        // tRPC input.
+        let trpc = "export const r = router({ f: publicProcedure.input(z.string()).mutation(({ input }) => sink(`q ${input}`)) });";
+        assert_eq!(findings(Language::Typescript, trpc), 1);
+    }
+
+    #[test]
+    fn sanitizers_and_constants_stop_it() {
+        let cases = [
+            ("constant", "const q = 'SELECT 1'; sink(q);"),
+            ("constant template", "const q = `SELECT ${'1'}`; sink(q);"),
+            ("reassigned to a constant", "let q = req.query.q; q = 'all'; sink(q);"),
+            ("parseInt", "sink(parseInt(req.params.id, 10));"),
+            ("Number", "const id = Number(req.params.id); sink(`id = ${id}`);"),
+            ("escape", "sink('<p>' + escapeHtml(req.query.q));"),
+            ("encodeURIComponent", "sink('/x?q=' + encodeURIComponent(req.query.q));"),
+            ("zod parse", "const body = Body.parse(req.body); sink(body.q);"),
+            ("basename", "sink(path.join(root, path.basename(req.params.name)));"),
+            ("unknown call", "const user = await User.findById(req.params.id); sink(user.name);"),
+            ("comparison", "sink(req.query.q === 'yes');"),
+            ("typeof", "sink(typeof req.query.q);"),
+            ("length", "sink(req.query.q.length > 3 ? 'long' : 'short');"),
+            ("other variable", "const q = req.query.q; const other = 'x'; sink(other);"),
+        ];
+        for (name, body) in cases {
+            assert_eq!(ts(body), 0, "{name}: {body}");
+        }
+        // A conditional reassignment adds to the value, it does not replace it.
+        assert_eq!(
+            ts("let q = req.query.q; if (!q) { q = 'all'; } sink(q);"),
+            1
+        );
+        // A declaration in another block is not visible.
+        assert_eq!(
+            ts("if (a) { const q = req.query.q; } { const q = 'x'; sink(q); }"),
+            0
+        );
+    }
+
+    #[test]
+    fn rust_flows() {
+        let rs = |body: &str| {
+            findings(
+                Language::Rust,
+                &format!("async fn h(Json(p): Json<Body>, State(db): State<Db>) {{\n{body}\n}}"),
+            )
+        };
+        assert_eq!(rs("sink(&p.name);"), 1);
+        assert_eq!(rs("let q = format!(\"SELECT {}\", p.name); sink(&q);"), 1);
+        assert_eq!(rs("let q = format!(\"SELECT {name}\", name = p.name); sink(q.as_str());"), 1);
+        assert_eq!(rs("let name = p.name.trim().to_string(); let q = format!(\"x {name}\"); sink(&q);"), 1);
+        assert_eq!(rs("let Body { name, .. } = p; sink(name);"), 1);
+        assert_eq!(rs("let q = format!(\"SELECT 1\"); sink(&q);"), 0);
+        assert_eq!(rs("let q = db.name(); sink(&q);"), 0);
+        assert_eq!(rs("let n = p.name.len(); sink(n);"), 0);
+        assert_eq!(
+            findings(
+                Language::Rust,
+                "fn main() { let file = std::env::args().nth(1).unwrap(); sink(&file); }"
+            ),
+            1
+        );
+    }
+}
