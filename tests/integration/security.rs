@@ -442,7 +442,9 @@ fn edits_inside_pre_existing_findings_bring_no_new_findings() {
     // A pre-existing finding never says "new".
     let text = r.run(&["score", "--base", "main"]);
     assert!(!text.stdout.contains("New `unsafe`"), "{}", text.stdout);
-    assert!(text.stdout.contains("`unsafe` code: the compiler does not check"));
+    assert!(text
+        .stdout
+        .contains("`unsafe` code: the compiler does not check"));
 
     // `security.changed-weight` scores them when a team wants to.
     r.write(".pr-risk.yml", "security:\n  changed-weight: 0.5\n");
@@ -471,7 +473,11 @@ fn renaming_the_file_keeps_identity_and_a_second_sink_is_new() {
     let (new, _, score) = new_and_changed(&r);
     assert_eq!(
         new,
-        vec![f("ts/error-details-in-response", "server/routes/users.js", 5)]
+        vec![f(
+            "ts/error-details-in-response",
+            "server/routes/users.js",
+            5
+        )]
     );
     assert_eq!(score, 20);
 }
@@ -479,10 +485,7 @@ fn renaming_the_file_keeps_identity_and_a_second_sink_is_new() {
 #[test]
 fn an_item_moved_to_another_file_keeps_its_identity() {
     let r = flagged_repo();
-    r.write(
-        "src/ctx.rs",
-        "pub struct Context { p: *const u8 }\n",
-    );
+    r.write("src/ctx.rs", "pub struct Context { p: *const u8 }\n");
     r.write(
         "src/tracing.rs",
         "use crate::ctx::Context;\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        unsafe { *self.p != 0 }\n    }\n}\n",

@@ -1386,14 +1386,35 @@ rules:
         let cases = [
             ("direct", "sink(req.body.q);"),
             ("const", "const q = req.body.q; sink(q);"),
-            ("let and reassignment", "let q = 'x'; q = req.query.q; sink(q);"),
-            ("augmented assignment", "let q = 'a'; q += req.query.q; sink(q);"),
+            (
+                "let and reassignment",
+                "let q = 'x'; q = req.query.q; sink(q);",
+            ),
+            (
+                "augmented assignment",
+                "let q = 'a'; q += req.query.q; sink(q);",
+            ),
             ("object destructuring", "const { q } = req.body; sink(q);"),
-            ("renamed destructuring", "const { q: term } = req.body; sink(term);"),
-            ("array destructuring", "const [first] = req.body.list; sink(first);"),
-            ("concatenation", "const s = \"SELECT '\" + req.body.login + \"'\"; sink(s);"),
-            ("template literal", "const s = `id = ${req.params.id}`; sink(s);"),
-            ("object literal", "const o = { where: { id: req.params.id } }; sink(o);"),
+            (
+                "renamed destructuring",
+                "const { q: term } = req.body; sink(term);",
+            ),
+            (
+                "array destructuring",
+                "const [first] = req.body.list; sink(first);",
+            ),
+            (
+                "concatenation",
+                "const s = \"SELECT '\" + req.body.login + \"'\"; sink(s);",
+            ),
+            (
+                "template literal",
+                "const s = `id = ${req.params.id}`; sink(s);",
+            ),
+            (
+                "object literal",
+                "const o = { where: { id: req.params.id } }; sink(o);",
+            ),
             ("array literal", "const a = ['x', req.query.q]; sink(a);"),
             ("spread", "const o = { ...req.body }; sink(o);"),
             ("as", "sink(req.body.q as string);"),
@@ -1402,7 +1423,10 @@ rules:
             ("angle cast", "sink(<string>req.body.q);"),
             ("parentheses", "sink((req.body.q));"),
             ("await", "const b = await req.json(); sink(b.q);"),
-            ("ternary", "const q = req.query.q ? req.query.q : ''; sink(q);"),
+            (
+                "ternary",
+                "const q = req.query.q ? req.query.q : ''; sink(q);",
+            ),
             ("nullish", "const q = req.query.q ?? 'all'; sink(q);"),
             ("String()", "sink(String(req.query.q));"),
             (".trim()", "sink(req.query.q.trim());"),
@@ -1410,9 +1434,18 @@ rules:
             ("join", "sink([req.query.a, 'b'].join(' '));"),
             ("path.join", "sink(path.join(root, req.params.name));"),
             ("new URL", "sink(new URL(req.query.target));"),
-            ("closure", "const q = req.query.q; const run = () => sink(q); run();"),
-            ("searchParams", "const next = new URL(req.url).searchParams.get('next'); sink(next);"),
-            ("chain of variables", "const a = req.body; const b = a.login; const c = `${b}!`; sink(c);"),
+            (
+                "closure",
+                "const q = req.query.q; const run = () => sink(q); run();",
+            ),
+            (
+                "searchParams",
+                "const next = new URL(req.url).searchParams.get('next'); sink(next);",
+            ),
+            (
+                "chain of variables",
+                "const a = req.body; const b = a.login; const c = `${b}!`; sink(c);",
+            ),
         ];
         for (name, body) in cases {
             assert_eq!(ts(body), 1, "{name}: {body}");
@@ -1427,18 +1460,39 @@ rules:
         let cases = [
             ("constant", "const q = 'SELECT 1'; sink(q);"),
             ("constant template", "const q = `SELECT ${'1'}`; sink(q);"),
-            ("reassigned to a constant", "let q = req.query.q; q = 'all'; sink(q);"),
+            (
+                "reassigned to a constant",
+                "let q = req.query.q; q = 'all'; sink(q);",
+            ),
             ("parseInt", "sink(parseInt(req.params.id, 10));"),
-            ("Number", "const id = Number(req.params.id); sink(`id = ${id}`);"),
+            (
+                "Number",
+                "const id = Number(req.params.id); sink(`id = ${id}`);",
+            ),
             ("escape", "sink('<p>' + escapeHtml(req.query.q));"),
-            ("encodeURIComponent", "sink('/x?q=' + encodeURIComponent(req.query.q));"),
-            ("zod parse", "const body = Body.parse(req.body); sink(body.q);"),
-            ("basename", "sink(path.join(root, path.basename(req.params.name)));"),
-            ("unknown call", "const user = await User.findById(req.params.id); sink(user.name);"),
+            (
+                "encodeURIComponent",
+                "sink('/x?q=' + encodeURIComponent(req.query.q));",
+            ),
+            (
+                "zod parse",
+                "const body = Body.parse(req.body); sink(body.q);",
+            ),
+            (
+                "basename",
+                "sink(path.join(root, path.basename(req.params.name)));",
+            ),
+            (
+                "unknown call",
+                "const user = await User.findById(req.params.id); sink(user.name);",
+            ),
             ("comparison", "sink(req.query.q === 'yes');"),
             ("typeof", "sink(typeof req.query.q);"),
             ("length", "sink(req.query.q.length > 3 ? 'long' : 'short');"),
-            ("other variable", "const q = req.query.q; const other = 'x'; sink(other);"),
+            (
+                "other variable",
+                "const q = req.query.q; const other = 'x'; sink(other);",
+            ),
         ];
         for (name, body) in cases {
             assert_eq!(ts(body), 0, "{name}: {body}");
@@ -1465,8 +1519,14 @@ rules:
         };
         assert_eq!(rs("sink(&p.name);"), 1);
         assert_eq!(rs("let q = format!(\"SELECT {}\", p.name); sink(&q);"), 1);
-        assert_eq!(rs("let q = format!(\"SELECT {name}\", name = p.name); sink(q.as_str());"), 1);
-        assert_eq!(rs("let name = p.name.trim().to_string(); let q = format!(\"x {name}\"); sink(&q);"), 1);
+        assert_eq!(
+            rs("let q = format!(\"SELECT {name}\", name = p.name); sink(q.as_str());"),
+            1
+        );
+        assert_eq!(
+            rs("let name = p.name.trim().to_string(); let q = format!(\"x {name}\"); sink(&q);"),
+            1
+        );
         assert_eq!(rs("let Body { name, .. } = p; sink(name);"), 1);
         assert_eq!(rs("let q = format!(\"SELECT 1\"); sink(&q);"), 0);
         assert_eq!(rs("let q = db.name(); sink(&q);"), 0);
