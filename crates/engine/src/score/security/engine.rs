@@ -262,6 +262,7 @@ pub fn run(
         .iter()
         .map(|r| Marks {
             non_constant: r.taint.as_ref().is_some_and(|t| t.non_constant),
+            parameters: r.taint.as_ref().is_some_and(|t| t.parameters),
             ..Marks::default()
         })
         .collect();

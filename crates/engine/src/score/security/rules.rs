@@ -181,7 +181,7 @@ pub struct CalleeCheck {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TaintSpec {
     /// Set ids or inline queries; `non-constant` makes every value that is not built from
-    /// literals a source.
+    /// literals a source, `parameters` the enclosing functions' parameters.
     #[serde(default)]
     pub sources: Vec<String>,
     #[serde(default)]
@@ -377,6 +377,8 @@ pub struct RuleTaint {
     pub propagators: Vec<TaintPattern>,
     /// `sources: [non-constant]`: every value not built from literals is tainted.
     pub non_constant: bool,
+    /// `sources: [parameters]`: the enclosing functions' parameters are tainted.
+    pub parameters: bool,
 }
 
 impl RuleTaint {
@@ -785,6 +787,8 @@ fn resolve_taint(
                 });
             } else if kind == SetKind::Source && t == "non-constant" {
                 out.non_constant = true;
+            } else if kind == SetKind::Source && t == "parameters" {
+                out.parameters = true;
             } else {
                 let Some(set) = sets.find(kind, t) else {
                     let known: Vec<&str> = sets

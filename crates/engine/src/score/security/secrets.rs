@@ -218,7 +218,24 @@ fn random_looking(value: &str) -> bool {
         && !value.contains("://")
         && !value.starts_with('/')
         && !value.starts_with('.')
+        && !is_uuid(value)
+        && !looks_like_pattern(value)
         && entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+/// A UUID (`ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4`): an identifier, not a credential.
+fn is_uuid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A regular expression or character class (`[A-Za-z0-9._~+/-]+=*`), not a value.
+fn looks_like_pattern(value: &str) -> bool {
+    (value.contains('[') && value.contains(']')) || value.contains('\\')
 }
 
 /// A secret found on one line.
@@ -235,8 +252,8 @@ pub struct SecretHit {
 }
 
 /// Every secret in `text`. Each regex runs once over the whole text (fast literal prefilters);
-/// a match is kept only within one line of at most 4096 bytes (longer lines are minified bundles
-/// or data, not hand-written configuration).
+/// a match is kept only within one line, however long (a key in a minified bundle is still a
+/// key).
 /// Whether key material follows a `BEGIN … PRIVATE KEY` line: at least 64 base64 characters
 /// within the next 400 bytes (line breaks and `\n` escapes allowed). Truncated placeholders
 /// (`-----BEGIN RSA PRIVATE KEY-----\nMIIE…\n-----END…`) in tests and docs are not keys.
@@ -418,6 +435,11 @@ mod tests {
         assert!(ids(r#"token_url = "https://example.org""#).is_empty());
         assert!(ids(r#"jwt_secret_path = "/etc/secrets/jwt-key-2.pem""#).is_empty());
         assert!(ids(r#"sessionTokenName = "getUserSessionToken""#).is_empty());
+        // Identifiers and patterns are not credentials.
+        assert!(
+            ids(r#"GooglePasswordManager = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4","#).is_empty()
+        );
+        assert!(ids(r#"const TOKEN_STRINGS = '[A-Za-z0-9._~+/-]+=*'"#).is_empty());
     }
 
     #[test]

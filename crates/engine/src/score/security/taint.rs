@@ -46,6 +46,9 @@ pub struct Marks {
     pub propagators: HashMap<Span, Vec<Span>>,
     /// Everything not built from literals is tainted (`sources: [non-constant]`).
     pub non_constant: bool,
+    /// The parameters of the enclosing functions are tainted (`sources: [parameters]`): the
+    /// caller decides them.
+    pub parameters: bool,
 }
 
 /// Where tainted data came from: the source node's first line and text.
@@ -612,7 +615,12 @@ impl<'a> Flow<'a> {
                 return Some(self.origin(id));
             }
         }
-        // Parameters are unknown data for `non-constant`.
+        // Parameters are unknown data for `non-constant`, and sources for `parameters` (not a
+        // `catch` binding, which the code itself produces).
+        let is_catch = param.parent().is_some_and(|p| p.kind() == "catch_clause");
+        if self.marks.parameters && !is_catch {
+            return Some(self.origin(id));
+        }
         self.unknown(id)
     }
 }
