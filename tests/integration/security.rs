@@ -394,7 +394,11 @@ fn flagged_repo() -> TestRepo {
     r
 }
 
-fn new_and_changed(r: &TestRepo) -> (Vec<(String, String, u64)>, Vec<(String, String, u64)>, u64) {
+/// (rule, path, line) of each finding.
+type Found = Vec<(String, String, u64)>;
+
+/// The new and changed findings and the security score.
+fn new_and_changed(r: &TestRepo) -> (Found, Found, u64) {
     let (run, v) = r.score_json(&["--base", "main"]);
     run.assert_code(0);
     let ev = &v["dimensions"]["security"]["evidence"];

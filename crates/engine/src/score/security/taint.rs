@@ -428,7 +428,7 @@ impl<'a> Flow<'a> {
         if scope.id() != self.root.id() {
             for p in params_of(scope) {
                 let mut ids = Vec::new();
-                bound_names(p, self.src, &mut ids);
+                bound_names(p, &mut ids);
                 for id in ids {
                     if self.text(id) == name {
                         out.push(Def {
@@ -465,7 +465,7 @@ impl<'a> Flow<'a> {
                         .or_else(|| x.child_by_field_name("pattern"));
                     if let Some(pat) = pat {
                         let mut ids = Vec::new();
-                        bound_names(pat, self.src, &mut ids);
+                        bound_names(pat, &mut ids);
                         if let Some(id) = ids.into_iter().find(|i| self.text(*i) == name) {
                             if visible(x, use_) {
                                 out.push(Def {
@@ -482,7 +482,7 @@ impl<'a> Flow<'a> {
                 "let_condition" => {
                     if let Some(pat) = x.child_by_field_name("pattern") {
                         let mut ids = Vec::new();
-                        bound_names(pat, self.src, &mut ids);
+                        bound_names(pat, &mut ids);
                         if let Some(id) = ids.into_iter().find(|i| self.text(*i) == name) {
                             if x.parent().is_some_and(|p| contains(p, use_)) {
                                 out.push(Def {
@@ -505,7 +505,7 @@ impl<'a> Flow<'a> {
                         .or_else(|| x.child_by_field_name("value"));
                     if let Some(pat) = pat {
                         let mut ids = Vec::new();
-                        bound_names(pat, self.src, &mut ids);
+                        bound_names(pat, &mut ids);
                         if let Some(id) = ids.into_iter().find(|i| self.text(*i) == name) {
                             if contains(x, use_) {
                                 out.push(Def {
@@ -522,7 +522,7 @@ impl<'a> Flow<'a> {
                 "catch_clause" => {
                     if let Some(p) = x.child_by_field_name("parameter") {
                         let mut ids = Vec::new();
-                        bound_names(p, self.src, &mut ids);
+                        bound_names(p, &mut ids);
                         if let Some(id) = ids.into_iter().find(|i| self.text(*i) == name) {
                             if contains(x, use_) {
                                 out.push(Def {
@@ -746,33 +746,33 @@ fn params_of(f: Node) -> Vec<Node> {
 
 /// The identifiers a pattern binds (`x`, `{ a, b: c, ...rest }`, `[x, y]`, `Json(p)`, `(a, b)`,
 /// `Foo { a, b: c }`, `mut x`, `&x`). Types and default values are skipped.
-fn bound_names<'t>(pat: Node<'t>, src: &[u8], out: &mut Vec<Node<'t>>) {
+fn bound_names<'t>(pat: Node<'t>, out: &mut Vec<Node<'t>>) {
     match pat.kind() {
         "identifier" | "shorthand_property_identifier_pattern" => out.push(pat),
         "required_parameter" | "optional_parameter" => {
             if let Some(p) = pat.child_by_field_name("pattern") {
-                bound_names(p, src, out);
+                bound_names(p, out);
             }
         }
         "parameter" => {
             if let Some(p) = pat.child_by_field_name("pattern") {
-                bound_names(p, src, out);
+                bound_names(p, out);
             }
         }
         "pair_pattern" => {
             if let Some(v) = pat.child_by_field_name("value") {
-                bound_names(v, src, out);
+                bound_names(v, out);
             }
         }
         "object_assignment_pattern" | "assignment_pattern" => {
             if let Some(l) = pat.child_by_field_name("left") {
-                bound_names(l, src, out);
+                bound_names(l, out);
             }
         }
         "field_pattern" => {
             // `Foo { a }` binds `a`; `Foo { a: b }` binds `b`.
             match pat.child_by_field_name("pattern") {
-                Some(p) => bound_names(p, src, out),
+                Some(p) => bound_names(p, out),
                 None => {
                     if let Some(n) = pat.child_by_field_name("name") {
                         out.push(n);
@@ -785,7 +785,7 @@ fn bound_names<'t>(pat: Node<'t>, src: &[u8], out: &mut Vec<Node<'t>>) {
             let mut c = pat.walk();
             for (i, k) in pat.named_children(&mut c).enumerate() {
                 if i > 0 {
-                    bound_names(k, src, out);
+                    bound_names(k, out);
                 }
             }
         }
@@ -793,7 +793,7 @@ fn bound_names<'t>(pat: Node<'t>, src: &[u8], out: &mut Vec<Node<'t>>) {
             let mut c = pat.walk();
             for k in pat.named_children(&mut c) {
                 if k.kind() == "field_pattern" {
-                    bound_names(k, src, out);
+                    bound_names(k, out);
                 }
             }
         }
@@ -804,7 +804,7 @@ fn bound_names<'t>(pat: Node<'t>, src: &[u8], out: &mut Vec<Node<'t>>) {
             }
             let mut c = pat.walk();
             for k in pat.named_children(&mut c) {
-                bound_names(k, src, out);
+                bound_names(k, out);
             }
         }
     }
