@@ -1,14 +1,22 @@
 //! Security: new findings in the changed files, from declarative rules and a secrets scanner.
 //!
-//! Only the files the change touches are scanned, at head and (under their base path, renames
-//! followed) at base. Code rules ([`rules`], matched by [`engine`]) run on the languages they
-//! name; secrets ([`secrets`]) run on every text file. A head finding whose [`fingerprint`] is
-//! also found at base is *pre-existing*: reported, not scored. A finding with a
-//! `pr-risk-ignore[rule-id]: reason` comment on its line or the line above is *suppressed*
-//! (the reason is required and reported).
+//! Every changed file present at head is read from git objects and decoded lossily (an odd byte
+//! never skips a file; git attributes are never consulted). Secrets ([`secrets`]) are looked for
+//! in all of them; code rules ([`rules`], matched by [`engine`], with data flow by [`taint`]) run
+//! on the source files the filters allow, at head and (under their base path, renames followed)
+//! at base. A file the scan could not read is a finding itself ([`UNSCANNED_ID`]).
+//!
+//! Head and base findings are paired by [`fingerprint::Identity`] — (rule, enclosing item,
+//! anchor, ordinal), no line numbers — so edits inside old debt are not new debt: a head finding
+//! with no base partner is *new* (scored); one with a partner is *pre-existing*, or *changed
+//! pre-existing* when the change touched its lines (listed apart, `changed-weight`, default 0).
+//! A `pr-risk-ignore[rule-id]: reason` comment on the finding's line or the line above
+//! *suppresses* it (the reason is required); one the pull request added itself is listed, and
+//! `security.pr-suppressions` in the base settings decides whether it counts.
 //!
 //! ```text
-//! W        = 4·critical + 2·high + 1·medium + 0.25·low      (new findings only)
+//! W        = 4·critical + 2·high + 1·medium + 0.25·low      (new findings;
+//!            + changed-weight · the same over changed pre-existing ones)
 //! security = min(100, 20·W)                                  one high + one medium → 60
 //! ```
 
