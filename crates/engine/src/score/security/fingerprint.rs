@@ -66,6 +66,15 @@ fn is_string_leafish(kind: &str) -> bool {
 
 /// A callee with argument lists collapsed: `res.status(500).json` → `res.status().json`.
 fn callee(node: Node, src: &[u8]) -> String {
+    callee_at(node, src, 0)
+}
+
+/// [`callee`], at most 64 levels deep (a hostile file can nest a chain arbitrarily).
+fn callee_at(node: Node, src: &[u8], depth: usize) -> String {
+    if depth > 64 {
+        return "…".to_string();
+    }
+    let callee = |n: Node, src: &[u8]| callee_at(n, src, depth + 1);
     match node.kind() {
         "call_expression" => {
             let f = node
@@ -348,6 +357,21 @@ mod tests {
         }
         assert_eq!(item_path(n, code.as_bytes()), "app.post('/api/users')");
         assert_eq!(default_anchor(n, code.as_bytes()), "res.status().json");
+    }
+
+    #[test]
+    fn a_deep_chain_does_not_overflow() {
+        let code = format!("x{}();", ".y".repeat(20_000));
+        let tree = parse(Language::Typescript, &code).unwrap();
+        let call = tree
+            .root_node()
+            .named_child(0)
+            .unwrap()
+            .named_child(0)
+            .unwrap();
+        assert_eq!(call.kind(), "call_expression");
+        let anchor = default_anchor(call, code.as_bytes());
+        assert!(anchor.ends_with(".y"), "{}", &anchor[..20]);
     }
 
     #[test]

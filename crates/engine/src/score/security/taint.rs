@@ -747,6 +747,15 @@ fn params_of(f: Node) -> Vec<Node> {
 /// The identifiers a pattern binds (`x`, `{ a, b: c, ...rest }`, `[x, y]`, `Json(p)`, `(a, b)`,
 /// `Foo { a, b: c }`, `mut x`, `&x`). Types and default values are skipped.
 fn bound_names<'t>(pat: Node<'t>, out: &mut Vec<Node<'t>>) {
+    bound_names_at(pat, out, 0);
+}
+
+/// [`bound_names`], at most 64 patterns deep.
+fn bound_names_at<'t>(pat: Node<'t>, out: &mut Vec<Node<'t>>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let bound_names = |p: Node<'t>, out: &mut Vec<Node<'t>>| bound_names_at(p, out, depth + 1);
     match pat.kind() {
         "identifier" | "shorthand_property_identifier_pattern" => out.push(pat),
         "required_parameter" | "optional_parameter" => {
