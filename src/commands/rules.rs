@@ -134,7 +134,7 @@ pub fn test_rules(
     dir: Option<&Path>,
 ) -> Result<(String, bool)> {
     let v = security::vars(cfg);
-    let rules: Vec<Rule> = match dir {
+    let (rules, sets): (Vec<Rule>, rules::Sets) = match dir {
         Some(d) => {
             if !d.is_dir() {
                 return Err(Error::Usage(format!(
@@ -142,12 +142,14 @@ pub fn test_rules(
                     d.display()
                 )));
             }
-            rules::from_files(&dir_files(d)?, &v).map_err(|e| Error::Usage(e.to_string()))?
+            rules::from_files_with_sets(&dir_files(d)?, &v)
+                .map_err(|e| Error::Usage(e.to_string()))?
         }
         None => {
             let mut all = cfg.clone();
             all.disable.clear();
-            RuleSet::load(&all, &rule_files(source, &all)?)?.rules
+            let set = RuleSet::load(&all, &rule_files(source, &all)?)?;
+            (set.rules, set.sets)
         }
     };
     let mut out = String::new();
@@ -180,13 +182,36 @@ pub fn test_rules(
             }
         }
     }
+    // The taint sets (sources, sanitizers, propagators) the rules use, with their own examples.
+    let mut sets_failed = 0usize;
+    for t in &sets.0 {
+        examples += t.examples.matching.len() + t.examples.no_match.len();
+        let failures = security::engine::check_set_examples(t);
+        if failures.is_empty() {
+            let _ = writeln!(
+                out,
+                "ok    {} set {} ({} match, {} no-match)",
+                t.kind.name(),
+                t.id,
+                t.examples.matching.len(),
+                t.examples.no_match.len()
+            );
+        } else {
+            sets_failed += 1;
+            let _ = writeln!(out, "FAIL  {} set {} ({})", t.kind.name(), t.id, t.source);
+            for f in failures {
+                let _ = writeln!(out, "  {f}");
+            }
+        }
+    }
     let _ = writeln!(
         out,
-        "\n{} rules, {} examples: {} passed, {} failed",
+        "\n{} rules, {} taint sets, {} examples: {} passed, {} failed",
         rules.len(),
+        sets.0.len(),
         examples,
-        rules.len() - failed,
-        failed
+        rules.len() + sets.0.len() - failed - sets_failed,
+        failed + sets_failed
     );
-    Ok((out, failed == 0))
+    Ok((out, failed == 0 && sets_failed == 0))
 }

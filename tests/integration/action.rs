@@ -825,6 +825,10 @@ fn finding(rule: &str, severity: Severity, path: &str, line: u32, message: &str)
         fix: "use a parameterised query".into(),
         snippet: String::new(),
         fingerprint: String::new(),
+        identity: Default::default(),
+        source: None,
+        suppressed_by_pr: false,
+        norm: String::new(),
         suppressed: None,
     }
 }

@@ -674,6 +674,7 @@ fn sarif_with_findings_and_violations_validates() {
             end_line: Some(12),
             end_column: Some(40),
             snippet: Some("el.innerHTML = params.get('q');".to_string()),
+            fingerprint: None,
         },
         SarifResult {
             rule: rule("js/eval", Severity::Critical, Category::Security),
@@ -685,6 +686,7 @@ fn sarif_with_findings_and_violations_validates() {
             end_line: None,
             end_column: None,
             snippet: None,
+            fingerprint: None,
         },
         SarifResult {
             rule: rule(
@@ -702,6 +704,7 @@ fn sarif_with_findings_and_violations_validates() {
             end_line: None,
             end_column: None,
             snippet: Some("import { db } from '../db/client';".to_string()),
+            fingerprint: None,
         },
     ];
     let doc = document(&results, "0.1.0", serde_json::Map::new());

@@ -42,21 +42,26 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
     let sec = &v["dimensions"]["security"];
     assert_eq!(sec["available"], true);
     let ev = &sec["evidence"];
+    // The two findings of the example comment: a HIGH public tRPC mutation and a MEDIUM error
+    // detail sent in a response.
     assert_eq!(
         found(&ev["new"]),
         vec![
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
             f("ts/error-details-in-response", "server/app.js", 13),
-            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
         ]
     );
+    // Edits inside pre-existing findings (a re-indented exec, a moved procedure, a log line and a
+    // reformat inside a handler that unwraps request input) are not new: listed apart.
     assert_eq!(
-        found(&ev["pre_existing"]),
+        found(&ev["changed"]),
         vec![
             f("ts/child-process-exec", "server/app.js", 23),
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 17),
+            f("rust/unwrap-request-input", "service/src/handlers.rs", 16),
         ]
     );
+    assert_eq!(found(&ev["pre_existing"]), vec![]);
     assert_eq!(
         found(&ev["suppressed"]),
         vec![f("ts/open-redirect", "server/app.js", 19)]
@@ -65,6 +70,30 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         ev["suppressed"][0]["suppressed"],
         "`next` is checked against ALLOWED_REDIRECTS by the allowRedirects middleware"
     );
+    // The suppression is one the branch added: listed with rule, path and reason.
+    assert_eq!(ev["suppressed"][0]["suppressed_by_pr"], true);
+    assert_eq!(
+        ev["pr_suppressions"],
+        serde_json::json!([{
+            "rule": "ts/open-redirect",
+            "path": "server/app.js",
+            "line": 18,
+            "reason": "`next` is checked against ALLOWED_REDIRECTS by the allowRedirects middleware",
+            "suppresses": 1,
+            "policy": "show"
+        }])
+    );
+    // Identity: rule, enclosing item, anchor, ordinal.
+    assert_eq!(
+        ev["new"][0]["identity"],
+        serde_json::json!({"item": "postRouter › remove", "anchor": "mutation", "ordinal": 0})
+    );
+    assert_eq!(
+        ev["new"][1]["identity"],
+        serde_json::json!({"item": "app.post(\"/api/users\")", "anchor": "json", "ordinal": 0})
+    );
+    // A data-flow finding says where the data comes from.
+    assert_eq!(ev["new"][1]["source"], "`err.message` (line 13)");
     // Every finding carries what a reviewer needs.
     let first = &ev["new"][0];
     assert_eq!(first["severity"], "high");
@@ -77,16 +106,16 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         .as_str()
         .unwrap()
         .contains("protectedProcedure"));
-    // W = 2·1 (high) + 1·1 (medium) + 0.25·1 (low) = 3.25 → 65
+    // W = 2·1 (high) + 1·1 (medium) = 3 → 60
     assert_eq!(
         ev["counts"],
-        serde_json::json!({"critical": 0, "high": 1, "medium": 1, "low": 1})
+        serde_json::json!({"critical": 0, "high": 1, "medium": 1, "low": 0})
     );
-    assert_eq!(ev["weighted"], 3.25);
-    assert_eq!(sec["score"], 65);
+    assert_eq!(ev["weighted"], 3.0);
+    assert_eq!(sec["score"], 60);
     assert_eq!(
         sec["formula"],
-        "min(100, 20·W), W = 4·0 + 2·1 + 1·1 + 0.25·1 = 3.25 → 65"
+        "min(100, 20·W), W = 4·0 + 2·1 + 1·1 + 0.25·0 = 3 → 60"
     );
 
     // The terminal report lists them.
@@ -103,7 +132,7 @@ fn fixture_app_new_pre_existing_and_suppressed_findings() {
         .contains("- [MEDIUM] server/app.js:13 — Error details"));
     assert!(text
         .stdout
-        .contains("Pre-existing in changed files (not scored):"));
+        .contains("Pre-existing, changed by this branch (not scored):"));
     assert!(text.stdout.contains("ts/open-redirect: `next` is checked"));
 }
 
@@ -165,8 +194,9 @@ fn moved_and_renamed_code_is_not_new() {
     run.assert_code(0);
     let ev = &v["dimensions"]["security"]["evidence"];
     assert_eq!(found(&ev["new"]), vec![]);
+    // Re-indented and re-spaced in a renamed file: the same finding, changed.
     assert_eq!(
-        found(&ev["pre_existing"]),
+        found(&ev["changed"]),
         vec![f("ts/child-process-exec", "lib/runner.js", 5)]
     );
     assert_eq!(v["dimensions"]["security"]["score"], 0);
@@ -308,11 +338,30 @@ fn sarif_carries_the_new_findings() {
     assert_eq!(
         got,
         vec![
-            f("rust/unwrap-request-input", "service/src/handlers.rs", 15),
             f("ts/error-details-in-response", "server/app.js", 13),
             f("ts/trpc-public-mutation", "src/server/routers/post.ts", 14),
         ]
     );
+    // partialFingerprints are the findings' identity fingerprints.
+    let (_, v) = r.score_json(&["--base", "main"]);
+    let mut fps: Vec<String> = v["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    fps.sort();
+    let mut sarif_fps: Vec<String> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["prRisk/v2"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    sarif_fps.sort();
+    assert_eq!(fps, sarif_fps);
     let rules = doc["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
@@ -322,4 +371,171 @@ fn sarif_carries_the_new_findings() {
         .unwrap();
     assert_eq!(trpc["properties"]["security-severity"], "8.0");
     assert!(results[0]["partialFingerprints"].is_object());
+}
+
+/// A repository with one flagged construct per rule kind at base: a tRPC public mutation, a
+/// Rust `unsafe` block in a method, and an Express handler sending error details.
+fn flagged_repo() -> TestRepo {
+    let r = TestRepo::new();
+    r.write(
+        "src/orders.ts",
+        "import { router, publicProcedure } from './trpc';\n\nexport const ordersRouter = router({\n  refund: publicProcedure.input(schema).mutation(async ({ input, ctx }) => {\n    await ctx.db.refund(input.id);\n  }),\n});\n",
+    );
+    r.write(
+        "src/ctx.rs",
+        "pub struct Context { p: *const u8 }\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        unsafe { *self.p != 0 }\n    }\n}\n",
+    );
+    r.write(
+        "server/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("flagged code");
+    r.branch("feature");
+    r
+}
+
+/// (rule, path, line) of each finding.
+type Found = Vec<(String, String, u64)>;
+
+/// The new and changed findings and the security score.
+fn new_and_changed(r: &TestRepo) -> (Found, Found, u64) {
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    (
+        found(&ev["new"]),
+        found(&ev["changed"]),
+        v["dimensions"]["security"]["score"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn edits_inside_pre_existing_findings_bring_no_new_findings() {
+    // Reformatting, a comment, a log line: the same three findings, changed, not new.
+    let r = flagged_repo();
+    r.write(
+        "src/orders.ts",
+        "import { router, publicProcedure } from './trpc';\n\nexport const ordersRouter = router({\n  refund: publicProcedure\n    .input(schema)\n    .mutation(async ({ input, ctx }) => {\n      // refunds are idempotent\n      logger.info('refund', { id: input.id });\n      await ctx.db.refund(input.id);\n    }),\n});\n",
+    );
+    r.write(
+        "src/ctx.rs",
+        "pub struct Context { p: *const u8 }\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        // SAFETY: p points into the static table\n        unsafe {\n            *self.p != 0\n        }\n    }\n}\n",
+    );
+    r.write(
+        "server/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    console.error('create failed', err);\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("reformat, comment, log");
+    let (new, changed, score) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    // Lines inside the construct changed: changed pre-existing.
+    assert_eq!(
+        changed,
+        vec![
+            f("ts/trpc-public-mutation", "src/orders.ts", 4),
+            f("rust/unsafe", "src/ctx.rs", 6),
+        ]
+    );
+    // A log line before the sink leaves the sink's own line alone: pre-existing.
+    let (_, v) = r.score_json(&["--base", "main"]);
+    assert_eq!(
+        found(&v["dimensions"]["security"]["evidence"]["pre_existing"]),
+        vec![f("ts/error-details-in-response", "server/users.js", 6)]
+    );
+    assert_eq!(score, 0);
+    // A pre-existing finding never says "new".
+    let text = r.run(&["score", "--base", "main"]);
+    assert!(!text.stdout.contains("New `unsafe`"), "{}", text.stdout);
+    assert!(text
+        .stdout
+        .contains("`unsafe` code: the compiler does not check"));
+
+    // `security.changed-weight` scores them when a team wants to.
+    r.write(".pr-risk.yml", "security:\n  changed-weight: 0.5\n");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    // W = 0.5 · (2 + 1) = 1.5 → 30
+    assert_eq!(v["dimensions"]["security"]["score"], 30);
+}
+
+#[test]
+fn renaming_the_file_keeps_identity_and_a_second_sink_is_new() {
+    let r = flagged_repo();
+    r.rename("src/orders.ts", "src/routers/orders.ts");
+    r.rename("server/users.js", "server/routes/users.js");
+    r.commit("move files");
+    let (new, changed, _) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    assert_eq!(changed, vec![]);
+
+    // A second sink in the same function is new; the old one is not.
+    r.write(
+        "server/routes/users.js",
+        "app.post('/users', async (req, res) => {\n  try {\n    await create(req.body);\n  } catch (err) {\n    if (err.retry) return res.json({ retry: true, detail: err.stack });\n    res.status(500).json({ error: err.message });\n  }\n});\n",
+    );
+    r.commit("second sink");
+    let (new, _, score) = new_and_changed(&r);
+    assert_eq!(
+        new,
+        vec![f(
+            "ts/error-details-in-response",
+            "server/routes/users.js",
+            5
+        )]
+    );
+    assert_eq!(score, 20);
+}
+
+#[test]
+fn an_item_moved_to_another_file_keeps_its_identity() {
+    let r = flagged_repo();
+    r.write("src/ctx.rs", "pub struct Context { p: *const u8 }\n");
+    r.write(
+        "src/tracing.rs",
+        "use crate::ctx::Context;\n\nimpl Context {\n    pub fn is_tracing(&self) -> bool {\n        unsafe { *self.p != 0 }\n    }\n}\n",
+    );
+    r.commit("move the impl");
+    let (new, changed, _) = new_and_changed(&r);
+    assert_eq!(new, vec![]);
+    assert_eq!(changed, vec![f("rust/unsafe", "src/tracing.rs", 5)]);
+}
+
+#[test]
+fn regexp_exec_is_not_child_process_exec() {
+    let r = TestRepo::new();
+    r.write("src/parse.js", "module.exports = {};\n");
+    r.commit("base");
+    r.branch("feature");
+    r.write(
+        "src/parse.js",
+        "const { exec } = require('child_process');\nconst re = /(\\d+)-(\\d+)/g;\nfunction ranges(s) {\n  const out = [];\n  let m;\n  while ((m = re.exec(s)) !== null) out.push(m);\n  return out;\n}\nfunction status(cb) { exec('git status --short', cb); }\nfunction run(cmd, cb) { exec('sh -c ' + cmd, cb); }\nmodule.exports = { ranges, status, run };\n",
+    );
+    r.commit("parse");
+    let (new, _, _) = new_and_changed(&r);
+    // Only the real child_process exec with a non-constant command.
+    assert_eq!(new, vec![f("ts/child-process-exec", "src/parse.js", 10)]);
+}
+
+#[test]
+fn data_flow_finds_sql_built_in_a_variable_and_errors_through_a_cast() {
+    let r = TestRepo::new();
+    r.write("src/login.ts", "export {};\n");
+    r.commit("base");
+    r.branch("feature");
+    r.write(
+        "src/login.ts",
+        "export async function login(req, res) {\n  const q = \"SELECT * FROM users WHERE login = '\" + req.body.login + \"'\";\n  const rows = await db.query(q);\n  res.json(rows);\n}\n\nexport async function POST(request: Request) {\n  try {\n    return Response.json(await save(await request.json()));\n  } catch (err) {\n    return Response.json({ error: (err as Error).message }, { status: 500 });\n  }\n}\n",
+    );
+    r.commit("login");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &v["dimensions"]["security"]["evidence"];
+    assert_eq!(
+        found(&ev["new"]),
+        vec![
+            f("ts/sql-injection", "src/login.ts", 3),
+            f("ts/error-details-in-response", "src/login.ts", 11),
+        ]
+    );
+    assert_eq!(ev["new"][0]["source"], "`req.body.login` (line 2)");
 }

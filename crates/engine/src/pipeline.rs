@@ -218,14 +218,22 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let (security, head, base) = std::thread::scope(|scope| -> Result<_> {
         let scan = scope.spawn(|| {
             let started = Instant::now();
-            let files = security::files_to_scan(&changes, &filters);
-            let texts = diff::read_texts(&git_dir, &files, cfg.files.max_file_size);
+            let files = security::files_to_scan(&changes);
+            let texts = diff::read_texts(
+                &git_dir,
+                &files,
+                cfg.files
+                    .max_file_size
+                    .saturating_mul(security::SECRET_SCAN_FACTOR),
+            );
             let d = security::score(
                 security::SecurityInput {
                     files: &files,
                     texts: &texts,
                     rules: &rules,
                     tests: &tests,
+                    filters: &filters,
+                    max_code_size: cfg.files.max_file_size,
                     weight: cfg.weights.security,
                 },
                 &cfg.security,
@@ -866,12 +874,15 @@ fn assemble(
         dimensions.security.score,
         dimensions.coupling.score,
     );
-    let new_critical = if cfg.fail_on_critical_security {
-        security::critical_reasons(&dimensions.security.evidence)
+    let (new_critical, pr_suppressed) = if cfg.fail_on_critical_security {
+        (
+            security::critical_reasons(&dimensions.security.evidence),
+            security::pr_suppressed_critical(&dimensions.security.evidence, &cfg.security),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    let gate = report::decide(&composite, cfg.threshold, &new_critical);
+    let gate = report::decide(&composite, cfg.threshold, &new_critical, &pr_suppressed);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
     for n in head.notes.iter().chain(&base.notes) {

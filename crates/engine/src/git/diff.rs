@@ -4,8 +4,6 @@
 //! detection. Binary, oversize, symlink and submodule entries are listed with a flag and never
 //! parsed.
 
-use std::cell::RefCell;
-
 use git2::{Delta, DiffFindOptions, DiffOptions};
 
 use super::{Oid, Repo};
@@ -93,27 +91,42 @@ impl ChangeSet {
 }
 
 /// The text of a changed file to scan: at head, and at base under its base path.
+///
+/// Texts are decoded lossily (invalid UTF-8 replaced, NUL bytes as spaces): an odd byte is never
+/// a reason to skip a file. A file larger than the scan limit has no text, and says so.
 #[derive(Debug, Clone, Default)]
 pub struct ChangedTexts {
     pub head: Option<String>,
     pub base: Option<String>,
+    /// The head blob is binary by content ([`super::snapshot::binary_by_content`]).
+    pub head_binary: bool,
+    pub base_binary: bool,
+    /// The head blob's size in bytes.
+    pub head_size: u64,
+    /// Why the head could not be scanned at all (larger than the scan limit, unreadable).
+    pub unscannable: Option<String>,
+    /// The base side was too large to scan as well.
+    pub base_unscannable: bool,
     /// Why it could not be read, when it could not.
     pub note: Option<String>,
 }
 
-/// A blob as text, unless it is larger than `max`, binary by content or not UTF-8.
-fn scannable_text(repo: &Repo, oid: Oid, max: u64) -> Option<String> {
-    if repo.blob_size(oid).is_some_and(|s| s > max) {
-        return None;
+/// A blob as (lossy text, binary by content), unless it is larger than `max` or unreadable.
+fn scannable_text(repo: &Repo, oid: Oid, max: u64) -> std::result::Result<(String, bool), String> {
+    if let Some(size) = repo.blob_size(oid).filter(|s| *s > max) {
+        return Err(format!(
+            "{size} bytes, larger than the scan limit ({max} bytes)"
+        ));
     }
-    let bytes = repo.read_blob(oid).ok()?;
-    if super::snapshot::looks_binary(&bytes) {
-        return None;
-    }
-    String::from_utf8(bytes).ok()
+    let bytes = repo
+        .read_blob(oid)
+        .map_err(|e| format!("could not be read: {e}"))?;
+    let binary = super::snapshot::binary_by_content(&bytes);
+    Ok((super::snapshot::lossy_text(&bytes), binary))
 }
 
-/// The texts of `files` (in order), read in parallel, one repository handle per worker.
+/// The texts of `files` (in order), read in parallel, one repository handle per worker. Blobs
+/// larger than `max` bytes are not read (the file is `unscannable`).
 pub fn read_texts(
     git_dir: &std::path::Path,
     files: &[&ChangedFile],
@@ -133,19 +146,32 @@ pub fn read_texts(
                         ..ChangedTexts::default()
                     };
                 };
-                let head = f
-                    .new_oid
-                    .filter(|_| f.exists_at_head())
-                    .and_then(|oid| scannable_text(repo, oid, max));
-                let base = match (&head, f.base_path(), f.old_oid) {
-                    (Some(_), Some(_), Some(oid)) => scannable_text(repo, oid, max),
-                    _ => None,
+                let mut out = ChangedTexts::default();
+                let Some(oid) = f.new_oid.filter(|_| f.exists_at_head()) else {
+                    return out;
                 };
-                ChangedTexts {
-                    head,
-                    base,
-                    note: None,
+                out.head_size = repo.blob_size(oid).unwrap_or(0);
+                match scannable_text(repo, oid, max) {
+                    Ok((text, binary)) => {
+                        out.head = Some(text);
+                        out.head_binary = binary;
+                    }
+                    Err(why) => {
+                        out.unscannable = Some(why);
+                        out.base_unscannable = f
+                            .old_oid
+                            .filter(|_| f.base_path().is_some())
+                            .and_then(|o| repo.blob_size(o))
+                            .is_some_and(|s| s > max);
+                    }
                 }
+                if let (Some(_), Some(_), Some(oid)) = (&out.head, f.base_path(), f.old_oid) {
+                    if let Ok((text, binary)) = scannable_text(repo, oid, max) {
+                        out.base = Some(text);
+                        out.base_binary = binary;
+                    }
+                }
+                out
             })
         })
         .collect()
@@ -163,10 +189,15 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
         .find_commit(head)
         .and_then(|c| c.tree())
         .map_err(crate::git::err("reading the head tree"))?;
+    // `force_text`: libgit2 would otherwise decide "binary" from git attributes, read from the
+    // work tree — in action mode the pull request's own `.gitattributes` (`*.ts binary`,
+    // `*.ts -diff`) could hide its files. Binary is decided here by content instead, and the
+    // lines of binary and oversize files are never diffed.
     let mut opts = DiffOptions::new();
     opts.context_lines(0)
         .include_typechange(true)
         .ignore_submodules(false)
+        .force_text(true)
         .max_size(i64::try_from(max_file_size).unwrap_or(i64::MAX));
     let mut diff = repo
         .raw()
@@ -178,6 +209,7 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
         .map_err(crate::git::err("detecting renames"))?;
 
     let mut files: Vec<ChangedFile> = Vec::with_capacity(diff.deltas().len());
+    let mut delta_of: Vec<usize> = Vec::with_capacity(diff.deltas().len());
     for (idx, delta) in diff.deltas().enumerate() {
         let status = match delta.status() {
             Delta::Added | Delta::Untracked => Status::Added,
@@ -217,6 +249,7 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
                 .iter()
                 .flatten()
                 .any(|o| repo.blob_size(*o).is_some_and(|s| s > max_file_size));
+        delta_of.push(idx);
         files.push(ChangedFile {
             path,
             old_path,
@@ -235,67 +268,52 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
         });
     }
 
-    // Line numbers of every added and removed line, per delta (context is 0, so each line event
-    // is a change).
-    let by_path: std::collections::HashMap<String, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.clone(), i))
-        .collect();
-    let index_of = |delta: &git2::DiffDelta| -> Option<usize> {
-        let p = match delta.status() {
-            Delta::Deleted => delta.old_file().path(),
-            _ => delta.new_file().path(),
-        }?;
-        by_path.get(p.to_string_lossy().as_ref()).copied()
-    };
-    let current: RefCell<Option<usize>> = RefCell::new(None);
-    let files_cell = RefCell::new(&mut files);
-    diff.foreach(
-        &mut |delta, _| {
-            let i = index_of(&delta);
-            *current.borrow_mut() = i;
-            if let Some(i) = i {
-                let mut fs = files_cell.borrow_mut();
-                let f = &mut fs[i];
-                f.binary = delta.flags().is_binary() && !f.oversize && !f.submodule;
-            }
-            true
-        },
-        Some(&mut |delta, _| {
-            if let Some(i) = index_of(&delta) {
-                let mut fs = files_cell.borrow_mut();
-                let f = &mut fs[i];
-                f.binary = !f.oversize && !f.submodule;
-            }
-            true
-        }),
-        None,
-        Some(&mut |_delta, _hunk, line| {
-            let Some(i) = *current.borrow() else {
-                return true;
-            };
-            let mut fs = files_cell.borrow_mut();
-            let f = &mut fs[i];
-            match line.origin() {
-                '+' => {
-                    if let Some(n) = line.new_lineno() {
-                        f.additions += 1;
-                        push_line(&mut f.added_lines, n);
+    // Binary by content (either side), then the added and removed lines of every text file
+    // under the size limit, one patch per delta (context is 0, so each line event is a change).
+    for (f, &idx) in files.iter_mut().zip(&delta_of) {
+        if f.submodule || f.symlink {
+            continue;
+        }
+        let binary_side = |oid: Option<Oid>| {
+            oid.filter(|_| !f.oversize)
+                .and_then(|o| repo.read_blob(o).ok())
+                .is_some_and(|b| super::snapshot::binary_by_content(&b))
+        };
+        f.binary = !f.oversize && (binary_side(f.old_oid) || binary_side(f.new_oid));
+        if f.binary || f.oversize {
+            continue;
+        }
+        let Some(patch) =
+            git2::Patch::from_diff(&diff, idx).map_err(crate::git::err("reading the diff"))?
+        else {
+            continue;
+        };
+        for h in 0..patch.num_hunks() {
+            let lines = patch
+                .num_lines_in_hunk(h)
+                .map_err(crate::git::err("reading the diff"))?;
+            for l in 0..lines {
+                let line = patch
+                    .line_in_hunk(h, l)
+                    .map_err(crate::git::err("reading the diff"))?;
+                match line.origin() {
+                    '+' => {
+                        if let Some(n) = line.new_lineno() {
+                            f.additions += 1;
+                            push_line(&mut f.added_lines, n);
+                        }
                     }
-                }
-                '-' => {
-                    if let Some(n) = line.old_lineno() {
-                        f.deletions += 1;
-                        push_line(&mut f.removed_lines, n);
+                    '-' => {
+                        if let Some(n) = line.old_lineno() {
+                            f.deletions += 1;
+                            push_line(&mut f.removed_lines, n);
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
-            true
-        }),
-    )
-    .map_err(crate::git::err("reading the diff"))?;
+        }
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ChangeSet { files })
 }

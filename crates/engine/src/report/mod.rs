@@ -96,7 +96,7 @@ impl Report {
             coupling: Dimension::unavailable(weights.coupling, none),
         };
         let composite = crate::score::composite(&weights, None, None, None, None);
-        let gate = decide(&composite, 70, &[]);
+        let gate = decide(&composite, 70, &[], &[]);
         let revision = |sha: &str| crate::git::revisions::Revision {
             rev: sha.to_string(),
             sha: sha.to_string(),
@@ -218,13 +218,21 @@ pub enum GateCode {
     ScoreAboveThreshold,
     /// The change introduces a critical security finding (`fail-on-critical-security`).
     NewCriticalFinding,
+    /// The pull request suppresses a critical finding itself (`pr-risk-ignore` on a line it
+    /// added) and the base settings do not say `security.pr-suppressions: allow`.
+    CriticalSuppressedByPr,
 }
 
 /// The gate: blocked when the composite is above the threshold, or (with
 /// `fail-on-critical-security`) when the change introduces a critical security finding.
 /// `new_critical` describes those findings (`rule at path:line`); pass it empty when the option
-/// is off.
-pub fn decide(composite: &Composite, threshold: u8, new_critical: &[String]) -> Gate {
+/// is off. `pr_suppressed` describes critical findings the pull request suppressed itself.
+pub fn decide(
+    composite: &Composite,
+    threshold: u8,
+    new_critical: &[String],
+    pr_suppressed: &[String],
+) -> Gate {
     let mut reasons = Vec::new();
     if let Some(s) = composite.score {
         if s > threshold {
@@ -242,6 +250,17 @@ pub fn decide(composite: &Composite, threshold: u8, new_critical: &[String]) -> 
                 new_critical.len(),
                 if new_critical.len() == 1 { "" } else { "s" },
                 new_critical.join(", ")
+            ),
+        });
+    }
+    if !pr_suppressed.is_empty() {
+        reasons.push(GateReason {
+            code: GateCode::CriticalSuppressedByPr,
+            message: format!(
+                "{} critical security finding{} suppressed by this pull request itself (security.pr-suppressions allows that only when set to `allow` in the base settings): {}",
+                pr_suppressed.len(),
+                if pr_suppressed.len() == 1 { "" } else { "s" },
+                pr_suppressed.join(", ")
             ),
         });
     }

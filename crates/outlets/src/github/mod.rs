@@ -310,6 +310,10 @@ mod tests {
             fix: String::new(),
             snippet: String::new(),
             fingerprint: String::new(),
+            identity: Default::default(),
+            source: None,
+            suppressed_by_pr: false,
+            norm: String::new(),
             suppressed: None,
         }
     }

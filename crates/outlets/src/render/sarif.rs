@@ -10,9 +10,11 @@
 //!   markdown, `defaultConfiguration.level`, `properties.security-severity` and tags);
 //! - `level` from the severity (critical/high → `error`, medium → `warning`, low → `note`);
 //! - a physical location per result, relative to the repository root (`%SRCROOT%`);
-//! - `partialFingerprints` that survive unrelated edits: a hash of the rule id, the path, the
-//!   whitespace-normalised text of the flagged line (or the message when there is none) and the
-//!   occurrence index of that triple — no line numbers, so code moving down a file keeps its alerts.
+//! - `partialFingerprints` that survive unrelated edits: for security findings the finding's
+//!   identity (a hash of rule, path, enclosing item, normalised anchor and ordinal, computed by
+//!   the engine), so reformatting or editing inside a flagged construct keeps its alert; for
+//!   coupling violations a hash of the rule id, the path, the whitespace-normalised text of the
+//!   flagged line (or the message) and the occurrence index — no line numbers either way.
 //!
 //! Output is deterministic: results sorted by path, line, rule; rules sorted by id.
 
@@ -26,7 +28,7 @@ use engine::report::Report;
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const INFORMATION_URI: &str = "https://github.com/massu-ai/pr-risk";
 /// The key under `partialFingerprints`; bump the suffix if the recipe ever changes.
-pub const FINGERPRINT_KEY: &str = "prRisk/v1";
+pub const FINGERPRINT_KEY: &str = "prRisk/v2";
 
 /// How serious a finding is, in the product's four steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -131,6 +133,9 @@ pub struct SarifResult {
     pub end_column: Option<u32>,
     /// The flagged source text (used for the fingerprint and shown as the region snippet).
     pub snippet: Option<String>,
+    /// A stable identity computed upstream (security findings: the hash of rule, path, enclosing
+    /// item, anchor and ordinal); when absent, one is derived from the snippet.
+    pub fingerprint: Option<String>,
 }
 
 /// The adapter: every SARIF-worthy item of a report as a neutral [`SarifResult`]: the security
@@ -174,6 +179,7 @@ pub fn results_from_report(report: &Report) -> Vec<SarifResult> {
             end_line: (f.end_line > f.line).then_some(f.end_line),
             end_column: None,
             snippet: (!f.snippet.is_empty()).then(|| f.snippet.clone()),
+            fingerprint: Some(f.fingerprint.clone()),
         });
     }
     for v in &report.dimensions.coupling.evidence.introduced {
@@ -206,6 +212,7 @@ pub fn results_from_report(report: &Report) -> Vec<SarifResult> {
             end_line: None,
             end_column: None,
             snippet: Some(v.specifier.clone()),
+            fingerprint: None,
         });
     }
     out
@@ -290,7 +297,10 @@ pub fn document(
             let key = (r.rule.id.clone(), r.path.clone(), anchor.clone());
             let n = occurrences.entry(key).or_insert(0);
             *n += 1;
-            let fp = fingerprint(&[&r.rule.id, &r.path, &anchor, &n.to_string()]);
+            let fp = match &r.fingerprint {
+                Some(f) => f.clone(),
+                None => fingerprint(&[&r.rule.id, &r.path, &anchor, &n.to_string()]),
+            };
             let severity = r.severity.unwrap_or(r.rule.severity);
             let mut region = Map::new();
             region.insert("startLine".into(), json!(r.start_line.max(1)));
@@ -438,6 +448,7 @@ mod tests {
             end_line: None,
             end_column: None,
             snippet: Some(snippet.to_string()),
+            fingerprint: None,
         }
     }
 

@@ -19,7 +19,9 @@ use std::collections::{HashMap, HashSet};
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, Parser, Query, QueryCursor, Tree};
 
-use super::rules::{ConditionKind, Grammar, Language, Rule, RuleError};
+use super::fingerprint;
+use super::rules::{ConditionKind, Grammar, Language, Rule, RuleError, SetKind};
+use super::taint::{self, Flow, Marks, Origin};
 
 /// One rule match in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,14 @@ pub struct RawMatch {
     /// 1-based, in bytes.
     pub column: u32,
     pub end_line: u32,
+    /// The enclosing items (see [`fingerprint::item_path`]).
+    pub item: String,
+    /// The normalised anchor (the rule's `anchor` capture, or the call or keyword).
+    pub anchor: String,
+    /// The whole match, normalised (tells equal identities apart when matching base and head).
+    pub norm: String,
+    /// For a taint finding: where the data came from.
+    pub origin: Option<Origin>,
 }
 
 /// Parse `source` with the grammar of `lang`. `None` only when the grammar cannot be loaded.
@@ -99,6 +109,7 @@ fn same_ok(
 enum Role {
     Main,
     Cond(usize),
+    Taint(SetKind),
 }
 
 /// Every query of a set of rules (main queries and conditions) compiled into one tree-sitter query
@@ -115,6 +126,8 @@ pub struct Combined {
     /// Capture index of `@match` / `@cond` in the combined query.
     match_ix: Option<u32>,
     cond_ix: Option<u32>,
+    /// `@source`, `@sanitizer`, `@to`, `@from`.
+    taint_ix: [Option<u32>; 4],
     grammar: Grammar,
 }
 
@@ -130,12 +143,19 @@ impl Combined {
             if !r.languages.iter().any(|l| l.grammar() == g) {
                 continue;
             }
-            let parts = std::iter::once((r.query_text.as_str(), Role::Main)).chain(
-                r.conds
-                    .iter()
-                    .enumerate()
-                    .map(|(ci, c)| (c.text.as_str(), Role::Cond(ci))),
-            );
+            let parts = std::iter::once((r.query_text.as_str(), Role::Main))
+                .chain(
+                    r.conds
+                        .iter()
+                        .enumerate()
+                        .map(|(ci, c)| (c.text.as_str(), Role::Cond(ci))),
+                )
+                .chain(
+                    r.taint
+                        .iter()
+                        .flat_map(|t| t.patterns(g))
+                        .map(|(k, p)| (p.text.as_str(), Role::Taint(k))),
+                );
             for (q, role) in parts {
                 if let Some(&i) = by_text.get(q.trim()) {
                     segments[i].1.push((ri, role));
@@ -159,6 +179,7 @@ impl Combined {
                     let what = match role {
                         Role::Main => "the query".to_string(),
                         Role::Cond(c) => format!("condition {}", c + 1),
+                        Role::Taint(k) => format!("a {} pattern", k.name()),
                     };
                     (Some(rules[ri]), what, row)
                 }
@@ -188,6 +209,12 @@ impl Combined {
         Ok(Combined {
             match_ix: query.capture_index_for_name("match"),
             cond_ix: query.capture_index_for_name("cond"),
+            taint_ix: [
+                query.capture_index_for_name("source"),
+                query.capture_index_for_name("sanitizer"),
+                query.capture_index_for_name("to"),
+                query.capture_index_for_name("from"),
+            ],
             query,
             owners,
             grammar: g,
@@ -231,6 +258,14 @@ pub fn run(
     // One pass over the tree for every pattern of every rule.
     let mut candidates: Vec<Vec<Candidate>> = vec![Vec::new(); rules.len()];
     let mut hits: HashMap<(usize, usize), Vec<CondHit>> = HashMap::new();
+    let mut marks: Vec<Marks> = rules
+        .iter()
+        .map(|r| Marks {
+            non_constant: r.taint.as_ref().is_some_and(|t| t.non_constant),
+            parameters: r.taint.as_ref().is_some_and(|t| t.parameters),
+            ..Marks::default()
+        })
+        .collect();
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(query, root, src);
     while let Some(m) = matches.next() {
@@ -254,6 +289,29 @@ pub fn run(
                             .push(c.node);
                     }
                     candidates[ri].push((target.node, caps));
+                }
+                Role::Taint(kind) => {
+                    let [src_ix, san_ix, to_ix, from_ix] = combined.taint_ix;
+                    let caps = m.captures();
+                    let of = |ix: Option<u32>| {
+                        caps.iter()
+                            .filter(move |c| Some(c.index) == ix)
+                            .map(|c| taint::span(c.node))
+                    };
+                    let mk = &mut marks[ri];
+                    match kind {
+                        SetKind::Source => mk.sources.extend(of(src_ix)),
+                        SetKind::Sanitizer => mk.sanitizers.extend(of(san_ix)),
+                        SetKind::Propagator => {
+                            let froms: Vec<_> = of(from_ix).collect();
+                            for to in of(to_ix) {
+                                mk.propagators
+                                    .entry(to)
+                                    .or_default()
+                                    .extend(froms.iter().copied());
+                            }
+                        }
+                    }
                 }
                 Role::Cond(ci) => {
                     let caps = m.captures();
@@ -284,6 +342,7 @@ pub fn run(
     }
     let none: Vec<CondHit> = Vec::new();
     let mut out = Vec::new();
+    let mut imports: Option<Imports> = None;
     for (ri, rule) in rules.iter().enumerate() {
         let mut seen: HashSet<(usize, usize)> = HashSet::new();
         for (node, caps) in &candidates[ri] {
@@ -321,8 +380,33 @@ pub fn run(
             if !ok {
                 continue;
             }
+            // The callee must come from the named module.
+            if let Some(check) = &rule.callee_from {
+                let Some(callee) = caps.get(&check.capture).and_then(|v| v.first()) else {
+                    continue;
+                };
+                let imports = imports.get_or_insert_with(|| Imports::of(root, src));
+                if !imports.callee_from(*callee, src, check) {
+                    continue;
+                }
+            }
+            // A pattern with a sink reports only tainted data.
+            let origin = match caps.get("sink") {
+                Some(sinks) if rule.taint.is_some() => {
+                    let mut flow = Flow::new(root, src, &marks[ri]);
+                    let Some(o) = sinks.iter().find_map(|s| flow.tainted(*s)) else {
+                        continue;
+                    };
+                    Some(o)
+                }
+                _ => None,
+            };
             seen.insert((node.start_byte(), node.end_byte()));
             let start = node.start_position();
+            let anchor = match rule.anchor.as_deref().and_then(|a| caps.get(a)?.first()) {
+                Some(a) => fingerprint::normalised(*a, src),
+                None => fingerprint::default_anchor(*node, src),
+            };
             out.push(RawMatch {
                 rule: ri,
                 start_byte: node.start_byte(),
@@ -330,11 +414,185 @@ pub fn run(
                 line: start.row as u32 + 1,
                 column: start.column as u32 + 1,
                 end_line: node.end_position().row as u32 + 1,
+                item: fingerprint::item_path(*node, src),
+                anchor,
+                norm: fingerprint::normalised(*node, src),
+                origin,
             });
         }
     }
     out.sort_by_key(|m| (m.start_byte, m.rule));
     out
+}
+
+/// The module bindings of a file: `import { a as b } from "m"`, `import * as ns from "m"`,
+/// `import d from "m"`, `const { a: b } = require("m")`, `const ns = require("m")`,
+/// `const b = require("m").a`.
+#[derive(Debug, Default)]
+struct Imports {
+    /// local name → (module, exported name)
+    named: HashMap<String, (String, String)>,
+    /// local name → module (namespace or default binding)
+    namespaces: HashMap<String, String>,
+}
+
+impl Imports {
+    fn of(root: Node, src: &[u8]) -> Imports {
+        let text = |n: Node| n.utf8_text(src).unwrap_or("").to_string();
+        let unquote = |n: Node| {
+            let t = text(n);
+            t.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+                .to_string()
+        };
+        // `require("m")` → m
+        let required = |n: Node| -> Option<String> {
+            if n.kind() != "call_expression" {
+                return None;
+            }
+            let f = n.child_by_field_name("function")?;
+            if f.kind() != "identifier" || text(f) != "require" {
+                return None;
+            }
+            let arg = n.child_by_field_name("arguments")?.named_child(0)?;
+            (arg.kind() == "string").then(|| unquote(arg))
+        };
+        let mut out = Imports::default();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "import_statement" => {
+                    let Some(m) = n.child_by_field_name("source").map(unquote) else {
+                        continue;
+                    };
+                    let mut inner = vec![n];
+                    while let Some(x) = inner.pop() {
+                        match x.kind() {
+                            "import_specifier" => {
+                                let name = x.child_by_field_name("name").map(text);
+                                let alias = x.child_by_field_name("alias").map(text);
+                                if let Some(name) = name {
+                                    let local = alias.unwrap_or_else(|| name.clone());
+                                    out.named.insert(local, (m.clone(), name));
+                                }
+                            }
+                            "namespace_import" => {
+                                if let Some(id) = x.named_child(0) {
+                                    out.namespaces.insert(text(id), m.clone());
+                                }
+                            }
+                            "import_clause" => {
+                                let mut c = x.walk();
+                                for k in x.named_children(&mut c) {
+                                    if k.kind() == "identifier" {
+                                        out.namespaces.insert(text(k), m.clone());
+                                    } else {
+                                        inner.push(k);
+                                    }
+                                }
+                            }
+                            _ => {
+                                let mut c = x.walk();
+                                inner.extend(x.named_children(&mut c));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                "variable_declarator" => {
+                    if let (Some(name), Some(value)) = (
+                        n.child_by_field_name("name"),
+                        n.child_by_field_name("value"),
+                    ) {
+                        if let Some(m) = required(value) {
+                            match name.kind() {
+                                "identifier" => {
+                                    out.namespaces.insert(text(name), m);
+                                }
+                                "object_pattern" => {
+                                    let mut c = name.walk();
+                                    for p in name.named_children(&mut c) {
+                                        match p.kind() {
+                                            "shorthand_property_identifier_pattern" => {
+                                                out.named.insert(text(p), (m.clone(), text(p)));
+                                            }
+                                            "pair_pattern" => {
+                                                if let (Some(k), Some(v)) = (
+                                                    p.child_by_field_name("key"),
+                                                    p.child_by_field_name("value"),
+                                                ) {
+                                                    out.named.insert(text(v), (m.clone(), text(k)));
+                                                }
+                                            }
+                                            _ => {}
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        } else if value.kind() == "member_expression" && name.kind() == "identifier"
+                        {
+                            // `const exec = require("child_process").exec`
+                            if let (Some(obj), Some(prop)) = (
+                                value.child_by_field_name("object"),
+                                value.child_by_field_name("property"),
+                            ) {
+                                if let Some(m) = required(obj) {
+                                    out.named.insert(text(name), (m, text(prop)));
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out
+    }
+
+    /// Whether `callee` (an identifier or `ns.name`, `require("m").name`) is an export of a
+    /// module `check` accepts, with a name it accepts.
+    fn callee_from(&self, callee: Node, src: &[u8], check: &super::rules::CalleeCheck) -> bool {
+        let text = |n: Node| n.utf8_text(src).unwrap_or("").to_string();
+        match callee.kind() {
+            "identifier" => self
+                .named
+                .get(&text(callee))
+                .is_some_and(|(m, name)| check.module.is_match(m) && check.names.is_match(name)),
+            "member_expression" => {
+                let (Some(obj), Some(prop)) = (
+                    callee.child_by_field_name("object"),
+                    callee.child_by_field_name("property"),
+                ) else {
+                    return false;
+                };
+                if !check.names.is_match(&text(prop)) {
+                    return false;
+                }
+                match obj.kind() {
+                    "identifier" => self
+                        .namespaces
+                        .get(&text(obj))
+                        .is_some_and(|m| check.module.is_match(m)),
+                    "call_expression" => {
+                        let f = obj.child_by_field_name("function");
+                        let arg = obj
+                            .child_by_field_name("arguments")
+                            .and_then(|a| a.named_child(0));
+                        f.is_some_and(|f| text(f) == "require")
+                            && arg.is_some_and(|a| {
+                                check.module.is_match(
+                                    text(a).trim_matches(|c| c == '"' || c == '\'' || c == '`'),
+                                )
+                            })
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Run one rule's inline examples, once per grammar the rule's languages use (TypeScript, and
@@ -391,4 +649,77 @@ fn indent(code: &str) -> String {
         .map(|l| format!("    | {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Run a taint set's inline examples: every `match` example must give at least one capture of
+/// the set's key capture (`@source`, `@sanitizer`, `@to`), every `no-match` example none.
+pub fn check_set_examples(set: &super::rules::TaintSet) -> Vec<String> {
+    let mut failures = Vec::new();
+    let key = set.kind.captures()[0];
+    let mut langs: Vec<Language> = Vec::new();
+    for l in &set.languages {
+        if !langs.iter().any(|x| x.grammar() == l.grammar()) {
+            langs.push(*l);
+        }
+    }
+    if set.examples.matching.is_empty() || set.examples.no_match.is_empty() {
+        failures.push("needs at least one match and one no-match example".to_string());
+    }
+    for lang in langs {
+        let g = lang.grammar();
+        let text = set.patterns.join("\n");
+        let query = match Query::new(&g.language(), &text) {
+            Ok(q) => q,
+            Err(e) => {
+                failures.push(format!(
+                    "the patterns do not compile for {g:?} at line {}: {}",
+                    e.row + 1,
+                    e.message.trim()
+                ));
+                continue;
+            }
+        };
+        for c in set.kind.captures() {
+            if query.capture_index_for_name(c).is_none() {
+                failures.push(format!("the patterns must capture `@{c}`"));
+            }
+        }
+        let Some(ix) = query.capture_index_for_name(key) else {
+            continue;
+        };
+        let count = |code: &str| -> usize {
+            let Some(tree) = parse(lang, code) else {
+                return 0;
+            };
+            let mut cursor = QueryCursor::new();
+            let mut n = 0;
+            let mut it = cursor.matches(&query, tree.root_node(), code.as_bytes());
+            while let Some(m) = it.next() {
+                n += m.captures().iter().filter(|c| c.index == ix).count();
+            }
+            n
+        };
+        for (i, code) in set.examples.matching.iter().enumerate() {
+            if count(code) == 0 {
+                failures.push(format!(
+                    "match example {} has no @{key} ({}):\n{}",
+                    i + 1,
+                    lang.name(),
+                    indent(code)
+                ));
+            }
+        }
+        for (i, code) in set.examples.no_match.iter().enumerate() {
+            let n = count(code);
+            if n > 0 {
+                failures.push(format!(
+                    "no-match example {} has {n} @{key} ({}):\n{}",
+                    i + 1,
+                    lang.name(),
+                    indent(code)
+                ));
+            }
+        }
+    }
+    failures
 }

@@ -1,14 +1,22 @@
 //! Security: new findings in the changed files, from declarative rules and a secrets scanner.
 //!
-//! Only the files the change touches are scanned, at head and (under their base path, renames
-//! followed) at base. Code rules ([`rules`], matched by [`engine`]) run on the languages they
-//! name; secrets ([`secrets`]) run on every text file. A head finding whose [`fingerprint`] is
-//! also found at base is *pre-existing*: reported, not scored. A finding with a
-//! `pr-risk-ignore[rule-id]: reason` comment on its line or the line above is *suppressed*
-//! (the reason is required and reported).
+//! Every changed file present at head is read from git objects and decoded lossily (an odd byte
+//! never skips a file; git attributes are never consulted). Secrets ([`secrets`]) are looked for
+//! in all of them; code rules ([`rules`], matched by [`engine`], with data flow by [`taint`]) run
+//! on the source files the filters allow, at head and (under their base path, renames followed)
+//! at base. A file the scan could not read is a finding itself ([`UNSCANNED_ID`]).
+//!
+//! Head and base findings are paired by [`fingerprint::Identity`] — (rule, enclosing item,
+//! anchor, ordinal), no line numbers — so edits inside old debt are not new debt: a head finding
+//! with no base partner is *new* (scored); one with a partner is *pre-existing*, or *changed
+//! pre-existing* when the change touched its lines (listed apart, `changed-weight`, default 0).
+//! A `pr-risk-ignore[rule-id]: reason` comment on the finding's line or the line above
+//! *suppresses* it (the reason is required); one the pull request added itself is listed, and
+//! `security.pr-suppressions` in the base settings decides whether it counts.
 //!
 //! ```text
-//! W        = 4·critical + 2·high + 1·medium + 0.25·low      (new findings only)
+//! W        = 4·critical + 2·high + 1·medium + 0.25·low      (new findings;
+//!            + changed-weight · the same over changed pre-existing ones)
 //! security = min(100, 20·W)                                  one high + one medium → 60
 //! ```
 
@@ -17,6 +25,7 @@ pub mod engine;
 pub mod fingerprint;
 pub mod rules;
 pub mod secrets;
+pub mod taint;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -25,11 +34,11 @@ use rayon::prelude::*;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use self::fingerprint::Fingerprinter;
+use self::fingerprint::Identity;
 use self::rules::{Language, Rule, Severity, Vars};
 use super::Dimension;
 use crate::error::{Error, Result};
-use crate::git::diff::{ChangeSet, ChangedFile, ChangedTexts};
+use crate::git::diff::{ChangeSet, ChangedFile, ChangedTexts, LineRange};
 use crate::glob::GlobList;
 use crate::parse::Filters;
 
@@ -47,7 +56,24 @@ pub struct SecuritySettings {
     pub secrets: bool,
     /// Run the code rules on test files too (secrets are always scanned).
     pub scan_tests: bool,
+    /// Weight (0–1) of *changed pre-existing* findings — old findings whose lines the change
+    /// touched — in the score; 0: listed, not scored.
+    pub changed_weight: f64,
+    /// What suppression comments the pull request adds itself do: `allow` (they count),
+    /// `show` (they count, are listed apart, and a suppressed critical finding still blocks),
+    /// `deny` (they are ignored).
+    pub pr_suppressions: PrSuppressions,
     pub trpc: TrpcSettings,
+}
+
+/// `security.pr-suppressions`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrSuppressions {
+    Allow,
+    #[default]
+    Show,
+    Deny,
 }
 
 /// Which tRPC procedures are public or authenticated, and what an auth middleware is called.
@@ -68,6 +94,8 @@ impl Default for SecuritySettings {
             severity: Default::default(),
             secrets: true,
             scan_tests: false,
+            changed_weight: 0.0,
+            pr_suppressions: PrSuppressions::Show,
             trpc: TrpcSettings::default(),
         }
     }
@@ -98,6 +126,15 @@ impl Default for TrpcSettings {
 impl SecuritySettings {
     /// `Err((key, message))` on an invalid value.
     pub fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        if !(0.0..=1.0).contains(&self.changed_weight) {
+            return Err((
+                "changed-weight",
+                format!(
+                    "`security.changed-weight` must be between 0 and 1, got {}",
+                    self.changed_weight
+                ),
+            ));
+        }
         if let Err(e) = regex::Regex::new(&self.trpc.auth_middleware) {
             return Err((
                 "auth-middleware",
@@ -121,13 +158,23 @@ pub struct RuleFile {
 pub struct SecurityEvidence {
     /// Findings at head and not at base: these are scored.
     pub new: Vec<Finding>,
-    /// Findings in changed files that were already there at base: reported, not scored.
+    /// Findings that were already there at base (same identity) and whose lines the change
+    /// touched: listed apart, scored with `security.changed-weight` (default 0).
+    pub changed: Vec<Finding>,
+    /// Findings in changed files that were already there at base, untouched: reported, not
+    /// scored.
     pub pre_existing: Vec<Finding>,
     /// Findings silenced with `pr-risk-ignore[rule-id]: reason`: reported, not scored.
     pub suppressed: Vec<Finding>,
+    /// Suppression comments on lines the pull request added (with `security.pr-suppressions`
+    /// saying what they do).
+    pub pr_suppressions: Vec<PrSuppression>,
     /// New findings by severity.
     pub counts: Counts,
-    /// `4·critical + 2·high + 1·medium + 0.25·low` over the new findings.
+    /// Changed pre-existing findings by severity.
+    pub changed_counts: Counts,
+    /// `4·critical + 2·high + 1·medium + 0.25·low` over the new findings, plus
+    /// `changed-weight` × the same over the changed pre-existing ones.
     pub weighted: f64,
     /// Changed files scanned (head or base side).
     pub files_scanned: usize,
@@ -163,6 +210,19 @@ impl Counts {
     }
 }
 
+/// A `pr-risk-ignore[rule]: reason` comment on a line the pull request added.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PrSuppression {
+    pub rule: String,
+    pub path: String,
+    pub line: u32,
+    pub reason: String,
+    /// Findings it silences (0 when `security.pr-suppressions: deny`, or nothing matches).
+    pub suppresses: usize,
+    /// `allow`, `show` or `deny` (from the base settings).
+    pub policy: PrSuppressions,
+}
+
 /// One finding, as every output shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
@@ -181,10 +241,22 @@ pub struct Finding {
     pub fix: String,
     /// The first line of the matched code, secrets masked.
     pub snippet: String,
+    /// (rule, enclosing item, anchor, ordinal): what "the same finding" means at base and head.
+    pub identity: Identity,
+    /// A hash of the rule, the head path and the identity.
     pub fingerprint: String,
+    /// For a data-flow finding: where the tainted data comes from (`req.body.login` (line 3)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The reason given in the suppression comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// The suppression comment is on a line the pull request added.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed_by_pr: bool,
+    /// The whole match, normalised (pairs equal identities at base and head).
+    #[serde(skip)]
+    pub norm: String,
 }
 
 /// The loaded rules: code rules and the secret detectors, with overrides applied.
@@ -194,6 +266,10 @@ pub struct RuleSet {
     pub secrets: Vec<Option<Severity>>,
     /// `security.scan-tests`.
     pub scan_tests: bool,
+    /// Severity of [`UNSCANNED_ID`]; `None` = disabled.
+    pub unscanned: Option<Severity>,
+    /// The taint sets of the embedded packs and of the rule dirs (for `pr-risk rules test`).
+    pub sets: rules::Sets,
     /// Every rule's queries combined, per grammar (built on first use), in chunks.
     combined: [OnceLock<Vec<Chunk>>; 3],
 }
@@ -218,8 +294,12 @@ impl RuleSet {
     /// the settings' file source), with `.pr-risk.yml` overrides applied.
     pub fn load(cfg: &SecuritySettings, extra: &[RuleFile]) -> Result<RuleSet> {
         let vars = vars(cfg);
-        let mut rules = rules::embedded(&vars).map_err(|e| Error::Internal(e.to_string()))?;
-        rules.extend(rules::from_files(extra, &vars).map_err(|e| Error::Usage(e.to_string()))?);
+        let (mut rules, mut sets) =
+            rules::embedded_with_sets(&vars).map_err(|e| Error::Internal(e.to_string()))?;
+        let (own, own_sets) =
+            rules::from_files_with_sets(extra, &vars).map_err(|e| Error::Usage(e.to_string()))?;
+        rules.extend(own);
+        sets.0.extend(own_sets.0);
         let mut seen = HashSet::new();
         for r in &rules {
             if !seen.insert(r.id.clone()) {
@@ -231,6 +311,7 @@ impl RuleSet {
         }
         let mut all_ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
         all_ids.extend(secrets::DETECTORS.iter().map(|d| d.id));
+        all_ids.push(UNSCANNED_ID);
         let check = |key: &str, id: &str| -> Result<()> {
             if all_ids.contains(&id) {
                 return Ok(());
@@ -261,10 +342,18 @@ impl RuleSet {
                     .then(|| cfg.severity.get(d.id).copied().unwrap_or(d.severity))
             })
             .collect();
+        let unscanned = (!cfg.disable.iter().any(|x| x == UNSCANNED_ID)).then(|| {
+            cfg.severity
+                .get(UNSCANNED_ID)
+                .copied()
+                .unwrap_or(Severity::High)
+        });
         Ok(RuleSet {
             rules,
             secrets,
             scan_tests: cfg.scan_tests,
+            unscanned,
+            sets,
             combined: Default::default(),
         })
     }
@@ -307,7 +396,9 @@ impl RuleSet {
     }
 
     pub fn count(&self) -> usize {
-        self.rules.len() + self.secrets.iter().flatten().count()
+        self.rules.len()
+            + self.secrets.iter().flatten().count()
+            + usize::from(self.unscanned.is_some())
     }
 }
 
@@ -351,6 +442,15 @@ pub fn list(cfg: &SecuritySettings, extra: &[RuleFile]) -> Result<Vec<RuleInfo>>
             enabled: cfg.secrets && enabled(d.id),
         });
     }
+    out.push(RuleInfo {
+        id: UNSCANNED_ID.to_string(),
+        severity: set.unscanned.unwrap_or(Severity::High),
+        languages: vec!["any file".into()],
+        cwe: UNSCANNED_CWE.into(),
+        message: UNSCANNED_MESSAGE.into(),
+        source: "built-in:scan".into(),
+        enabled: enabled(UNSCANNED_ID),
+    });
     Ok(out)
 }
 
@@ -361,23 +461,48 @@ pub struct SecurityInput<'a> {
     pub rules: &'a RuleSet,
     /// Test files (code rules skip them unless `security.scan-tests`).
     pub tests: &'a GlobList,
+    /// `include` / `exclude`: code rules run only on files they allow (secrets on every file).
+    pub filters: &'a Filters,
+    /// `limits.max-file-size`: larger files get the secret scan only.
+    pub max_code_size: u64,
     /// The dimension's weight in the composite.
     pub weight: f64,
 }
 
-/// The changed files the scan reads: analysable, present at head, allowed by the filters.
-pub fn files_to_scan<'a>(changes: &'a ChangeSet, filters: &Filters) -> Vec<&'a ChangedFile> {
+/// The id of the built-in finding for a changed file the scan could not read.
+pub const UNSCANNED_ID: &str = "security/unscanned-file";
+const UNSCANNED_CWE: &str = "CWE-693";
+const UNSCANNED_MESSAGE: &str = "A changed file could not be scanned";
+const UNSCANNED_FIX: &str = "Keep sources as text under limits.max-file-size (split generated files, store large data outside the repository); a reviewer has to read this file by hand.";
+
+/// How many times `limits.max-file-size` a file may be for the secret scan (which reads text
+/// line by line and is cheap): larger files are [`UNSCANNED_ID`] findings.
+pub const SECRET_SCAN_FACTOR: u64 = 16;
+
+/// The changed files the scan reads: every file present at head that is a regular file (not a
+/// symlink or submodule). Binary, oversize and excluded files are included: secrets are looked
+/// for in all of them, and what cannot be read is reported, never skipped in silence.
+pub fn files_to_scan(changes: &ChangeSet) -> Vec<&ChangedFile> {
     changes
         .files
         .iter()
-        .filter(|f| f.analysable() && f.exists_at_head() && filters.allows(&f.path))
+        .filter(|f| f.exists_at_head() && !f.symlink && !f.submodule)
         .collect()
+}
+
+/// Documentation files: example tokens in them are not secrets unless they have a provider's
+/// exact format.
+fn is_docs(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    [".md", ".mdx", ".rst", ".adoc", ".txt"]
+        .iter()
+        .any(|e| name.ends_with(e))
 }
 
 /// Scan one text as `lang_path` (its language from the extension) with every applicable rule,
 /// fingerprinting findings under `path_for_fingerprint`.
 /// `code_rules` is false for test files (unless `security.scan-tests`); test files get the
-/// provider-format secret detectors only, not the entropy-gated generic one.
+/// provider-format secret detectors only (no JWTs, not the entropy-gated generic one).
 pub fn scan_text(
     set: &RuleSet,
     path_for_fingerprint: &str,
@@ -392,10 +517,12 @@ pub fn scan_text(
         lang_path,
         text,
         code_rules,
+        !code_rules,
     )
 }
 
 /// [`scan_text`] with the compiled rules given per grammar (a subset of the set's rules).
+/// `test_file`: only the exact provider formats of secrets count.
 fn scan_text_with<'a>(
     set: &'a RuleSet,
     compiled: &dyn Fn(rules::Grammar) -> &'a [Chunk],
@@ -403,10 +530,30 @@ fn scan_text_with<'a>(
     lang_path: &str,
     text: &str,
     code_rules: bool,
+    test_file: bool,
 ) -> Vec<Finding> {
-    let mut hits: Vec<(u32, u32, usize, Finding, String)> = Vec::new();
+    let mut hits: Vec<(u32, u32, usize, Finding)> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let line_at = |l: u32| lines.get(l as usize - 1).copied().unwrap_or("");
+    let finding = |rule: &str, severity: Severity, line: u32, column: u32| Finding {
+        rule: rule.to_string(),
+        severity,
+        path: path_for_fingerprint.to_string(),
+        line,
+        column,
+        end_line: line,
+        message: String::new(),
+        cwe: String::new(),
+        owasp: None,
+        fix: String::new(),
+        snippet: String::new(),
+        identity: Identity::default(),
+        fingerprint: String::new(),
+        source: None,
+        suppressed: None,
+        suppressed_by_pr: false,
+        norm: String::new(),
+    };
     if code_rules {
         if let Some(lang) = Language::of_path(lang_path) {
             let chunks = compiled(lang.grammar());
@@ -430,45 +577,48 @@ fn scan_text_with<'a>(
                 });
                 for m in matches {
                     let r = &set.rules[m.rule];
-                    let code = &text[m.start_byte..m.end_byte];
-                    let end_line = m.line + code.trim_end().matches('\n').count() as u32;
                     let mut snippet = line_at(m.line).trim().to_string();
                     if r.mask {
                         snippet = mask_literals(&snippet);
                     }
-                    hits.push((
-                        m.line,
-                        m.column,
-                        0,
-                        Finding {
-                            rule: r.id.clone(),
-                            severity: r.severity,
-                            path: path_for_fingerprint.to_string(),
-                            line: m.line,
-                            column: m.column,
-                            end_line,
-                            message: r.message.clone(),
-                            cwe: r.cwe.clone(),
-                            owasp: r.owasp.clone(),
-                            fix: r.fix.clone(),
-                            snippet: secrets::mask_all(&shorten(&snippet)),
-                            fingerprint: String::new(),
-                            suppressed: None,
-                        },
-                        code.to_string(),
-                    ));
+                    let mut f = finding(&r.id, r.severity, m.line, m.column);
+                    f.end_line = m.end_line;
+                    f.message = r.message.clone();
+                    f.cwe = r.cwe.clone();
+                    f.owasp = r.owasp.clone();
+                    f.fix = r.fix.clone();
+                    f.snippet = secrets::mask_all(&shorten(&snippet));
+                    f.identity = Identity {
+                        item: m.item,
+                        anchor: m.anchor,
+                        ordinal: 0,
+                    };
+                    f.norm = m.norm;
+                    f.source = m.origin.map(|o| {
+                        format!(
+                            "`{}` (line {})",
+                            secrets::mask_all(&o.text).replace('`', "'"),
+                            o.line
+                        )
+                    });
+                    hits.push((m.line, m.column, 0, f));
                 }
             }
         }
     }
     if set.secrets.iter().any(Option::is_some) {
+        let docs = is_docs(lang_path);
         for h in secrets::scan(text) {
             let Some(sev) = set.secrets[h.detector] else {
                 continue;
             };
             let d = &secrets::DETECTORS[h.detector];
-            // Test files are full of made-up random tokens: only exact provider formats count.
-            if !code_rules && d.id == secrets::GENERIC_ID && !set.scan_tests {
+            // Test files and docs are full of made-up tokens: only exact provider formats count
+            // (in tests not JWTs either, which test suites sign with test keys).
+            let generic = d.id == secrets::GENERIC_ID;
+            if ((test_file || docs) && generic && !set.scan_tests)
+                || (test_file && d.id == secrets::JWT_ID && !set.scan_tests)
+            {
                 continue;
             }
             let line = line_at(h.line);
@@ -479,38 +629,51 @@ fn scan_text_with<'a>(
                 secrets::mask(value),
                 &line[h.end..]
             );
-            hits.push((
-                h.line,
-                h.column,
-                1,
-                Finding {
-                    rule: d.id.to_string(),
-                    severity: sev,
-                    path: path_for_fingerprint.to_string(),
-                    line: h.line,
-                    column: h.column,
-                    end_line: h.line,
-                    message: d.message.to_string(),
-                    cwe: secrets::CWE.to_string(),
-                    owasp: Some(secrets::OWASP.to_string()),
-                    fix: d.fix.to_string(),
-                    snippet: secrets::mask_all(&shorten(masked_line.trim())),
-                    fingerprint: String::new(),
-                    suppressed: None,
-                },
-                value.to_string(),
-            ));
+            let mut f = finding(d.id, sev, h.line, h.column);
+            f.message = d.message.to_string();
+            f.cwe = secrets::CWE.to_string();
+            f.owasp = Some(secrets::OWASP.to_string());
+            f.fix = d.fix.to_string();
+            f.snippet = secrets::mask_all(&shorten(around(&masked_line, h.start).trim()));
+            f.identity = Identity {
+                item: String::new(),
+                anchor: fingerprint::secret_anchor(value),
+                ordinal: 0,
+            };
+            f.norm = f.identity.anchor.clone();
+            hits.push((h.line, h.column, 1, f));
         }
     }
     hits.sort_by(|a, b| (a.0, a.1, a.2, &a.3.rule).cmp(&(b.0, b.1, b.2, &b.3.rule)));
-    let mut fp = Fingerprinter::default();
+    let mut seen: BTreeMap<(String, String, String), u32> = BTreeMap::new();
     hits.into_iter()
-        .map(|(_, _, _, mut f, code)| {
-            f.fingerprint = fp.next(&f.rule, path_for_fingerprint, &code);
-            f.suppressed = suppression(&lines, f.line, &f.rule);
+        .map(|(_, _, _, mut f)| {
+            let n = seen
+                .entry((
+                    f.rule.clone(),
+                    f.identity.item.clone(),
+                    f.identity.anchor.clone(),
+                ))
+                .or_insert(0);
+            f.identity.ordinal = *n;
+            *n += 1;
+            f.fingerprint = fingerprint::fingerprint(&f.rule, path_for_fingerprint, &f.identity);
+            f.suppressed = suppression(&lines, f.line, &f.rule).map(|(reason, _)| reason);
             f
         })
         .collect()
+}
+
+/// At most 160 characters of a line, around byte offset `at` (minified files have long lines).
+fn around(line: &str, at: usize) -> &str {
+    if line.len() <= 160 {
+        return line;
+    }
+    let mut start = at.saturating_sub(40);
+    while !line.is_char_boundary(start) {
+        start -= 1;
+    }
+    &line[start..]
 }
 
 fn shorten(s: &str) -> String {
@@ -559,15 +722,16 @@ fn parse_suppression(line: &str) -> Option<(Vec<String>, String)> {
     Some((ids, reason))
 }
 
-/// The reason of a `pr-risk-ignore[rule]: reason` on `line` or the line above.
-fn suppression(lines: &[&str], line: u32, rule: &str) -> Option<String> {
+/// The reason of a `pr-risk-ignore[rule]: reason` on `line` or the line above, and the line the
+/// comment is on.
+fn suppression(lines: &[&str], line: u32, rule: &str) -> Option<(String, u32)> {
     for l in [line, line.saturating_sub(1)] {
         if l == 0 {
             continue;
         }
         if let Some((ids, reason)) = lines.get(l as usize - 1).and_then(|t| parse_suppression(t)) {
             if ids.iter().any(|i| i == rule) && !reason.is_empty() {
-                return Some(reason);
+                return Some((reason, l));
             }
         }
     }
@@ -597,49 +761,242 @@ fn reasonless(path: &str, text: &str, added: &dyn Fn(u32) -> bool) -> Vec<String
 #[derive(Default)]
 struct FileResult {
     new: Vec<Finding>,
+    changed: Vec<Finding>,
     pre: Vec<Finding>,
     suppressed: Vec<Finding>,
+    pr_suppressions: Vec<PrSuppression>,
+    /// Base findings no head finding took (for moves between files).
+    orphans: Vec<Finding>,
     notes: Vec<String>,
     scanned: bool,
+}
+
+/// The finding for a file (or side) the scan could not read.
+fn unscanned(path: &str, severity: Severity, why: &str, kind: &str) -> Finding {
+    let identity = Identity {
+        item: String::new(),
+        anchor: kind.to_string(),
+        ordinal: 0,
+    };
+    Finding {
+        rule: UNSCANNED_ID.to_string(),
+        severity,
+        path: path.to_string(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        message: format!("{UNSCANNED_MESSAGE}: {why}"),
+        cwe: UNSCANNED_CWE.to_string(),
+        owasp: None,
+        fix: UNSCANNED_FIX.to_string(),
+        snippet: String::new(),
+        fingerprint: fingerprint::fingerprint(UNSCANNED_ID, path, &identity),
+        identity,
+        source: None,
+        suppressed: None,
+        suppressed_by_pr: false,
+        norm: kind.to_string(),
+    }
+}
+
+fn in_ranges(ranges: &[LineRange], from: u32, to: u32) -> bool {
+    ranges.iter().any(|r| r.start <= to && from <= r.end)
+}
+
+/// Pair head findings with base findings of the same identity (rule, item, anchor): equal
+/// matched code first, then in source order. Returns, per head finding, the base finding it
+/// pairs with; and the base findings left over.
+fn pair(head: &[Finding], base: Vec<Finding>) -> (Vec<Option<Finding>>, Vec<Finding>) {
+    type Key = (String, String, String);
+    let key = |f: &Finding| -> Key {
+        (
+            f.rule.clone(),
+            f.identity.item.clone(),
+            f.identity.anchor.clone(),
+        )
+    };
+    let mut pool: BTreeMap<Key, Vec<Option<Finding>>> = BTreeMap::new();
+    for b in base {
+        pool.entry(key(&b)).or_default().push(Some(b));
+    }
+    let mut out: Vec<Option<Finding>> = vec![None; head.len()];
+    // Equal code first, so the finding reported as new is the one that was added.
+    for (i, h) in head.iter().enumerate() {
+        if let Some(list) = pool.get_mut(&key(h)) {
+            if let Some(slot) = list
+                .iter_mut()
+                .find(|b| b.as_ref().is_some_and(|b| b.norm == h.norm))
+            {
+                out[i] = slot.take();
+            }
+        }
+    }
+    for (i, h) in head.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        if let Some(list) = pool.get_mut(&key(h)) {
+            if let Some(slot) = list.iter_mut().find(|b| b.is_some()) {
+                out[i] = slot.take();
+            }
+        }
+    }
+    let left = pool.into_values().flatten().flatten().collect();
+    (out, left)
 }
 
 fn scan_file(
     f: &ChangedFile,
     texts: &ChangedTexts,
     input: &SecurityInput,
-    scan_tests: bool,
+    cfg: &SecuritySettings,
     compiled: &[Vec<Chunk>; 3],
 ) -> FileResult {
+    let set = input.rules;
     let tests = input.tests;
     let mut out = FileResult::default();
     out.notes.extend(texts.note.clone());
+    let added = |l: u32| in_ranges(&f.added_lines, l, l);
+    if let Some(why) = &texts.unscannable {
+        if let Some(sev) = set.unscanned {
+            let mut x = unscanned(&f.path, sev, why, "too-large");
+            if texts.base_unscannable {
+                out.changed.push(x);
+            } else {
+                x.message = format!("{UNSCANNED_MESSAGE}: {why}");
+                out.new.push(x);
+            }
+        }
+        return out;
+    }
     let Some(head) = &texts.head else {
         return out;
     };
     out.scanned = true;
     let chunks = |g: rules::Grammar| compiled[g.index()].as_slice();
-    let code_rules = scan_tests || !tests.is_match(&f.path);
-    let head_findings = scan_text_with(input.rules, &chunks, &f.path, &f.path, head, code_rules);
-    let base_fps: HashSet<String> = match (f.base_path(), &texts.base) {
-        (Some(base_path), Some(base)) => {
-            let code_rules = scan_tests || !tests.is_match(base_path);
-            // Fingerprinted under the head path, so a rename keeps its findings.
-            scan_text_with(input.rules, &chunks, &f.path, base_path, base, code_rules)
-                .into_iter()
-                .map(|x| x.fingerprint)
-                .collect()
-        }
-        _ => HashSet::new(),
+    // Code rules: source files the filters allow, not test files (unless scan-tests), as text
+    // under the size limit. Secrets: every file.
+    let code_ok = |path: &str, binary: bool, size_ok: bool| {
+        input.filters.allows(path)
+            && (cfg.scan_tests || !tests.is_match(path))
+            && !binary
+            && size_ok
     };
-    let added = |l: u32| f.added_lines.iter().any(|r| r.start <= l && l <= r.end);
+    let head_small = texts.head_size <= input.max_code_size;
+    let head_code = code_ok(&f.path, texts.head_binary, head_small);
+    let test_file = tests.is_match(&f.path);
+    let mut head_findings =
+        scan_text_with(set, &chunks, &f.path, &f.path, head, head_code, test_file);
+    // A source file the code rules should have read but could not is a finding itself.
+    if let (Some(sev), Some(_)) = (set.unscanned, Language::of_path(&f.path)) {
+        let wanted = input.filters.allows(&f.path) && (cfg.scan_tests || !test_file);
+        if wanted && (texts.head_binary || !head_small) {
+            let (why, kind) = if texts.head_binary {
+                (
+                    "binary by content, the code rules could not run".to_string(),
+                    "binary",
+                )
+            } else {
+                (
+                    format!(
+                        "{} bytes, larger than limits.max-file-size ({}): only secrets were scanned",
+                        texts.head_size, input.max_code_size
+                    ),
+                    "too-large-for-code",
+                )
+            };
+            head_findings.insert(0, unscanned(&f.path, sev, &why, kind));
+        }
+    }
+    let base_findings = match (f.base_path(), &texts.base) {
+        (Some(base_path), Some(base)) => {
+            let base_code = code_ok(
+                base_path,
+                texts.base_binary,
+                base.len() as u64 <= input.max_code_size,
+            );
+            // Fingerprinted under the head path, so a rename keeps its findings.
+            let mut b = scan_text_with(
+                set,
+                &chunks,
+                &f.path,
+                base_path,
+                base,
+                base_code,
+                tests.is_match(base_path),
+            );
+            if let (Some(sev), Some(_)) = (set.unscanned, Language::of_path(base_path)) {
+                if texts.base_binary || base.len() as u64 > input.max_code_size {
+                    let kind = if texts.base_binary {
+                        "binary"
+                    } else {
+                        "too-large-for-code"
+                    };
+                    b.push(unscanned(&f.path, sev, "", kind));
+                }
+            }
+            b
+        }
+        _ => Vec::new(),
+    };
     out.notes.extend(reasonless(&f.path, head, &added));
-    for finding in head_findings {
+    let lines: Vec<&str> = head.lines().collect();
+    // Suppressions the pull request adds.
+    for (i, l) in lines.iter().enumerate() {
+        let n = i as u32 + 1;
+        if !added(n) {
+            continue;
+        }
+        if let Some((ids, reason)) = parse_suppression(l) {
+            if reason.is_empty() {
+                continue;
+            }
+            for id in ids {
+                out.pr_suppressions.push(PrSuppression {
+                    rule: id,
+                    path: f.path.clone(),
+                    line: n,
+                    reason: reason.clone(),
+                    suppresses: 0,
+                    policy: cfg.pr_suppressions,
+                });
+            }
+        }
+    }
+    let (paired, orphans) = pair(&head_findings, base_findings);
+    out.orphans = orphans;
+    for (mut finding, base) in head_findings.into_iter().zip(paired) {
         if finding.suppressed.is_some() {
-            out.suppressed.push(finding);
-        } else if base_fps.contains(&finding.fingerprint) {
-            out.pre.push(finding);
-        } else {
-            out.new.push(finding);
+            let at = suppression(&lines, finding.line, &finding.rule).map(|(_, l)| l);
+            finding.suppressed_by_pr = at.is_some_and(added);
+            if finding.suppressed_by_pr {
+                if let Some(p) = out
+                    .pr_suppressions
+                    .iter_mut()
+                    .find(|p| Some(p.line) == at && p.rule == finding.rule)
+                {
+                    if cfg.pr_suppressions != PrSuppressions::Deny {
+                        p.suppresses += 1;
+                    }
+                }
+            }
+            let ignored = finding.suppressed_by_pr && cfg.pr_suppressions == PrSuppressions::Deny;
+            if !ignored {
+                out.suppressed.push(finding);
+                continue;
+            }
+        }
+        match base {
+            None => out.new.push(finding),
+            Some(b) => {
+                let touched = in_ranges(&f.added_lines, finding.line, finding.end_line)
+                    || (b.line > 0 && in_ranges(&f.removed_lines, b.line, b.end_line));
+                if touched {
+                    out.changed.push(finding);
+                } else {
+                    out.pre.push(finding);
+                }
+            }
         }
     }
     out
@@ -690,18 +1047,47 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     let results: Vec<FileResult> = files
         .par_iter()
         .zip(texts)
-        .map(|(f, t)| scan_file(f, t, &input, cfg.scan_tests, &compiled))
+        .map(|(f, t)| scan_file(f, t, &input, cfg, &compiled))
         .collect();
     let mut ev = SecurityEvidence {
         rules: input.rules.count(),
         ..SecurityEvidence::default()
     };
+    let mut orphans: Vec<Finding> = Vec::new();
     for r in results {
         ev.files_scanned += usize::from(r.scanned);
         ev.new.extend(r.new);
+        ev.changed.extend(r.changed);
         ev.pre_existing.extend(r.pre);
         ev.suppressed.extend(r.suppressed);
+        ev.pr_suppressions.extend(r.pr_suppressions);
         ev.notes.extend(r.notes);
+        orphans.extend(r.orphans);
+    }
+    // Items moved to another file keep their identity: a new finding whose (rule, item,
+    // anchor) a base finding of another changed file lost is a changed pre-existing one.
+    if !orphans.is_empty() {
+        let mut keep = Vec::new();
+        for f in std::mem::take(&mut ev.new) {
+            let moved = if f.identity.item.is_empty() {
+                None
+            } else {
+                orphans.iter().position(|o| {
+                    o.path != f.path
+                        && o.rule == f.rule
+                        && o.identity.item == f.identity.item
+                        && o.identity.anchor == f.identity.anchor
+                })
+            };
+            match moved {
+                Some(i) => {
+                    orphans.swap_remove(i);
+                    ev.changed.push(f);
+                }
+                _ => keep.push(f),
+            }
+        }
+        ev.new = keep;
     }
     let order = |a: &Finding, b: &Finding| {
         (
@@ -720,30 +1106,21 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
             ))
     };
     ev.new.sort_by(order);
+    ev.changed.sort_by(order);
     ev.pre_existing.sort_by(order);
     ev.suppressed.sort_by(order);
+    ev.pr_suppressions
+        .sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
     for f in &ev.new {
         ev.counts.add(f.severity);
     }
-    ev.weighted = ev.counts.weighted();
+    for f in &ev.changed {
+        ev.changed_counts.add(f.severity);
+    }
+    ev.weighted = ev.counts.weighted() + cfg.changed_weight * ev.changed_counts.weighted();
     let score = (20.0 * ev.weighted).round().min(100.0) as u8;
     let c = &ev.counts;
-    let mut by_sev = BTreeMap::new();
-    for (k, v) in [
-        ("critical", c.critical),
-        ("high", c.high),
-        ("medium", c.medium),
-        ("low", c.low),
-    ] {
-        if v > 0 {
-            by_sev.insert(k, v);
-        }
-    }
-    let breakdown = ["critical", "high", "medium", "low"]
-        .iter()
-        .filter_map(|k| by_sev.get(k).map(|v| format!("{v} {k}")))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let breakdown = breakdown(c);
     let mut summary = match ev.new.len() {
         0 => "no new findings".to_string(),
         1 => format!("1 new finding ({breakdown})"),
@@ -754,6 +1131,17 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
         ev.files_scanned,
         if ev.files_scanned == 1 { "" } else { "s" }
     ));
+    if !ev.changed.is_empty() {
+        summary.push_str(&format!(
+            "; {} pre-existing changed ({})",
+            ev.changed.len(),
+            if cfg.changed_weight > 0.0 {
+                format!("scored ×{}", fmt_num(cfg.changed_weight))
+            } else {
+                "not scored".to_string()
+            }
+        ));
+    }
     if !ev.pre_existing.is_empty() {
         summary.push_str(&format!(
             "; {} pre-existing (not scored)",
@@ -762,16 +1150,23 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     }
     if !ev.suppressed.is_empty() {
         summary.push_str(&format!("; {} suppressed", ev.suppressed.len()));
+        let by_pr = ev.suppressed.iter().filter(|f| f.suppressed_by_pr).count();
+        if by_pr > 0 {
+            summary.push_str(&format!(" ({by_pr} by this pull request)"));
+        }
     }
-    let formula = format!(
-        "min(100, 20·W), W = 4·{} + 2·{} + 1·{} + 0.25·{} = {} → {}",
-        c.critical,
-        c.high,
-        c.medium,
-        c.low,
-        fmt_num(ev.weighted),
-        score
+    let mut formula = format!(
+        "min(100, 20·W), W = 4·{} + 2·{} + 1·{} + 0.25·{}",
+        c.critical, c.high, c.medium, c.low
     );
+    if cfg.changed_weight > 0.0 && !ev.changed.is_empty() {
+        formula.push_str(&format!(
+            " + {}·{}",
+            fmt_num(cfg.changed_weight),
+            fmt_num(ev.changed_counts.weighted())
+        ));
+    }
+    formula.push_str(&format!(" = {} → {}", fmt_num(ev.weighted), score));
     Dimension {
         available: true,
         score: Some(score),
@@ -781,6 +1176,21 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
         formula,
         evidence: ev,
     }
+}
+
+/// `1 high, 1 medium`.
+fn breakdown(c: &Counts) -> String {
+    [
+        ("critical", c.critical),
+        ("high", c.high),
+        ("medium", c.medium),
+        ("low", c.low),
+    ]
+    .iter()
+    .filter(|(_, v)| *v > 0)
+    .map(|(k, v)| format!("{v} {k}"))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 fn fmt_num(x: f64) -> String {
@@ -793,6 +1203,19 @@ pub fn critical_reasons(ev: &SecurityEvidence) -> Vec<String> {
     ev.new
         .iter()
         .filter(|f| f.severity == Severity::Critical)
+        .map(|f| format!("{} at {}:{}", f.rule, f.path, f.line))
+        .collect()
+}
+
+/// Critical findings the pull request suppressed itself, which still block unless the base
+/// settings say `security.pr-suppressions: allow`.
+pub fn pr_suppressed_critical(ev: &SecurityEvidence, cfg: &SecuritySettings) -> Vec<String> {
+    if cfg.pr_suppressions == PrSuppressions::Allow {
+        return Vec::new();
+    }
+    ev.suppressed
+        .iter()
+        .filter(|f| f.severity == Severity::Critical && f.suppressed_by_pr)
         .map(|f| format!("{} at {}:{}", f.rule, f.path, f.line))
         .collect()
 }
@@ -827,6 +1250,16 @@ mod tests {
                 failures.push(format!("{}: {f}", r.id));
             }
         }
+        assert!(
+            set.sets.0.len() >= 10,
+            "only {} taint sets",
+            set.sets.0.len()
+        );
+        for t in &set.sets.0 {
+            for f in engine::check_set_examples(t) {
+                failures.push(format!("{} set {}: {f}", t.kind.name(), t.id));
+            }
+        }
         assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     }
 
@@ -834,8 +1267,8 @@ mod tests {
     fn suppression_needs_a_reason() {
         let lines = vec!["// pr-risk-ignore[ts/eval]: input is a constant", "eval(x)"];
         assert_eq!(
-            suppression(&lines, 2, "ts/eval").as_deref(),
-            Some("input is a constant")
+            suppression(&lines, 2, "ts/eval"),
+            Some(("input is a constant".to_string(), 1))
         );
         assert_eq!(suppression(&lines, 2, "ts/other"), None);
         let lines = vec!["eval(x) // pr-risk-ignore[ts/eval]"];
@@ -893,5 +1326,225 @@ mod tests {
         cfg.disable.push("ts/evl".into());
         let e = RuleSet::load(&cfg, &[]).err().unwrap().to_string();
         assert!(e.contains("did you mean `ts/eval`"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod flow_tests {
+    //! Data flow through each propagation form, stopped by each sanitizer kind, with the
+    //! embedded packs' sets and a test rule whose sink is `sink(x)`.
+
+    use super::rules::{self, Language, Vars};
+    use super::{engine, RuleFile};
+
+    const RULE: &str = r#"
+rules:
+  - id: test/flow
+    languages: [typescript, tsx, javascript]
+    severity: high
+    message: m
+    cwe: CWE-20
+    fix: f
+    taint:
+      sources: [http-request, trpc-input]
+      sanitizers: [numeric, escaping, schema-validation, path-basename]
+      propagators: [js-strings, url-building, path-building]
+      sinks:
+        - "(call_expression function: (identifier) @f (#eq? @f \"sink\") arguments: (arguments . (_) @sink)) @match"
+  - id: test/rust-flow
+    languages: [rust]
+    severity: high
+    message: m
+    cwe: CWE-20
+    fix: f
+    taint:
+      sources: [rust-http-extractors, env-args]
+      propagators: [rust-strings]
+      sinks:
+        - "(call_expression function: (identifier) @f (#eq? @f \"sink\") arguments: (arguments . (_) @sink)) @match"
+"#;
+
+    fn findings(lang: Language, code: &str) -> usize {
+        let (rules, _) = rules::from_files_with_sets(
+            &[RuleFile {
+                source: "test.yml".into(),
+                text: RULE.into(),
+            }],
+            &Vars::default(),
+        )
+        .unwrap();
+        let rule = rules
+            .iter()
+            .find(|r| r.applies_to(lang))
+            .expect("a rule for the language");
+        let combined = engine::Combined::build(&[rule], lang.grammar()).unwrap();
+        let tree = engine::parse(lang, code).unwrap();
+        engine::run(&[rule], &combined, lang, &tree, code).len()
+    }
+
+    fn ts(body: &str) -> usize {
+        findings(
+            Language::Typescript,
+            &format!("app.post('/x', async (req, res) => {{\n{body}\n}});"),
+        )
+    }
+
+    #[test]
+    fn taint_flows_through_every_form() {
+        let cases = [
+            ("direct", "sink(req.body.q);"),
+            ("const", "const q = req.body.q; sink(q);"),
+            (
+                "let and reassignment",
+                "let q = 'x'; q = req.query.q; sink(q);",
+            ),
+            (
+                "augmented assignment",
+                "let q = 'a'; q += req.query.q; sink(q);",
+            ),
+            ("object destructuring", "const { q } = req.body; sink(q);"),
+            (
+                "renamed destructuring",
+                "const { q: term } = req.body; sink(term);",
+            ),
+            (
+                "array destructuring",
+                "const [first] = req.body.list; sink(first);",
+            ),
+            (
+                "concatenation",
+                "const s = \"SELECT '\" + req.body.login + \"'\"; sink(s);",
+            ),
+            (
+                "template literal",
+                "const s = `id = ${req.params.id}`; sink(s);",
+            ),
+            (
+                "object literal",
+                "const o = { where: { id: req.params.id } }; sink(o);",
+            ),
+            ("array literal", "const a = ['x', req.query.q]; sink(a);"),
+            ("spread", "const o = { ...req.body }; sink(o);"),
+            ("as", "sink(req.body.q as string);"),
+            ("satisfies", "sink(req.body satisfies object);"),
+            ("non-null", "sink(req.body.q!);"),
+            ("angle cast", "sink(<string>req.body.q);"),
+            ("parentheses", "sink((req.body.q));"),
+            ("await", "const b = await req.json(); sink(b.q);"),
+            (
+                "ternary",
+                "const q = req.query.q ? req.query.q : ''; sink(q);",
+            ),
+            ("nullish", "const q = req.query.q ?? 'all'; sink(q);"),
+            ("String()", "sink(String(req.query.q));"),
+            (".trim()", "sink(req.query.q.trim());"),
+            (".toString()", "sink(req.query.q.toString());"),
+            ("join", "sink([req.query.a, 'b'].join(' '));"),
+            ("path.join", "sink(path.join(root, req.params.name));"),
+            ("new URL", "sink(new URL(req.query.target));"),
+            (
+                "closure",
+                "const q = req.query.q; const run = () => sink(q); run();",
+            ),
+            (
+                "searchParams",
+                "const next = new URL(req.url).searchParams.get('next'); sink(next);",
+            ),
+            (
+                "chain of variables",
+                "const a = req.body; const b = a.login; const c = `${b}!`; sink(c);",
+            ),
+        ];
+        for (name, body) in cases {
+            assert_eq!(ts(body), 1, "{name}: {body}");
+        }
+        // tRPC input.
+        let trpc = "export const r = router({ f: publicProcedure.input(z.string()).mutation(({ input }) => sink(`q ${input}`)) });";
+        assert_eq!(findings(Language::Typescript, trpc), 1);
+    }
+
+    #[test]
+    fn sanitizers_and_constants_stop_it() {
+        let cases = [
+            ("constant", "const q = 'SELECT 1'; sink(q);"),
+            ("constant template", "const q = `SELECT ${'1'}`; sink(q);"),
+            (
+                "reassigned to a constant",
+                "let q = req.query.q; q = 'all'; sink(q);",
+            ),
+            ("parseInt", "sink(parseInt(req.params.id, 10));"),
+            (
+                "Number",
+                "const id = Number(req.params.id); sink(`id = ${id}`);",
+            ),
+            ("escape", "sink('<p>' + escapeHtml(req.query.q));"),
+            (
+                "encodeURIComponent",
+                "sink('/x?q=' + encodeURIComponent(req.query.q));",
+            ),
+            (
+                "zod parse",
+                "const body = Body.parse(req.body); sink(body.q);",
+            ),
+            (
+                "basename",
+                "sink(path.join(root, path.basename(req.params.name)));",
+            ),
+            (
+                "unknown call",
+                "const user = await User.findById(req.params.id); sink(user.name);",
+            ),
+            ("comparison", "sink(req.query.q === 'yes');"),
+            ("typeof", "sink(typeof req.query.q);"),
+            ("length", "sink(req.query.q.length > 3 ? 'long' : 'short');"),
+            (
+                "other variable",
+                "const q = req.query.q; const other = 'x'; sink(other);",
+            ),
+        ];
+        for (name, body) in cases {
+            assert_eq!(ts(body), 0, "{name}: {body}");
+        }
+        // A conditional reassignment adds to the value, it does not replace it.
+        assert_eq!(
+            ts("let q = req.query.q; if (!q) { q = 'all'; } sink(q);"),
+            1
+        );
+        // A declaration in another block is not visible.
+        assert_eq!(
+            ts("if (a) { const q = req.query.q; } { const q = 'x'; sink(q); }"),
+            0
+        );
+    }
+
+    #[test]
+    fn rust_flows() {
+        let rs = |body: &str| {
+            findings(
+                Language::Rust,
+                &format!("async fn h(Json(p): Json<Body>, State(db): State<Db>) {{\n{body}\n}}"),
+            )
+        };
+        assert_eq!(rs("sink(&p.name);"), 1);
+        assert_eq!(rs("let q = format!(\"SELECT {}\", p.name); sink(&q);"), 1);
+        assert_eq!(
+            rs("let q = format!(\"SELECT {name}\", name = p.name); sink(q.as_str());"),
+            1
+        );
+        assert_eq!(
+            rs("let name = p.name.trim().to_string(); let q = format!(\"x {name}\"); sink(&q);"),
+            1
+        );
+        assert_eq!(rs("let Body { name, .. } = p; sink(name);"), 1);
+        assert_eq!(rs("let q = format!(\"SELECT 1\"); sink(&q);"), 0);
+        assert_eq!(rs("let q = db.name(); sink(&q);"), 0);
+        assert_eq!(rs("let n = p.name.len(); sink(n);"), 0);
+        assert_eq!(
+            findings(
+                Language::Rust,
+                "fn main() { let file = std::env::args().nth(1).unwrap(); sink(&file); }"
+            ),
+            1
+        );
     }
 }

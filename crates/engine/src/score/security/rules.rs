@@ -132,7 +132,66 @@ impl Language {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
+    /// Named source sets (`taint.sources` of a rule names them).
+    #[serde(default)]
+    pub sources: Vec<TaintSetSpec>,
+    #[serde(default)]
+    pub sanitizers: Vec<TaintSetSpec>,
+    #[serde(default)]
+    pub propagators: Vec<TaintSetSpec>,
+    #[serde(default)]
     pub rules: Vec<RuleSpec>,
+}
+
+/// A named, reusable set of taint patterns (sources, sanitizers or propagators) with examples.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TaintSetSpec {
+    pub id: String,
+    pub languages: Vec<Language>,
+    /// Tree-sitter queries. Sources capture `@source`, sanitizers `@sanitizer`, propagators
+    /// `@to` (the result) and `@from` (the inputs it carries).
+    pub patterns: Vec<String>,
+    #[serde(default)]
+    pub examples: Examples,
+}
+
+/// `callee-from`: where the called function must come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CalleeFrom {
+    /// The capture holding the callee (an identifier or `ns.name`).
+    pub capture: String,
+    /// A regex on the module specifier (`^(node:)?child_process$`).
+    pub module: String,
+    /// A regex on the exported name (`^(exec|execSync)$`).
+    pub names: String,
+}
+
+/// [`CalleeFrom`], compiled.
+#[derive(Debug, Clone)]
+pub struct CalleeCheck {
+    pub capture: String,
+    pub module: regex::Regex,
+    pub names: regex::Regex,
+}
+
+/// A rule's data flow: which sets (by id, or inline queries) it uses, and its sinks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TaintSpec {
+    /// Set ids or inline queries; `non-constant` makes every value that is not built from
+    /// literals a source, `parameters` the enclosing functions' parameters.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub sanitizers: Vec<String>,
+    #[serde(default)]
+    pub propagators: Vec<String>,
+    /// Queries capturing `@match` (reported) and `@sink` (the expression that must not be
+    /// tainted).
+    #[serde(default)]
+    pub sinks: Vec<String>,
 }
 
 /// One rule as written in YAML.
@@ -152,8 +211,21 @@ pub struct RuleSpec {
     pub owasp: Option<String>,
     /// How to fix it.
     pub fix: String,
-    /// A tree-sitter query; the `@match` capture is the node reported.
-    pub query: String,
+    /// A tree-sitter query; the `@match` capture is the node reported. Patterns that capture
+    /// `@sink` report only when the sink is tainted (see `taint`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// The capture whose normalised text is the finding's anchor (its identity); default: the
+    /// call or keyword of `@match`.
+    #[serde(default)]
+    pub anchor: Option<String>,
+    /// Data flow: sources, sanitizers, propagators and sinks.
+    #[serde(default)]
+    pub taint: Option<TaintSpec>,
+    /// The callee must come from a module: a named import or destructured `require` of it, or
+    /// a member of its namespace (`import * as cp`, `const cp = require(…)`).
+    #[serde(default)]
+    pub callee_from: Option<CalleeFrom>,
     /// Structural conditions the query language lacks; all must hold.
     #[serde(default)]
     pub conditions: Vec<ConditionSpec>,
@@ -238,6 +310,89 @@ impl ConditionKind {
     }
 }
 
+/// What a taint set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetKind {
+    Source,
+    Sanitizer,
+    Propagator,
+}
+
+impl SetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SetKind::Source => "source",
+            SetKind::Sanitizer => "sanitizer",
+            SetKind::Propagator => "propagator",
+        }
+    }
+
+    /// The captures each pattern of this kind must have.
+    pub fn captures(self) -> &'static [&'static str] {
+        match self {
+            SetKind::Source => &["source"],
+            SetKind::Sanitizer => &["sanitizer"],
+            SetKind::Propagator => &["to", "from"],
+        }
+    }
+}
+
+/// A named taint set after loading.
+#[derive(Debug, Clone)]
+pub struct TaintSet {
+    pub id: String,
+    pub kind: SetKind,
+    pub languages: Vec<Language>,
+    /// Query texts (variables substituted).
+    pub patterns: Vec<String>,
+    pub examples: Examples,
+    /// Where it came from (`embedded:typescript.yml` or a file path).
+    pub source: String,
+}
+
+/// Every named set known so far (the embedded packs' first, then the rule dirs').
+#[derive(Debug, Clone, Default)]
+pub struct Sets(pub Vec<TaintSet>);
+
+impl Sets {
+    fn find(&self, kind: SetKind, id: &str) -> Option<&TaintSet> {
+        self.0.iter().find(|s| s.kind == kind && s.id == id)
+    }
+}
+
+/// One taint pattern of a rule: the languages it applies to and its query.
+#[derive(Debug, Clone)]
+pub struct TaintPattern {
+    pub languages: Vec<Language>,
+    pub text: String,
+    /// The set it came from (`inline` for a query written in the rule).
+    pub set: String,
+}
+
+/// A rule's taint patterns, resolved from their sets.
+#[derive(Debug, Clone, Default)]
+pub struct RuleTaint {
+    pub sources: Vec<TaintPattern>,
+    pub sanitizers: Vec<TaintPattern>,
+    pub propagators: Vec<TaintPattern>,
+    /// `sources: [non-constant]`: every value not built from literals is tainted.
+    pub non_constant: bool,
+    /// `sources: [parameters]`: the enclosing functions' parameters are tainted.
+    pub parameters: bool,
+}
+
+impl RuleTaint {
+    /// Every pattern with its kind, for grammar `g`.
+    pub fn patterns(&self, g: Grammar) -> impl Iterator<Item = (SetKind, &TaintPattern)> {
+        self.sources
+            .iter()
+            .map(|p| (SetKind::Source, p))
+            .chain(self.sanitizers.iter().map(|p| (SetKind::Sanitizer, p)))
+            .chain(self.propagators.iter().map(|p| (SetKind::Propagator, p)))
+            .filter(move |(_, p)| p.languages.iter().any(|l| l.grammar() == g))
+    }
+}
+
 /// A condition as the matcher needs it: kind, the rule capture it is checked on, its query text
 /// (variables substituted) and the `same` pairs.
 #[derive(Debug, Clone)]
@@ -287,6 +442,12 @@ pub struct Rule {
     pub examples: Examples,
     /// Where the rule came from: `embedded:typescript.yml` or a file path.
     pub source: String,
+    /// The anchor capture (see [`RuleSpec::anchor`]).
+    pub anchor: Option<String>,
+    /// The taint patterns, resolved from their sets (`None`: a pattern rule).
+    pub taint: Option<RuleTaint>,
+    /// `callee-from`, compiled.
+    pub callee_from: Option<CalleeCheck>,
     /// The conditions, in order.
     pub conds: Vec<CondMeta>,
     spec: RuleSpec,
@@ -381,6 +542,34 @@ impl Rule {
                 self.query_line,
                 "the query has no `@match` capture (the node a finding reports)".into(),
             ));
+        }
+        if let Some(c) = &self.callee_from {
+            if !names.contains(&c.capture.as_str()) {
+                return Err(self.err(
+                    self.query_line,
+                    format!("callee-from: `{}` is not a capture of the query", c.capture),
+                ));
+            }
+        }
+        if let Some(t) = &self.taint {
+            if !names.contains(&"sink") {
+                return Err(self.err(
+                    self.query_line,
+                    "a rule with `taint` needs sink patterns that capture `@sink` (the expression that must not be tainted)".into(),
+                ));
+            }
+            for (kind, p) in t.patterns(g) {
+                let what = format!("{} `{}`", kind.name(), p.set);
+                let q = self.compile_query(g, &p.text, &what, None)?;
+                for c in kind.captures() {
+                    if !q.capture_names().contains(c) {
+                        return Err(self.err(
+                            None,
+                            format!("{what}: a {} pattern must capture `@{c}`", kind.name()),
+                        ));
+                    }
+                }
+            }
         }
         let mut conditions = Vec::new();
         for (i, c) in self.spec.conditions.iter().enumerate() {
@@ -512,8 +701,14 @@ impl fmt::Display for RuleError {
     }
 }
 
-/// Parse and compile every rule of one file's text.
-pub fn compile_file(text: &str, source: &str, vars: &Vars) -> Result<Vec<Rule>, RuleError> {
+/// Parse and compile every rule of one file's text (its taint sets are added to `sets` first, so
+/// its rules can name them and the sets of the files before it).
+pub fn compile_file(
+    text: &str,
+    source: &str,
+    vars: &Vars,
+    sets: &mut Sets,
+) -> Result<Vec<Rule>, RuleError> {
     let file: RuleFile = serde_yaml::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line());
         let raw = e.to_string();
@@ -528,10 +723,101 @@ pub fn compile_file(text: &str, source: &str, vars: &Vars) -> Result<Vec<Rule>, 
             message,
         }
     })?;
+    for (kind, list) in [
+        (SetKind::Source, &file.sources),
+        (SetKind::Sanitizer, &file.sanitizers),
+        (SetKind::Propagator, &file.propagators),
+    ] {
+        for spec in list {
+            let (line, _) = locate(text, &spec.id, "patterns");
+            let err = |message: String| RuleError {
+                source: source.to_string(),
+                line,
+                rule: None,
+                message: format!("{} set `{}`: {message}", kind.name(), spec.id),
+            };
+            if sets.find(kind, &spec.id).is_some() {
+                return Err(err("is defined twice".into()));
+            }
+            if spec.patterns.is_empty() || spec.languages.is_empty() {
+                return Err(err("needs `languages` and at least one pattern".into()));
+            }
+            let patterns = spec
+                .patterns
+                .iter()
+                .map(|p| vars.apply(p).map_err(&err))
+                .collect::<Result<Vec<_>, _>>()?;
+            sets.0.push(TaintSet {
+                id: spec.id.clone(),
+                kind,
+                languages: spec.languages.clone(),
+                patterns,
+                examples: spec.examples.clone(),
+                source: source.to_string(),
+            });
+        }
+    }
     file.rules
         .into_iter()
-        .map(|spec| compile(spec, text, source, vars))
+        .map(|spec| compile(spec, text, source, vars, sets))
         .collect()
+}
+
+/// Resolve a rule's `taint:` block against the known sets.
+fn resolve_taint(
+    spec: &TaintSpec,
+    languages: &[Language],
+    sets: &Sets,
+    vars: &Vars,
+) -> Result<RuleTaint, String> {
+    let mut out = RuleTaint::default();
+    for (kind, names) in [
+        (SetKind::Source, &spec.sources),
+        (SetKind::Sanitizer, &spec.sanitizers),
+        (SetKind::Propagator, &spec.propagators),
+    ] {
+        for name in names {
+            let t = name.trim();
+            let mut pats = Vec::new();
+            if t.starts_with('(') || t.starts_with('[') {
+                pats.push(TaintPattern {
+                    languages: languages.to_vec(),
+                    text: vars.apply(t)?,
+                    set: "inline".into(),
+                });
+            } else if kind == SetKind::Source && t == "non-constant" {
+                out.non_constant = true;
+            } else if kind == SetKind::Source && t == "parameters" {
+                out.parameters = true;
+            } else {
+                let Some(set) = sets.find(kind, t) else {
+                    let known: Vec<&str> = sets
+                        .0
+                        .iter()
+                        .filter(|s| s.kind == kind)
+                        .map(|s| s.id.as_str())
+                        .collect();
+                    let hint = crate::error::nearest(t, &known)
+                        .map(|b| format!(" (did you mean `{b}`?)"))
+                        .unwrap_or_default();
+                    return Err(format!("unknown {} set `{t}`{hint}", kind.name()));
+                };
+                for p in &set.patterns {
+                    pats.push(TaintPattern {
+                        languages: set.languages.clone(),
+                        text: p.clone(),
+                        set: set.id.clone(),
+                    });
+                }
+            }
+            match kind {
+                SetKind::Source => out.sources.extend(pats),
+                SetKind::Sanitizer => out.sanitizers.extend(pats),
+                SetKind::Propagator => out.propagators.extend(pats),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The 1-based file line of the rule's `id:` and of the first line of a key's block after it.
@@ -564,7 +850,13 @@ fn locate(text: &str, id: &str, key: &str) -> (Option<usize>, Option<usize>) {
     (Some(i + 1), key_line.flatten())
 }
 
-fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<Rule, RuleError> {
+fn compile(
+    mut spec: RuleSpec,
+    text: &str,
+    source: &str,
+    vars: &Vars,
+    sets: &Sets,
+) -> Result<Rule, RuleError> {
     let (id_line, query_line) = locate(text, &spec.id, "query");
     let err = |line: Option<usize>, message: String| RuleError {
         source: source.to_string(),
@@ -587,9 +879,43 @@ fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<
             format!("`cwe` must look like `CWE-79`, got `{}`", spec.cwe),
         ));
     }
+    let mut query = spec.query.clone().unwrap_or_default();
+    if let Some(t) = &spec.taint {
+        for sink in &t.sinks {
+            query.push('\n');
+            query.push_str(sink);
+        }
+    }
+    if query.trim().is_empty() {
+        return Err(err(
+            None,
+            "needs a `query` or `taint.sinks` (tree-sitter queries)".into(),
+        ));
+    }
     let query_text = vars
-        .apply(&spec.query)
+        .apply(&query)
         .map_err(|m| err(query_line, format!("the query: {m}")))?;
+    let callee_from = match &spec.callee_from {
+        Some(c) => {
+            let re = |what: &str, r: &str| {
+                regex::Regex::new(r)
+                    .map_err(|e| err(None, format!("callee-from.{what}: invalid regex: {e}")))
+            };
+            Some(CalleeCheck {
+                capture: c.capture.clone(),
+                module: re("module", &c.module)?,
+                names: re("names", &c.names)?,
+            })
+        }
+        None => None,
+    };
+    let taint = match &spec.taint {
+        Some(t) => Some(
+            resolve_taint(t, &spec.languages, sets, vars)
+                .map_err(|m| err(None, format!("taint: {m}")))?,
+        ),
+        None => None,
+    };
     for (i, c) in spec.conditions.iter_mut().enumerate() {
         for q in [&mut c.inside, &mut c.not_inside, &mut c.has, &mut c.not_has]
             .into_iter()
@@ -625,6 +951,9 @@ fn compile(mut spec: RuleSpec, text: &str, source: &str, vars: &Vars) -> Result<
         mask: spec.mask,
         examples: spec.examples.clone(),
         source: source.to_string(),
+        anchor: spec.anchor.clone(),
+        taint,
+        callee_from,
         spec,
         anchors: super::anchors::Anchors::of_query(&query_text),
         query_text,
@@ -642,24 +971,46 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// Compile the embedded packs.
 pub fn embedded(vars: &Vars) -> Result<Vec<Rule>, RuleError> {
-    let mut out = Vec::new();
-    for (name, text) in EMBEDDED {
-        out.extend(compile_file(text, &format!("embedded:{name}"), vars)?);
-    }
-    Ok(out)
+    Ok(embedded_with_sets(vars)?.0)
 }
 
-/// Compile every `*.yml` / `*.yaml` file in `dir` (sorted by name, not recursive).
-/// Compile rule files read from the repository's rule dirs (in the order given).
+/// Compile the embedded packs; also return their taint sets.
+pub fn embedded_with_sets(vars: &Vars) -> Result<(Vec<Rule>, Sets), RuleError> {
+    let mut out = Vec::new();
+    let mut sets = Sets::default();
+    for (name, text) in EMBEDDED {
+        out.extend(compile_file(
+            text,
+            &format!("embedded:{name}"),
+            vars,
+            &mut sets,
+        )?);
+    }
+    Ok((out, sets))
+}
+
+/// Compile rule files read from the repository's rule dirs (in the order given). Their rules
+/// may name the embedded packs' taint sets.
 pub fn from_files(files: &[super::RuleFile], vars: &Vars) -> Result<Vec<Rule>, RuleError> {
+    Ok(from_files_with_sets(files, vars)?.0)
+}
+
+/// [`from_files`], also returning the taint sets the files define.
+pub fn from_files_with_sets(
+    files: &[super::RuleFile],
+    vars: &Vars,
+) -> Result<(Vec<Rule>, Sets), RuleError> {
+    let (_, mut sets) = embedded_with_sets(vars)?;
+    let first_own = sets.0.len();
     let mut out = Vec::new();
     for f in files {
-        for rule in compile_file(&f.text, &f.source, vars)? {
+        for rule in compile_file(&f.text, &f.source, vars, &mut sets)? {
             rule.validate()?;
             out.push(rule);
         }
     }
-    Ok(out)
+    let own = Sets(sets.0.split_off(first_own));
+    Ok((out, own))
 }
 
 #[cfg(test)]
@@ -667,7 +1018,7 @@ mod tests {
     use super::*;
 
     fn one(yaml: &str) -> Result<Vec<Rule>, RuleError> {
-        let rules = compile_file(yaml, "t.yml", &Vars::default())?;
+        let rules = compile_file(yaml, "t.yml", &Vars::default(), &mut Sets::default())?;
         for r in &rules {
             r.validate()?;
         }

@@ -32,6 +32,8 @@ pub struct Detector {
 pub const CWE: &str = "CWE-798";
 /// The entropy-gated generic detector (not run on test files).
 pub const GENERIC_ID: &str = "secrets/generic-assignment";
+/// JWTs (not reported in test files).
+pub const JWT_ID: &str = "secrets/jwt";
 pub const OWASP: &str = "A07:2021 Identification and Authentication Failures";
 
 const ROTATE: &str = "Revoke and rotate the credential now (it is in the git history), then load it from the environment or a secret manager.";
@@ -216,7 +218,24 @@ fn random_looking(value: &str) -> bool {
         && !value.contains("://")
         && !value.starts_with('/')
         && !value.starts_with('.')
+        && !is_uuid(value)
+        && !looks_like_pattern(value)
         && entropy(value) >= GENERIC_MIN_ENTROPY
+}
+
+/// A UUID (`ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4`): an identifier, not a credential.
+fn is_uuid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A regular expression or character class (`[A-Za-z0-9._~+/-]+=*`), not a value.
+fn looks_like_pattern(value: &str) -> bool {
+    (value.contains('[') && value.contains(']')) || value.contains('\\')
 }
 
 /// A secret found on one line.
@@ -233,8 +252,32 @@ pub struct SecretHit {
 }
 
 /// Every secret in `text`. Each regex runs once over the whole text (fast literal prefilters);
-/// a match is kept only within one line of at most 4096 bytes (longer lines are minified bundles
-/// or data, not hand-written configuration).
+/// a match is kept only within one line, however long (a key in a minified bundle is still a
+/// key).
+/// Whether key material follows a `BEGIN … PRIVATE KEY` line: at least 64 base64 characters
+/// within the next 400 bytes (line breaks and `\n` escapes allowed). Truncated placeholders
+/// (`-----BEGIN RSA PRIVATE KEY-----\nMIIE…\n-----END…`) in tests and docs are not keys.
+fn has_key_body(after: &str) -> bool {
+    let window: String = after.chars().take(400).collect();
+    let body = window.replace("\\n", "\n");
+    let mut run = 0usize;
+    let mut best = 0usize;
+    for c in body.chars() {
+        if c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=' {
+            run += 1;
+            best = best.max(run);
+        } else if c == '\n' || c == '\r' || c == ' ' || c == '"' || c == '\'' {
+            // Line breaks (and string joins) inside the body keep the run going.
+            continue;
+        } else if c == '-' {
+            break;
+        } else {
+            run = 0;
+        }
+    }
+    best >= 64
+}
+
 pub fn scan(text: &str) -> Vec<SecretHit> {
     let mut out = Vec::new();
     let res = compiled();
@@ -252,7 +295,11 @@ pub fn scan(text: &str) -> Vec<SecretHit> {
             };
             let l = line_of(m.start());
             let (ls, le) = (starts[l], line_end(l));
-            if m.end() > le || le - ls > 4096 {
+            // A match never spans lines; long lines (minified files) are scanned like others.
+            if m.end() > le {
+                continue;
+            }
+            if d.id == "secrets/private-key" && !has_key_body(&text[m.end()..]) {
                 continue;
             }
             let value = m.as_str();
@@ -353,9 +400,18 @@ mod tests {
             ["secrets/stripe-live-key"]
         );
         assert_eq!(
-            ids(concat!("-----BEGIN RSA ", "PRIVATE KEY-----")),
+            ids(concat!(
+                "-----BEGIN RSA ",
+                "PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----"
+            )),
             ["secrets/private-key"]
         );
+        // A truncated placeholder (tests, docs) is not a key.
+        assert!(ids(concat!(
+            "KEY=\"-----BEGIN RSA ",
+            "PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----\""
+        ))
+        .is_empty());
         assert_eq!(
             ids(concat!(
                 "Authorization: eyJhbGciOiJIUzI1NiJ9",
@@ -379,6 +435,11 @@ mod tests {
         assert!(ids(r#"token_url = "https://example.org""#).is_empty());
         assert!(ids(r#"jwt_secret_path = "/etc/secrets/jwt-key-2.pem""#).is_empty());
         assert!(ids(r#"sessionTokenName = "getUserSessionToken""#).is_empty());
+        // Identifiers and patterns are not credentials.
+        assert!(
+            ids(r#"GooglePasswordManager = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4","#).is_empty()
+        );
+        assert!(ids(r#"const TOKEN_STRINGS = '[A-Za-z0-9._~+/-]+=*'"#).is_empty());
     }
 
     #[test]
