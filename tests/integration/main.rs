@@ -12,6 +12,7 @@ mod odd_repos;
 mod server;
 
 mod action;
+mod adversarial;
 mod cache;
 mod cloud;
 mod history_cache;
