@@ -77,6 +77,7 @@ pub fn main() -> i32 {
         }
     };
     let g = &cli.globals;
+    register_secrets();
     init_logging(g.verbose);
     engine::git::init_process();
     let result = match &cli.command {
@@ -96,6 +97,28 @@ pub fn main() -> i32 {
         Err(e) => {
             eprintln!("error: {}", outlets::secret::scrub(&e.to_string()));
             e.exit_code() as i32
+        }
+    }
+}
+
+/// Environment variables that hold secrets pr-risk may use: registered for
+/// [`outlets::secret::scrub`] before anything is printed, whether or not this run uses them.
+pub const SECRET_VARIABLES: &[&str] = &[
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+    "INPUT_MASSU-API-KEY",
+    "INPUT_MASSU_API_KEY",
+    "MASSU_API_KEY",
+    "PR_RISK_CACHE_KEY",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+];
+
+fn register_secrets() {
+    for name in SECRET_VARIABLES {
+        if let Ok(v) = std::env::var(name) {
+            let _ = outlets::secret::Secret::new(v);
         }
     }
 }
