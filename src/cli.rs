@@ -80,6 +80,7 @@ pub fn main() -> i32 {
         }
     };
     let g = &cli.globals;
+    register_secrets();
     init_logging(g.verbose);
     engine::git::init_process();
     let result = match &cli.command {
@@ -98,8 +99,30 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code as i32,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", outlets::secret::scrub(&e.to_string()));
             e.exit_code() as i32
+        }
+    }
+}
+
+/// Environment variables that hold secrets pr-risk may use: registered for
+/// [`outlets::secret::scrub`] before anything is printed, whether or not this run uses them.
+pub const SECRET_VARIABLES: &[&str] = &[
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+    "INPUT_MASSU-API-KEY",
+    "INPUT_MASSU_API_KEY",
+    "MASSU_API_KEY",
+    "PR_RISK_CACHE_KEY",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+];
+
+fn register_secrets() {
+    for name in SECRET_VARIABLES {
+        if let Ok(v) = std::env::var(name) {
+            let _ = outlets::secret::Secret::new(v);
         }
     }
 }
@@ -114,7 +137,33 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr(Vec::new()))
         .with_target(false)
         .try_init();
+}
+
+/// A log line on its way to stderr: collected, then written with every secret scrubbed (an API
+/// error a log line quotes may echo a token).
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let text = outlets::secret::scrub(&String::from_utf8_lossy(&self.0));
+        self.0.clear();
+        std::io::stderr().lock().write_all(text.as_bytes())
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }

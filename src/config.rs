@@ -278,6 +278,9 @@ impl Config {
         self.cloud
             .validate()
             .map_err(|m| at("timeout-seconds", m))?;
+        self.github
+            .validate()
+            .map_err(|m| at("timeout-seconds", m))?;
         self.regression.validate().map_err(|(key, m)| at(key, m))?;
         self.security.validate().map_err(|(key, m)| at(key, m))?;
         Ok(())
@@ -312,11 +315,12 @@ pub fn load(workdir: Option<&Path>, explicit: Option<&Path>) -> Result<LoadedCon
         });
     }
     if let Some(w) = workdir {
+        // Read without following a symbolic link (see `FileSource`).
+        let src = FileSource::WorkTree(w.to_path_buf());
         for name in CONFIG_FILES {
-            let p = w.join(name);
-            if p.is_file() {
+            if let Some(text) = src.read(name)? {
                 return Ok(LoadedConfig {
-                    config: Config::from_file(&p)?,
+                    config: Config::parse(&text, &w.join(name))?,
                     source: Some(PathBuf::from(name)),
                 });
             }
@@ -335,7 +339,8 @@ fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((1, 1));
-    let raw = e.to_string();
+    // Values quoted from the file are dropped: an error never repeats the file's content.
+    let raw = engine::error::redact_yaml(&e.to_string());
     // serde_yaml prefixes the message with the key path ("impact.stop-at: …") and appends the
     // location ("… at line 3 column 5"); keep the key path, drop the location we report ourselves.
     let msg = match raw.rfind(" at line ") {

@@ -118,8 +118,17 @@ pub fn run(args: &GraphArgs) -> Result<ExitCode> {
             source,
         })?,
         None => {
+            // On a terminal, file names (which a commit chooses) are escaped line by line.
+            let shown = if args.format == GraphFormat::Text {
+                text.split('\n')
+                    .map(outlets::render::style::escape)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text
+            };
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
+            let _ = out.write_all(shown.as_bytes());
             let _ = out.flush();
         }
     }

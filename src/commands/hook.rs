@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use engine::error::{Error, ExitCode, Result};
 use engine::git::{push, Oid, Repo};
 use engine::report::Report;
-use outlets::render::style::paint;
+use outlets::render::style::{escape, paint};
 
 use crate::args::Globals;
 use crate::config::{self, HookMode};
@@ -589,9 +589,11 @@ pub fn pre_push(opts: &PrePush, input: impl BufRead) -> Result<ExitCode> {
     }
 }
 
-/// One ref's verdict in two to four lines.
+/// One ref's verdict in two to four lines. Names, reasons and paths (which a pushed commit can
+/// choose) are escaped for the terminal.
 pub fn compact(name: &str, base_label: &str, r: &Report, color: bool) -> String {
     let p = |text: &str, spec: &str| paint(text, spec, color);
+    let (name, base_label) = (escape(name), escape(base_label));
     let score = match (r.composite.score, r.composite.rating) {
         (Some(s), Some(rating)) => {
             let spec = match rating {
@@ -614,7 +616,11 @@ pub fn compact(name: &str, base_label: &str, r: &Report, color: bool) -> String 
         r.gate.threshold, r.change.files_changed, r.change.additions, r.change.deletions
     );
     for reason in &r.gate.reasons {
-        out.push_str(&format!("\n  {} {}", p("✗", "red"), reason.message));
+        out.push_str(&format!(
+            "\n  {} {}",
+            p("✗", "red"),
+            escape(&reason.message)
+        ));
     }
     if let Some(f) = r
         .dimensions
@@ -626,7 +632,7 @@ pub fn compact(name: &str, base_label: &str, r: &Report, color: bool) -> String 
     {
         out.push_str(&format!(
             "\n  top impact: {} affects {} downstream module{}",
-            f.path,
+            escape(&f.path),
             f.downstream,
             if f.downstream == 1 { "" } else { "s" }
         ));
@@ -642,6 +648,19 @@ pub fn stderr_is_terminal() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verdict_escapes_what_a_push_can_choose() {
+        let mut r = Report::empty("a", "b");
+        r.gate.blocked = true;
+        r.gate.reasons.push(engine::report::GateReason {
+            code: engine::report::GateCode::NewCriticalFinding,
+            message: "ts/eval at src/\u{1b}]8;;x\u{7}a.ts:1".into(),
+        });
+        let text = compact("refs/heads/\u{1b}[2J", "main", &r, false);
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(text.contains("src/\\x1B]8;;x\\x07a.ts:1"), "{text}");
+    }
 
     #[test]
     fn parses_lines() {

@@ -43,6 +43,8 @@ pub struct ScoreRequest {
     pub no_cache: bool,
     /// The pull request's author (GitHub login): never suggested as a reviewer.
     pub author_login: Option<String>,
+    /// The checkout is the pull request's code (action mode): never read or write a cache in it.
+    pub untrusted_checkout: Option<PathBuf>,
 }
 
 /// A scored change and the configuration it was scored with.
@@ -85,6 +87,7 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
             .map(|p| p.to_string_lossy().into_owned()),
         settings_paths: config::settings_paths(req.config_path.as_deref(), &cfg),
         cache_dir: req.cache_dir.clone(),
+        untrusted_checkout: req.untrusted_checkout.clone(),
         no_cache: req.no_cache,
         author_login: req.author_login.clone(),
     };
@@ -100,8 +103,10 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
     })
 }
 
-/// Write to standard output; a closed pipe (`pr-risk … | head`) is not an error.
+/// Write to standard output (secrets scrubbed); a closed pipe (`pr-risk … | head`) is not an
+/// error.
 pub fn print(text: &str) {
+    let text = outlets::secret::scrub(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

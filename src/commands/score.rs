@@ -172,6 +172,9 @@ fn print_timings(t: &engine::pipeline::Timings) {
     if t.stages.iter().any(|s| s.0.ends_with('*')) {
         eprintln!("  (* ran alongside the other stages; total is wall time)");
     }
+    if let Some(why) = &t.caches_refused {
+        eprintln!("caches: not used ({why})");
+    }
     if let Some(c) = &t.cache {
         eprintln!(
             "parse cache: {} loaded, {} hits, {} misses{}",
@@ -260,11 +263,14 @@ fn sync(args: &ScoreArgs, repo: &Repo, scored: &Scored) -> bool {
     };
     match super::action::sync_report(&api_url, key, &scored.config, report, &origin) {
         Ok(msg) => {
-            eprintln!("{msg}");
+            eprintln!("{}", outlets::secret::scrub(&msg));
             true
         }
         Err(e) => {
-            eprintln!("warning: Massu cloud sync failed: {e}\n  (the score and the exit code are unaffected)");
+            eprintln!(
+                "warning: Massu cloud sync failed: {}\n  (the score and the exit code are unaffected)",
+                outlets::secret::scrub(&e.to_string())
+            );
             false
         }
     }

@@ -83,6 +83,9 @@ pub struct Request {
     pub settings_paths: Vec<String>,
     /// Where the caches live (see [`cache::dir_for`]).
     pub cache_dir: Option<PathBuf>,
+    /// The checkout holds untrusted content (action mode: the pull request's code): no cache
+    /// inside it is read or written (see [`cache::location`]).
+    pub untrusted_checkout: Option<PathBuf>,
     /// Neither read nor write the caches (`--no-cache`).
     pub no_cache: bool,
     /// The pull request's author (GitHub login), when known: never suggested as a reviewer.
@@ -100,6 +103,7 @@ impl Request {
             config_source: None,
             settings_paths: Vec::new(),
             cache_dir: None,
+            untrusted_checkout: None,
             no_cache: false,
             author_login: None,
         }
@@ -129,6 +133,8 @@ pub struct Timings {
     pub history_cache: Option<cache::history::Stats>,
     /// What the resolution memo did (None: disabled).
     pub resolve_memo: Option<cache::resolve::Stats>,
+    /// Why the caches were not used at all (a refused directory).
+    pub caches_refused: Option<String>,
 }
 
 impl Timings {
@@ -154,6 +160,8 @@ pub struct Side {
     pub sources: Vec<SourceFile>,
     pub graph: DepGraph,
     pub notes: Vec<String>,
+    /// Safety caps reached while reading this side (each becomes a `limit-reached` note).
+    pub limits: Vec<String>,
     /// Workspace packages and their public entries (for the coupling rule `no-deep-import`).
     pub packages: Vec<PackageSurface>,
 }
@@ -198,7 +206,31 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let cfg = &req.settings;
     let git_dir = repo.git_dir().to_path_buf();
     let rules = t.time(obs, "rules", || load_rules(&req.source, &cfg.security))?;
-    let cache_dir = (!req.no_cache).then(|| cache::dir_for(repo, req.cache_dir.as_deref()));
+    let mut cache_notes = Vec::new();
+    let caches = if req.no_cache {
+        None
+    } else {
+        match cache::location(
+            repo,
+            req.cache_dir.as_deref(),
+            req.untrusted_checkout.as_deref(),
+        ) {
+            Ok(l) => {
+                if let Some(why) = &l.key_problem {
+                    tracing::warn!("the cache key could not be kept ({why}); caches are rebuilt");
+                }
+                Some(l)
+            }
+            Err(why) => {
+                tracing::warn!("{why}");
+                cache_notes.push(Note::new(NoteCode::CacheNotUsed, why.clone()));
+                t.caches_refused = Some(why);
+                None
+            }
+        }
+    };
+    let cache_dir = caches.as_ref().map(|l| l.dir.clone());
+    let cache_key = caches.as_ref().map(|l| l.key);
     let revs = t.time(obs, "revisions", || {
         revisions::resolve(repo, req.base.as_deref(), req.head.as_deref())
     })?;
@@ -249,7 +281,10 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         let base_sources = select_sources(&base_snap, &filters);
         let head_sources = select_sources(&head_snap, &filters);
         let mut cache = t.time(obs, "cache load", || {
-            cache_dir.as_deref().map(ParseCache::open)
+            cache_dir
+                .as_deref()
+                .zip(cache_key.as_ref())
+                .map(|(d, k)| ParseCache::open(d, k))
         });
         t.time(obs, "parse", || {
             store.parse_cached(
@@ -277,7 +312,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 [head_sources, base_sources],
                 &store,
                 same_resolution(&changes),
-                cache_dir.as_deref(),
+                caches.as_ref(),
             )
         });
         t.resolve_memo = memo;
@@ -333,7 +368,10 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             (impact, impact_took, coupling, started.elapsed())
         });
         let mut history_cache = t.time(obs, "history load", || {
-            cache_dir.as_deref().map(HistoryCache::open)
+            cache_dir
+                .as_deref()
+                .zip(cache_key.as_ref())
+                .map(|(d, k)| HistoryCache::open(d, k))
         });
         let filter = cfg.regression.source_filter(&cfg.files.exclude);
         let mined = t.time(obs, "history", || {
@@ -412,6 +450,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         );
     }
     report.config.changed_by_pr = changed_settings;
+    report.notes.extend(cache_notes);
     Ok(Outcome { report, timings: t })
 }
 
@@ -429,8 +468,17 @@ pub fn affected_tests(repo: &Repo, req: &Request) -> Result<guide::AffectedTests
     let snapshot = Snapshot::of_commit(repo, revs.head_oid)?;
     let sources = select_sources(&snapshot, &Filters::new(files));
     let mut store = ParseStore::default();
-    let cache_dir = (!req.no_cache).then(|| cache::dir_for(repo, req.cache_dir.as_deref()));
-    let mut cache = cache_dir.as_deref().map(ParseCache::open);
+    let location = (!req.no_cache)
+        .then(|| {
+            cache::location(
+                repo,
+                req.cache_dir.as_deref(),
+                req.untrusted_checkout.as_deref(),
+            )
+            .ok()
+        })
+        .flatten();
+    let mut cache = location.as_ref().map(|l| ParseCache::open(&l.dir, &l.key));
     store.parse_cached(
         repo.git_dir(),
         sources.iter(),
@@ -669,6 +717,8 @@ pub fn same_resolution(changes: &ChangeSet) -> bool {
 pub struct Resolution {
     resolver: JsResolver,
     surfaces: Vec<PackageSurface>,
+    /// Safety caps reached while reading the workspace (a `pnpm-workspace.yaml` too deep).
+    limits: Vec<String>,
 }
 
 impl Resolution {
@@ -682,9 +732,9 @@ impl Resolution {
         snapshot: &Snapshot,
         memo: Option<crate::resolve::memo::Memo>,
     ) -> Resolution {
-        let packages = match Repo::open(git_dir) {
-            Ok(r) => workspaces::packages(&r, snapshot),
-            Err(_) => BTreeMap::new(),
+        let (packages, limits) = match Repo::open(git_dir) {
+            Ok(r) => workspaces::packages_within_caps(&r, snapshot),
+            Err(_) => (BTreeMap::new(), Vec::new()),
         };
         let links = JsResolver::workspace_links(&packages);
         let dirs = JsResolver::package_dirs(&packages);
@@ -699,37 +749,42 @@ impl Resolution {
         let surfaces = packages::surfaces(git_dir, snapshot, &packages, |from, spec| {
             resolver.resolve(from, spec)
         });
-        Resolution { resolver, surfaces }
+        Resolution {
+            resolver,
+            surfaces,
+            limits,
+        }
     }
 }
 
 /// The head and base sides. With `shared` (see [`same_resolution`]) both use one resolver and its
 /// memo, built on the base snapshot, so the head side costs little more than memo lookups.
 ///
-/// With `memo_dir` (the cache directory), the base side's resolver starts from the memo an earlier
-/// run saved for the same resolution context ([`cache::resolve`]), and what this run resolved is
-/// saved back. The head side shares it when `shared`.
+/// With `caches` (the cache directory and key), the base side's resolver starts from the memo an
+/// earlier run saved for the same resolution context ([`cache::resolve`]), and what this run
+/// resolved is saved back. The head side shares it when `shared`.
 pub fn build_sides(
     git_dir: &Path,
     [head_snap, base_snap]: [Snapshot; 2],
     [head_sources, base_sources]: [Vec<SourceFile>; 2],
     store: &ParseStore,
     shared: bool,
-    memo_dir: Option<&Path>,
+    caches: Option<&cache::Location>,
 ) -> (Side, Side, Option<cache::resolve::Stats>) {
     let version = cache::store::tool_version();
     let mut stats = cache::resolve::Stats::default();
+    let memo_dir = caches.map(|l| l.dir.as_path());
     let context = memo_dir.map(|_| cache::resolve::context(&base_snap));
-    let memo = memo_dir
+    let memo = caches
         .zip(context)
-        .and_then(|(d, c)| cache::resolve::load(d, version, c, &mut stats));
+        .and_then(|(l, c)| cache::resolve::load(&l.dir, version, &l.key, c, &mut stats));
     let r = Resolution::with_memo(git_dir, &base_snap, memo);
     let base_js = js_imports(&base_sources, store, &r.resolver);
     // JavaScript: the base first, so a shared head side finds the memo filled. Then the Rust
     // resolutions (a whole-crate pass per side), the graphs, and saving the memo, in parallel.
     let head_js = shared.then(|| js_imports(&head_sources, store, &r.resolver));
     let save = || {
-        let (Some(dir), Some(context)) = (memo_dir, context) else {
+        let (Some(loc), Some(context)) = (caches, context) else {
             return;
         };
         stats.new = r.resolver.memo_len().saturating_sub(stats.loaded);
@@ -740,7 +795,7 @@ pub fn build_sides(
             entries: r.resolver.memo_entries(),
             notes: r.resolver.notes(),
         };
-        match cache::resolve::save(dir, version, context, memo) {
+        match cache::resolve::save(&loc.dir, version, &loc.key, context, memo) {
             Ok(()) => stats.written = true,
             Err(e) => stats.write_error = Some(e.to_string()),
         }
@@ -823,11 +878,14 @@ fn finish_side(
     let graph = DepGraph::build(parsed, imports);
     let mut notes = r.resolver.notes();
     notes.extend(rust.notes);
+    let mut limits = r.limits.clone();
+    limits.extend(rust.limits);
     Side {
         snapshot,
         sources,
         graph,
         notes,
+        limits,
         packages: r.surfaces.clone(),
     }
 }
@@ -848,6 +906,7 @@ fn rust_imports(
         return rust::RustResolution {
             imports: Vec::new(),
             notes: Vec::new(),
+            limits: Vec::new(),
             crates: 0,
         };
     }
@@ -887,6 +946,12 @@ fn assemble(
     notes.extend(skipped_notes(&changes, head, store));
     for n in head.notes.iter().chain(&base.notes) {
         let n = Note::new(NoteCode::Resolution, n.clone());
+        if !notes.contains(&n) {
+            notes.push(n);
+        }
+    }
+    for l in head.limits.iter().chain(&base.limits) {
+        let n = Note::new(NoteCode::LimitReached, l.clone());
         if !notes.contains(&n) {
             notes.push(n);
         }

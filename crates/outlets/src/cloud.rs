@@ -327,6 +327,8 @@ pub enum SyncError {
     BadUrl(String),
     #[error("could not set up the HTTP client: {0}")]
     Setup(String),
+    #[error("the Massu API answered {status} with a redirect to another origin ({location}); pr-risk never sends the record to another host\n  hint: set `api-url` / MASSU_API_URL to the URL the API is served from")]
+    Redirected { status: u16, location: String },
 }
 
 /// Send one record, retrying what is worth retrying within the budget.
@@ -339,12 +341,39 @@ pub async fn sync(
     if !(client.api_url.starts_with("https://") || client.api_url.starts_with("http://")) {
         return Err(SyncError::BadUrl(client.api_url.clone()));
     }
+    if !client.key.header_safe() {
+        return Err(SyncError::Setup(
+            "the Massu API key (the `massu-api-key` input or MASSU_API_KEY) has a character that cannot be sent in an HTTP header (a control character, a space or a non-ASCII character); check the secret's value".into(),
+        ));
+    }
+    let origin = |u: &reqwest::Url| {
+        (
+            u.scheme().to_string(),
+            u.host_str().map(str::to_string),
+            u.port_or_known_default(),
+        )
+    };
+    let home = reqwest::Url::parse(&url)
+        .map(|u| origin(&u))
+        .map_err(|e| SyncError::BadUrl(format!("{} ({e})", client.api_url)))?;
+    // A redirect is followed only on the API's own origin: a 307/308 would re-send the record
+    // (and reqwest would re-send it without the key) to whatever host it names.
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() < 5 && origin(attempt.url()) == home {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
     let http = reqwest::Client::builder()
+        .redirect(redirects)
         .connect_timeout(client.policy.connect_timeout)
         .user_agent(format!("pr-risk/{}", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| SyncError::Setup(e.to_string()))?;
-    let body = serde_json::to_vec(record).map_err(|e| SyncError::Setup(e.to_string()))?;
+    let body = serde_json::to_string(record).map_err(|e| SyncError::Setup(e.to_string()))?;
+    // Whatever leaves passes the secret scrubber (the GitHub token never reaches the cloud).
+    let body = crate::secret::scrub(&body).into_bytes();
     let start = Instant::now();
     let mut attempts = 0u32;
     let mut last = String::from("no attempt made");
@@ -414,6 +443,14 @@ pub async fn sync(
                             id,
                             attempts,
                         });
+                    }
+                    300..=399 => {
+                        let location = headers
+                            .get("location")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("no Location header")
+                            .to_string();
+                        return Err(SyncError::Redirected { status, location });
                     }
                     401 => return Err(SyncError::Unauthorized),
                     403 => {

@@ -4,6 +4,10 @@
 //! then writes every outlet: outputs, report JSON, step summary, the check run, the sticky PR
 //! comment and the cloud sync. Outlets degrade, they never crash the step and never change the
 //! gate: the step exits 1 exactly when the change is blocked (2/3 for input/internal errors).
+//!
+//! The checkout is the pull request's code: everything printed or written goes through
+//! [`workflow`] (escaped, secrets scrubbed, never outside the workspace or through a link), and
+//! the GitHub outlets end by `github.timeout-seconds`.
 
 pub mod event;
 pub mod inputs;
@@ -36,7 +40,7 @@ pub fn main() -> ExitCode {
     match run(&env) {
         Ok(code) => code,
         Err(e) => {
-            let msg = e.to_string();
+            let msg = outlets::secret::scrub(&e.to_string());
             println!(
                 "{}",
                 workflow::command("error", &[("title", "pr-risk".into())], &msg)
@@ -120,11 +124,22 @@ pub fn run(env: &Env) -> Result<ExitCode> {
         threshold: inputs.block_threshold,
         fail_on_critical_security: inputs.fail_on_critical_security,
         author_login: target.author.clone(),
+        untrusted_checkout: Some(repo_dir.clone()),
         ..ScoreRequest::default()
     };
     let mut scored = score_change(&repo, &req, &engine::pipeline::Quiet)?;
     for n in prep_notes.into_iter().rev() {
         scored.outcome.report.notes.insert(0, n);
+    }
+    let total = github::annotations(&scored.outcome.report).len();
+    if total > github::MAX_ANNOTATIONS {
+        scored.outcome.report.notes.push(Note::new(
+            NoteCode::LimitReached,
+            format!(
+                "{total} new findings and coupling violations: the {} most severe are annotations on the diff; all of them are in the report JSON and the SARIF file",
+                github::MAX_ANNOTATIONS
+            ),
+        ));
     }
     // Template overrides, like the configuration that names them, come from the base commit.
     let templates = match &scored.config.github.templates {
@@ -146,7 +161,7 @@ pub fn run(env: &Env) -> Result<ExitCode> {
 fn publish(ctx: &Context, report: &Report) -> ExitCode {
     let blocked = report.gate.blocked;
 
-    // The terminal report in the job log.
+    // The terminal report in the job log, where no line of it can be taken for a command.
     if let Ok(text) = outlets::render::render(
         report,
         outlets::render::Format::Text,
@@ -156,13 +171,13 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
             ..Default::default()
         },
     ) {
-        println!("{text}");
+        workflow::log_block(&text);
     }
 
     // The report file first: whatever fails later, the result is kept.
     let report_path = ctx.workspace.join(REPORT_FILE);
     let report_written = match outlets::render::json(report) {
-        Ok(json) => match workflow::write_replacing(&report_path, json.as_bytes()) {
+        Ok(json) => match workflow::write_replacing(&report_path, &json) {
             Ok(()) => true,
             Err(e) => {
                 warn(&format!("could not write {}: {e}", report_path.display()));
@@ -222,13 +237,14 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
         }
     }
 
-    let annotations = github::annotations(report);
+    let (annotations, _) = github::capped(github::annotations(report));
     let check_written = match md {
         Some(ref md) => github_outlets(ctx, report, md, &links, &annotations),
         None => false,
     };
     if !check_written {
         // Without a check run, findings still reach the diff as workflow-command annotations.
+        let total = github::annotations(report).len();
         for a in annotations.iter().take(50) {
             let level = match a.annotation_level {
                 "failure" => "error",
@@ -249,16 +265,13 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
                 )
             );
         }
-        if annotations.len() > 50 {
+        if total > 50 {
             println!(
                 "{}",
                 workflow::command(
                     "warning",
                     &[("title", "pr-risk".into())],
-                    &format!(
-                        "{} more findings are in the report JSON",
-                        annotations.len() - 50
-                    )
+                    &format!("{} more findings are in the report JSON", total - 50)
                 )
             );
         }
@@ -353,10 +366,12 @@ fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
 }
 
 fn write_sarif(ctx: &Context, path: &Path, report: &Report) {
-    let path = if path.is_relative() {
-        ctx.workspace.join(path)
-    } else {
-        path.to_path_buf()
+    let path = match workflow::output_path(&ctx.workspace, path) {
+        Ok(p) => p,
+        Err(e) => {
+            warn(&format!("not writing the SARIF file: {e}"));
+            return;
+        }
     };
     let text = match outlets::render::sarif::render(report) {
         Ok(t) => t,
@@ -365,7 +380,7 @@ fn write_sarif(ctx: &Context, path: &Path, report: &Report) {
             return;
         }
     };
-    if let Err(e) = workflow::write_replacing(&path, text.as_bytes()) {
+    if let Err(e) = workflow::write_replacing(&path, &text) {
         warn(&format!(
             "could not write the SARIF file {}: {e}",
             path.display()
@@ -398,11 +413,12 @@ fn github_outlets(
         .env
         .get("GITHUB_API_URL")
         .unwrap_or("https://api.github.com");
+    let budget = ctx.config.github.budget();
     let written = outlets::http::block_on(async {
         let gh = match GitHub::new(api, &token, repository) {
-            Ok(g) => g,
+            Ok(g) => g.with_deadline(budget),
             Err(e) => {
-                warn(&e.to_string());
+                warn(&format!("no check run and no PR comment: {e}"));
                 return false;
             }
         };
@@ -428,12 +444,12 @@ fn github_outlets(
                 };
                 match gh.publish_check(&run).await {
                     Ok(c) => {
-                        println!(
+                        workflow::log(&format!(
                             "check run \"{}\" written (id {}, {} request(s))",
                             github::CHECK_NAME,
                             c.id,
                             c.requests
-                        );
+                        ));
                         true
                     }
                     Err(e) if e.is_forbidden() => {
@@ -460,8 +476,8 @@ fn github_outlets(
             (true, Some(pr)) => match md.comment(report, links, COMMENT_MARKER) {
                 Err(e) => warn(&format!("could not render the PR comment: {e}")),
                 Ok(body) => match gh.upsert_comment(pr, &body).await {
-                    Ok(CommentOutcome::Created { id, .. }) => println!("PR comment created (id {id})"),
-                    Ok(CommentOutcome::Updated { id, .. }) => println!("PR comment updated (id {id})"),
+                    Ok(CommentOutcome::Created { id, .. }) => workflow::log(&format!("PR comment created (id {id})")),
+                    Ok(CommentOutcome::Updated { id, .. }) => workflow::log(&format!("PR comment updated (id {id})")),
                     Err(e) if e.is_forbidden() => warn(&format!(
                         "could not write the PR comment{fork_hint}: the token lacks the `pull-requests: write` permission ({e}). Add `permissions: pull-requests: write` to the job"
                     )),
@@ -515,7 +531,7 @@ fn cloud_sync(ctx: &Context, report: &Report) -> bool {
     };
     match sync_report(&api_url, key, &ctx.config, report, &origin) {
         Ok(msg) => {
-            println!("{msg}");
+            workflow::log(&msg);
             false
         }
         Err(e) => {

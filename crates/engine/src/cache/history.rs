@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::binfmt::{Parsed, Reader, Writer};
-use super::store::{self, Kind};
+use super::store::{self, Key, Kind};
 use crate::git::diff::Status;
 use crate::git::history::{Change, CommitMemo, CommitRecord, IdMap};
 use crate::git::Oid;
@@ -62,6 +62,7 @@ pub struct Stats {
 pub struct HistoryCache {
     dir: PathBuf,
     version: String,
+    key: Key,
     max_commits: usize,
     records: IdMap<CommitRecord>,
     grown: bool,
@@ -73,15 +74,16 @@ pub struct HistoryCache {
 
 impl HistoryCache {
     /// Load the cache in `dir` (missing, corrupt or from another version: start empty).
-    pub fn open(dir: &Path) -> HistoryCache {
-        HistoryCache::open_versioned(dir, store::tool_version())
+    pub fn open(dir: &Path, key: &Key) -> HistoryCache {
+        HistoryCache::open_versioned(dir, store::tool_version(), key)
     }
 
     /// [`HistoryCache::open`] with an explicit version tag (tests simulate upgrades with it).
-    pub fn open_versioned(dir: &Path, version: &str) -> HistoryCache {
+    pub fn open_versioned(dir: &Path, version: &str, key: &Key) -> HistoryCache {
         let mut c = HistoryCache {
             dir: dir.to_path_buf(),
             version: version.to_string(),
+            key: *key,
             max_commits: DEFAULT_MAX_COMMITS,
             records: IdMap::default(),
             grown: false,
@@ -89,7 +91,7 @@ impl HistoryCache {
             stats: Stats::default(),
         };
         let stamp = store::stamp(dir, KIND);
-        match read_file(dir, version) {
+        match read_file(dir, version, key) {
             Ok(records) => {
                 c.stats.loaded = records.len();
                 c.records = records;
@@ -140,7 +142,7 @@ impl HistoryCache {
         let unchanged =
             self.loaded_stamp.is_some() && store::stamp(&self.dir, KIND) == self.loaded_stamp;
         if let Some(theirs) = (!unchanged)
-            .then(|| read_file(&self.dir, &self.version).ok())
+            .then(|| read_file(&self.dir, &self.version, &self.key).ok())
             .flatten()
         {
             for (id, r) in theirs {
@@ -166,7 +168,15 @@ impl HistoryCache {
             }
         }
         let body = encode(ids.iter().map(|(_, id)| (*id, &self.records[id])));
-        store::write(&self.dir, KIND, &self.version, 0, ids.len() as u64, &body)
+        store::write(
+            &self.dir,
+            KIND,
+            &self.version,
+            &self.key,
+            0,
+            ids.len() as u64,
+            &body,
+        )
     }
 }
 
@@ -274,8 +284,8 @@ fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) ->
 
 /// The records of the cache file in `dir`; `Err(None)` when there is none, `Err(Some(why))` when
 /// it is unusable.
-fn read_file(dir: &Path, version: &str) -> Result<IdMap<CommitRecord>, Option<String>> {
-    let loaded = store::read(dir, KIND, version)?;
+fn read_file(dir: &Path, version: &str, key: &Key) -> Result<IdMap<CommitRecord>, Option<String>> {
+    let loaded = store::read(dir, KIND, version, key)?;
     decode(&loaded.body, loaded.entries).map_err(|e| Some(format!("corrupt body: {e}")))
 }
 
@@ -364,6 +374,10 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
 mod tests {
     use super::*;
 
+    fn test_key() -> Key {
+        Key::from_secret(b"test")
+    }
+
     fn oid(n: u32) -> Oid {
         let mut b = [7u8; 20];
         b[..4].copy_from_slice(&n.to_be_bytes());
@@ -423,17 +437,17 @@ mod tests {
     #[test]
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = HistoryCache::open(dir.path());
+        let mut c = HistoryCache::open(dir.path(), &test_key());
         assert!(c.is_empty());
         assert_eq!(c.stats.rebuilt, None, "an absent file is not a reason");
         fill(&mut c, 1..=20);
         c.save();
         assert!(c.stats.written, "{:?}", c.stats);
-        let again = HistoryCache::open(dir.path());
+        let again = HistoryCache::open(dir.path(), &test_key());
         assert_eq!(again.stats.loaded, 20);
         assert_eq!(again.records, c.records);
         // Nothing new: nothing written.
-        let mut same = HistoryCache::open(dir.path());
+        let mut same = HistoryCache::open(dir.path(), &test_key());
         same.save();
         assert!(!same.stats.written);
     }
@@ -441,11 +455,11 @@ mod tests {
     #[test]
     fn version_change_and_corruption_rebuild() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = HistoryCache::open_versioned(dir.path(), "old");
+        let mut c = HistoryCache::open_versioned(dir.path(), "old", &test_key());
         fill(&mut c, 1..=10);
         c.save();
         let reason = |version: &str| {
-            let c = HistoryCache::open_versioned(dir.path(), version);
+            let c = HistoryCache::open_versioned(dir.path(), version, &test_key());
             assert!(c.is_empty());
             c.stats.rebuilt.unwrap_or_default()
         };
@@ -465,31 +479,31 @@ mod tests {
         assert!(reason("old").contains("not a pr-risk cache file"));
         std::fs::write(&path, b"").unwrap();
         assert!(!reason("old").is_empty());
-        // A body that matches its checksum but lies about its records: still no panic.
-        let body_len = encode(c.records.iter().map(|(k, v)| (*k, v))).len();
-        let header_len = data.len() - body_len;
-        let mut lying = data[..header_len].to_vec();
-        let body = vec![0xffu8; data.len() - header_len];
-        let at = header_len - 8;
-        lying[at..].copy_from_slice(&crate::hash::fnv1a(&body).to_le_bytes());
-        lying.extend_from_slice(&body);
-        std::fs::write(&path, &lying).unwrap();
+        // A body that matches its checksum and MAC but lies about its records: still no panic.
+        let (mut header, good) = store::Header::decode(&data).unwrap();
+        let body = vec![0xffu8; good.len()];
+        header.checksum = crate::hash::fnv1a(&body);
+        header.seal(&test_key(), &body);
+        std::fs::write(&path, header.encode(&body)).unwrap();
         assert!(reason("old").contains("corrupt body"));
         // A rebuilt cache overwrites the bad file.
-        let mut cut = HistoryCache::open_versioned(dir.path(), "old");
+        let mut cut = HistoryCache::open_versioned(dir.path(), "old", &test_key());
         fill(&mut cut, 1..=2);
         cut.save();
-        assert_eq!(HistoryCache::open_versioned(dir.path(), "old").len(), 2);
+        assert_eq!(
+            HistoryCache::open_versioned(dir.path(), "old", &test_key()).len(),
+            2
+        );
     }
 
     #[test]
     fn bounded_evicts_the_oldest_commits() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = HistoryCache::open(dir.path()).with_max_commits(3);
+        let mut c = HistoryCache::open(dir.path(), &test_key()).with_max_commits(3);
         fill(&mut c, 1..=5);
         c.save();
         assert_eq!(c.stats.evicted, 2);
-        let again = HistoryCache::open(dir.path());
+        let again = HistoryCache::open(dir.path(), &test_key());
         let mut kept: Vec<i64> = again.records.values().map(|r| r.time).collect();
         kept.sort();
         assert_eq!(kept, [3, 4, 5].map(|n| record(n).time), "newest kept");
@@ -498,20 +512,20 @@ mod tests {
     #[test]
     fn save_merges_with_concurrent_writers() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = HistoryCache::open(dir.path());
-        let mut b = HistoryCache::open(dir.path());
+        let mut a = HistoryCache::open(dir.path(), &test_key());
+        let mut b = HistoryCache::open(dir.path(), &test_key());
         fill(&mut a, 1..=3);
         fill(&mut b, 3..=6);
         a.save();
         b.save();
-        assert_eq!(HistoryCache::open(dir.path()).len(), 6);
+        assert_eq!(HistoryCache::open(dir.path(), &test_key()).len(), 6);
         // Four writers at once: whoever renames last, the file is whole.
         let barrier = std::sync::Barrier::new(4);
         std::thread::scope(|s| {
             for t in 0..4u32 {
                 let (barrier, dir) = (&barrier, dir.path());
                 s.spawn(move || {
-                    let mut c = HistoryCache::open(dir);
+                    let mut c = HistoryCache::open(dir, &test_key());
                     fill(&mut c, (100 * (t + 1))..(100 * (t + 1) + 50));
                     barrier.wait();
                     c.save();
@@ -519,7 +533,7 @@ mod tests {
                 });
             }
         });
-        let after = HistoryCache::open(dir.path());
+        let after = HistoryCache::open(dir.path(), &test_key());
         assert_eq!(after.stats.rebuilt, None);
         assert!(after.len() >= 56, "{}", after.len());
         let leftovers = std::fs::read_dir(dir.path())
@@ -535,7 +549,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");
         std::fs::write(&file, "x").unwrap();
-        let mut c = HistoryCache::open(&file.join("cache"));
+        let mut c = HistoryCache::open(&file.join("cache"), &test_key());
         fill(&mut c, 1..=2);
         c.save();
         assert!(!c.stats.written);
@@ -569,14 +583,14 @@ mod tests {
                 };
                 let cache_dir = tempfile::tempdir().unwrap();
                 let plain = fingerprint(&mine(&repo, base, &opts, None).unwrap());
-                let mut old = HistoryCache::open(cache_dir.path());
+                let mut old = HistoryCache::open(cache_dir.path(), &test_key());
                 mine(&repo, c3, &opts, Some(&mut old)).unwrap();
                 old.save();
-                let mut grown = HistoryCache::open(cache_dir.path());
+                let mut grown = HistoryCache::open(cache_dir.path(), &test_key());
                 let h = mine(&repo, base, &opts, Some(&mut grown)).unwrap();
                 assert_eq!(plain, fingerprint(&h), "{opts:?}");
                 grown.save();
-                let mut full = HistoryCache::open(cache_dir.path());
+                let mut full = HistoryCache::open(cache_dir.path(), &test_key());
                 let h = mine(&repo, base, &opts, Some(&mut full)).unwrap();
                 assert_eq!(plain, fingerprint(&h), "{opts:?}");
                 assert_eq!((full.stats.read, full.stats.computed), (0, 0));
@@ -594,11 +608,11 @@ mod tests {
         // Incremental: a cache filled at c3 makes mining at the base read and compare only the
         // five newer commits (the merge is read, never compared).
         let cache_dir = tempfile::tempdir().unwrap();
-        let mut c = HistoryCache::open(cache_dir.path());
+        let mut c = HistoryCache::open(cache_dir.path(), &test_key());
         mine(&repo, c3, &opts, Some(&mut c)).unwrap();
         assert_eq!((c.stats.read, c.stats.computed), (4, 4));
         c.save();
-        let mut c = HistoryCache::open(cache_dir.path());
+        let mut c = HistoryCache::open(cache_dir.path(), &test_key());
         assert_eq!(c.stats.loaded, 4);
         mine(&repo, base, &opts, Some(&mut c)).unwrap();
         assert_eq!((c.stats.read, c.stats.computed), (5, 4), "{:?}", c.stats);

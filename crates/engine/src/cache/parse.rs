@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::binfmt::{Parsed, Reader, Writer};
-use super::store::{self, Kind};
+use super::store::{self, Key, Kind};
 use crate::git::Oid;
 use crate::lang::rust::{
     ExternCrate, InlineMod, ItemName, ModDecl, PathRef, RustFacts, UseBinding, UsePath,
@@ -78,6 +78,7 @@ pub struct Stats {
 pub struct ParseCache {
     dir: PathBuf,
     version: String,
+    key: Key,
     max_entries: usize,
     now: u64,
     entries: HashMap<(Oid, Lang), Entry>,
@@ -87,22 +88,23 @@ pub struct ParseCache {
 
 impl ParseCache {
     /// Load the cache in `dir` (missing, corrupt or from another version: start empty).
-    pub fn open(dir: &Path) -> ParseCache {
-        ParseCache::open_versioned(dir, store::tool_version())
+    pub fn open(dir: &Path, key: &Key) -> ParseCache {
+        ParseCache::open_versioned(dir, store::tool_version(), key)
     }
 
     /// [`ParseCache::open`] with an explicit version tag (tests simulate upgrades with it).
-    pub fn open_versioned(dir: &Path, version: &str) -> ParseCache {
+    pub fn open_versioned(dir: &Path, version: &str, key: &Key) -> ParseCache {
         let mut c = ParseCache {
             dir: dir.to_path_buf(),
             version: version.to_string(),
+            key: *key,
             max_entries: DEFAULT_MAX_ENTRIES,
             now: store::unix_now(),
             entries: HashMap::new(),
             dirty: false,
             stats: Stats::default(),
         };
-        match read_file(dir, version) {
+        match read_file(dir, version, key) {
             Ok(entries) => {
                 c.stats.loaded = entries.len();
                 c.entries = entries;
@@ -196,7 +198,7 @@ impl ParseCache {
     }
 
     fn try_save(&mut self) -> std::io::Result<()> {
-        if let Ok(theirs) = read_file(&self.dir, &self.version) {
+        if let Ok(theirs) = read_file(&self.dir, &self.version, &self.key) {
             for (k, e) in theirs {
                 match self.entries.get_mut(&k) {
                     Some(mine) => mine.used = mine.used.max(e.used),
@@ -225,6 +227,7 @@ impl ParseCache {
             &self.dir,
             KIND,
             &self.version,
+            &self.key,
             0,
             records.len() as u64,
             &w.buf,
@@ -244,8 +247,12 @@ impl FactsMemo for ParseCache {
 
 /// The entries of the cache file in `dir`; `Err(None)` when there is none, `Err(Some(why))` when
 /// it is unusable.
-fn read_file(dir: &Path, version: &str) -> Result<HashMap<(Oid, Lang), Entry>, Option<String>> {
-    let loaded = store::read(dir, KIND, version)?;
+fn read_file(
+    dir: &Path,
+    version: &str,
+    key: &Key,
+) -> Result<HashMap<(Oid, Lang), Entry>, Option<String>> {
+    let loaded = store::read(dir, KIND, version, key)?;
     let mut r = Reader::new(&loaded.body);
     let mut out = HashMap::with_capacity((loaded.entries as usize).min(1 << 20));
     while !r.is_empty() {
@@ -514,6 +521,10 @@ fn decode_rust(r: &mut Reader) -> Parsed<RustFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_key() -> Key {
+        Key::from_secret(b"test")
+    }
     use crate::lang::{self, Lang};
 
     fn oid(n: u8) -> Oid {
@@ -527,7 +538,7 @@ mod tests {
     #[test]
     fn round_trip_and_hit() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = ParseCache::open(dir.path());
+        let mut c = ParseCache::open(dir.path(), &test_key());
         assert!(c.is_empty());
         assert!(c.get(oid(1), Lang::TypeScript, 1000).is_none());
         c.put(
@@ -545,7 +556,7 @@ mod tests {
         );
         c.save();
         assert!(c.stats.written, "{:?}", c.stats);
-        let mut again = ParseCache::open(dir.path());
+        let mut again = ParseCache::open(dir.path(), &test_key());
         assert_eq!(again.stats.loaded, 2, "unreadable is not cached");
         let (got, bytes) = again.get(oid(1), Lang::TypeScript, 1000).unwrap();
         assert_eq!(bytes, 30);
@@ -598,12 +609,12 @@ mod tests {
             .collect();
         rust.syntax_errors = 3;
         assert!(rust.rust.is_some());
-        let mut c = ParseCache::open(dir.path());
+        let mut c = ParseCache::open(dir.path(), &test_key());
         c.put(oid(9), Lang::Rust, 77, &Ok(Arc::new(rust.clone())));
         c.put(oid(8), Lang::Tsx, 5, &Err(Skipped::Binary));
         c.put(oid(7), Lang::TypeScript, 6, &Err(Skipped::NonUtf8));
         c.save();
-        let mut again = ParseCache::open(dir.path());
+        let mut again = ParseCache::open(dir.path(), &test_key());
         assert_eq!(again.len(), 3);
         let Some((Ok(got), 77)) = again.get(oid(9), Lang::Rust, 1000) else {
             panic!("rust facts not cached");
@@ -635,7 +646,7 @@ mod tests {
         for f in ["parse-v1.json", "parse-v2.bin"].iter().chain(keep.iter()) {
             std::fs::write(dir.path().join(f), b"x").unwrap();
         }
-        let mut c = ParseCache::open(dir.path());
+        let mut c = ParseCache::open(dir.path(), &test_key());
         c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
         c.save();
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
@@ -652,10 +663,10 @@ mod tests {
     #[test]
     fn version_change_and_corruption_rebuild() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = ParseCache::open_versioned(dir.path(), "old");
+        let mut c = ParseCache::open_versioned(dir.path(), "old", &test_key());
         c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
         c.save();
-        let newer = ParseCache::open_versioned(dir.path(), "new");
+        let newer = ParseCache::open_versioned(dir.path(), "new", &test_key());
         assert!(newer.is_empty());
         assert!(newer.stats.rebuilt.as_deref().unwrap().contains("old"));
         // Flip one byte of the body: the checksum catches it.
@@ -664,32 +675,35 @@ mod tests {
         let last = data.len() - 3;
         data[last] ^= 0x20;
         std::fs::write(&path, &data).unwrap();
-        let broken = ParseCache::open_versioned(dir.path(), "old");
+        let broken = ParseCache::open_versioned(dir.path(), "old", &test_key());
         assert!(broken.is_empty());
         assert!(broken.stats.rebuilt.is_some());
         // Garbage and truncation too.
         std::fs::write(&path, b"\x00\x01garbage").unwrap();
-        assert!(ParseCache::open_versioned(dir.path(), "old").is_empty());
+        assert!(ParseCache::open_versioned(dir.path(), "old", &test_key()).is_empty());
         std::fs::write(&path, &data[..data.len() / 2]).unwrap();
-        let mut cut = ParseCache::open_versioned(dir.path(), "old");
+        let mut cut = ParseCache::open_versioned(dir.path(), "old", &test_key());
         assert!(cut.is_empty());
         // A rebuilt cache overwrites the bad file.
         cut.put(oid(4), Lang::TypeScript, 1, &facts("let b = 2;\n"));
         cut.save();
-        assert_eq!(ParseCache::open_versioned(dir.path(), "old").len(), 1);
+        assert_eq!(
+            ParseCache::open_versioned(dir.path(), "old", &test_key()).len(),
+            1
+        );
     }
 
     #[test]
     fn bounded_evicts_least_recently_used() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = ParseCache::open(dir.path()).with_max_entries(2);
+        let mut c = ParseCache::open(dir.path(), &test_key()).with_max_entries(2);
         for n in 1..=3u8 {
             c.put(oid(n), Lang::TypeScript, 1, &facts("let a = 1;\n"));
             c.entries.get_mut(&(oid(n), Lang::TypeScript)).unwrap().used = u64::from(n);
         }
         c.save();
         assert_eq!(c.stats.evicted, 1);
-        let mut again = ParseCache::open(dir.path());
+        let mut again = ParseCache::open(dir.path(), &test_key());
         assert_eq!(again.len(), 2);
         assert!(
             again.get(oid(1), Lang::TypeScript, 100).is_none(),
@@ -701,13 +715,13 @@ mod tests {
     #[test]
     fn save_merges_with_a_concurrent_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = ParseCache::open(dir.path());
-        let mut b = ParseCache::open(dir.path());
+        let mut a = ParseCache::open(dir.path(), &test_key());
+        let mut b = ParseCache::open(dir.path(), &test_key());
         a.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
         b.put(oid(2), Lang::TypeScript, 1, &facts("let b = 1;\n"));
         a.save();
         b.save();
-        assert_eq!(ParseCache::open(dir.path()).len(), 2);
+        assert_eq!(ParseCache::open(dir.path(), &test_key()).len(), 2);
     }
 
     #[test]
@@ -715,7 +729,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");
         std::fs::write(&file, "x").unwrap();
-        let mut c = ParseCache::open(&file.join("cache"));
+        let mut c = ParseCache::open(&file.join("cache"), &test_key());
         c.put(oid(1), Lang::TypeScript, 1, &facts("let a = 1;\n"));
         c.save();
         assert!(!c.stats.written);

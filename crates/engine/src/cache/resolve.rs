@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use super::binfmt::{Parsed, Reader, Writer};
-use super::store::{self, Kind};
+use super::store::{self, Key, Kind};
 pub use crate::resolve::memo::{context, Memo};
 use crate::resolve::Target;
 
@@ -50,8 +50,8 @@ pub fn file_in(dir: &Path) -> PathBuf {
 }
 
 /// The memo stored for `context` in `dir`, if any; `stats.rebuilt` says why a file was unusable.
-pub fn load(dir: &Path, version: &str, context: u64, stats: &mut Stats) -> Option<Memo> {
-    let loaded = match store::read(dir, KIND, version) {
+pub fn load(dir: &Path, version: &str, key: &Key, context: u64, stats: &mut Stats) -> Option<Memo> {
+    let loaded = match store::read(dir, KIND, version, key) {
         Ok(l) => l,
         Err(why) => {
             stats.rebuilt = why;
@@ -74,8 +74,14 @@ pub fn load(dir: &Path, version: &str, context: u64, stats: &mut Stats) -> Optio
 }
 
 /// Store `memo` for `context` in `dir` (merged with a file of the same context on disk).
-pub fn save(dir: &Path, version: &str, context: u64, mut memo: Memo) -> std::io::Result<()> {
-    if let Some(theirs) = store::read(dir, KIND, version)
+pub fn save(
+    dir: &Path,
+    version: &str,
+    key: &Key,
+    context: u64,
+    mut memo: Memo,
+) -> std::io::Result<()> {
+    if let Some(theirs) = store::read(dir, KIND, version, key)
         .ok()
         .filter(|l| l.key == context)
         .and_then(|l| decode(&l.body, l.entries).ok())
@@ -125,6 +131,7 @@ pub fn save(dir: &Path, version: &str, context: u64, mut memo: Memo) -> std::io:
         dir,
         KIND,
         version,
+        key,
         context,
         memo.entries.len() as u64,
         &body.buf,
@@ -168,6 +175,10 @@ fn decode(body: &[u8], entries: u64) -> Parsed<Memo> {
 mod tests {
     use super::*;
 
+    fn test_key() -> Key {
+        Key::from_secret(b"test")
+    }
+
     fn memo() -> Memo {
         Memo {
             entries: vec![
@@ -196,18 +207,18 @@ mod tests {
     #[test]
     fn round_trip_context_and_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        save(dir.path(), "v", 42, memo()).unwrap();
+        save(dir.path(), "v", &test_key(), 42, memo()).unwrap();
         let mut st = Stats::default();
-        let got = load(dir.path(), "v", 42, &mut st).unwrap();
+        let got = load(dir.path(), "v", &test_key(), 42, &mut st).unwrap();
         let mut want = memo().entries;
         want.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(got.entries, want);
         assert_eq!(got.notes, memo().notes);
         assert_eq!(st.loaded, 4);
         // Another context or version: nothing.
-        assert!(load(dir.path(), "v", 43, &mut Stats::default()).is_none());
+        assert!(load(dir.path(), "v", &test_key(), 43, &mut Stats::default()).is_none());
         let mut st = Stats::default();
-        assert!(load(dir.path(), "w", 42, &mut st).is_none());
+        assert!(load(dir.path(), "w", &test_key(), 42, &mut st).is_none());
         assert!(st.rebuilt.unwrap().contains("version"));
         // Flipped byte, truncation, garbage: ignored with a reason, never a panic.
         let path = file_in(dir.path());
@@ -218,7 +229,7 @@ mod tests {
         for bad in [flipped, data[..data.len() / 2].to_vec(), b"junk".to_vec()] {
             std::fs::write(&path, &bad).unwrap();
             let mut st = Stats::default();
-            assert!(load(dir.path(), "v", 42, &mut st).is_none());
+            assert!(load(dir.path(), "v", &test_key(), 42, &mut st).is_none());
             assert!(st.rebuilt.is_some());
         }
     }
@@ -226,19 +237,19 @@ mod tests {
     #[test]
     fn saving_merges_the_same_context_and_replaces_another() {
         let dir = tempfile::tempdir().unwrap();
-        save(dir.path(), "v", 1, memo()).unwrap();
+        save(dir.path(), "v", &test_key(), 1, memo()).unwrap();
         let more = Memo {
             entries: vec![("lib\0./b".into(), Target::Missing)],
             notes: vec![],
         };
-        save(dir.path(), "v", 1, more.clone()).unwrap();
-        let got = load(dir.path(), "v", 1, &mut Stats::default()).unwrap();
+        save(dir.path(), "v", &test_key(), 1, more.clone()).unwrap();
+        let got = load(dir.path(), "v", &test_key(), 1, &mut Stats::default()).unwrap();
         assert_eq!(got.entries.len(), 5);
         assert_eq!(got.notes.len(), 1);
-        save(dir.path(), "v", 2, more).unwrap();
-        assert!(load(dir.path(), "v", 1, &mut Stats::default()).is_none());
+        save(dir.path(), "v", &test_key(), 2, more).unwrap();
+        assert!(load(dir.path(), "v", &test_key(), 1, &mut Stats::default()).is_none());
         assert_eq!(
-            load(dir.path(), "v", 2, &mut Stats::default())
+            load(dir.path(), "v", &test_key(), 2, &mut Stats::default())
                 .unwrap()
                 .entries
                 .len(),

@@ -6,6 +6,11 @@
 //! [`trust_workspace`] turns that check off — a process-wide libgit2 option — only when running in
 //! GitHub Actions and only when the repository is the job's workspace, which the runner itself
 //! checked out. The `git` CLI gets the same exemption through `-c safe.directory=<workspace>`.
+//!
+//! The child process is given as little as it needs: a cleared environment with only what finding
+//! `git` and reaching the remote need ([`KEPT_ENV`]: no token, no API key, no `GIT_*` variable),
+//! `core.fsmonitor` and `core.hooksPath` switched off (a repository's configuration must not make
+//! pr-risk run a program), and no submodule recursion.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,9 +47,51 @@ pub struct GitCli {
     pub trusted: bool,
 }
 
+/// The environment variables the `git` child keeps: finding programs, a home for its own
+/// configuration, temporary files, the locale, and reaching the remote through a proxy or with a
+/// custom certificate store. Everything else (the GitHub token, the Massu key, `GIT_*`
+/// overrides) is dropped.
+pub const KEPT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "LANG",
+    "LC_ALL",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+/// `-c` settings every `git` invocation gets: no file-system monitor and no hooks (both run
+/// programs named by the repository's configuration), no submodule recursion, no prompts.
+pub const SAFE_CONFIG: &[&str] = &[
+    "core.fsmonitor=",
+    "core.hooksPath=/dev/null",
+    "submodule.recurse=false",
+    "fetch.recurseSubmodules=false",
+    "credential.interactive=false",
+];
+
 impl GitCli {
     fn command(&self) -> Command {
         let mut c = Command::new("git");
+        c.env_clear();
+        for k in KEPT_ENV {
+            if let Some(v) = std::env::var_os(k) {
+                c.env(k, v);
+            }
+        }
+        c.env("GIT_TERMINAL_PROMPT", "0");
+        for setting in SAFE_CONFIG {
+            c.arg("-c").arg(setting);
+        }
         if self.trusted {
             c.arg("-c")
                 .arg(format!("safe.directory={}", self.dir.display()));
@@ -115,7 +162,18 @@ pub fn ensure_commits(repo: &Repo, git: &GitCli, revs: &[&str]) -> Result<Vec<St
             continue; // a branch name: the pipeline reports it with its own hint
         }
         tracing::info!("commit {rev} is not in the checkout; fetching it");
-        match git.run(&["fetch", "--no-tags", "--quiet", "origin", rev], None) {
+        let fetched = git.run(
+            &[
+                "fetch",
+                "--no-tags",
+                "--quiet",
+                "--recurse-submodules=no",
+                "origin",
+                rev,
+            ],
+            None,
+        );
+        match fetched {
             Ok(_) => notes.push(format!(
                 "commit {} was not in the checkout and was fetched",
                 &rev[..rev.len().min(12)]

@@ -175,8 +175,8 @@ impl Extractor {
     fn walk(&mut self, root: Node, src: &[u8], scope: u32, line_offset: u32, depth: u32) {
         // Each entry carries its parent and grandparent: `Node::parent` walks down from the root
         // every time, which made it the hottest call of the whole front end.
-        let mut stack: Vec<Frame> = vec![(root, scope, None, None)];
-        while let Some((node, scope, parent, grand)) = stack.pop() {
+        let mut stack: Vec<Frame> = vec![(root, scope, None, None, Vec::new())];
+        while let Some((node, scope, parent, grand, attributes)) = stack.pop() {
             if depth == 0 && (node.is_error() || node.is_missing()) {
                 self.syntax_errors = self.syntax_errors.saturating_add(1);
             }
@@ -191,7 +191,7 @@ impl Extractor {
                         continue;
                     };
                     let name = text(name, src).to_string();
-                    let attrs = Attrs::of(node, src);
+                    let attrs = Attrs::of(&attributes, src);
                     match node.child_by_field_name("body") {
                         Some(body) => {
                             self.facts.inline_mods.push(InlineMod {
@@ -434,10 +434,21 @@ impl Extractor {
     }
 }
 
-/// A node to visit: the node, its module scope, its parent and its grandparent.
-type Frame<'t> = (Node<'t>, u32, Option<Node<'t>>, Option<Node<'t>>);
+/// A node to visit: the node, its module scope, its parent, its grandparent and, for a `mod` item,
+/// the attribute items written right before it (nearest first).
+type Frame<'t> = (
+    Node<'t>,
+    u32,
+    Option<Node<'t>>,
+    Option<Node<'t>>,
+    Vec<Node<'t>>,
+);
 
 /// Push `node`'s children (visited in order); `parent` is `node`'s parent.
+///
+/// A `mod` item's attributes are collected here, from the siblings in hand: `Node::prev_sibling`
+/// finds the parent by walking down from the root, which made 20,000 nested inline modules cost
+/// time quadratic in the depth.
 fn push_children<'t>(
     stack: &mut Vec<Frame<'t>>,
     node: Node<'t>,
@@ -445,9 +456,27 @@ fn push_children<'t>(
     parent: Option<Node<'t>>,
 ) {
     let mut c = node.walk();
-    let children: Vec<Node> = node.children(&mut c).collect();
-    for ch in children.into_iter().rev() {
-        stack.push((ch, scope, Some(node), parent));
+    let mut children: Vec<(Node, Vec<Node>)> = Vec::new();
+    let mut run: Vec<Node> = Vec::new();
+    for ch in node.children(&mut c) {
+        match ch.kind() {
+            "attribute_item" => run.push(ch),
+            "line_comment" | "block_comment" => {}
+            kind => {
+                let attributes = if kind == "mod_item" {
+                    run.iter().rev().copied().collect()
+                } else {
+                    Vec::new()
+                };
+                run.clear();
+                children.push((ch, attributes));
+                continue;
+            }
+        }
+        children.push((ch, Vec::new()));
+    }
+    for (ch, attributes) in children.into_iter().rev() {
+        stack.push((ch, scope, Some(node), parent, attributes));
     }
 }
 
@@ -495,7 +524,7 @@ fn has_visibility(node: Node) -> bool {
     found
 }
 
-/// The attributes written before an item (siblings in tree-sitter's tree).
+/// The attributes written before an item (its preceding siblings in tree-sitter's tree).
 #[derive(Default)]
 struct Attrs {
     path: Option<String>,
@@ -504,22 +533,15 @@ struct Attrs {
 }
 
 impl Attrs {
-    fn of(item: Node, src: &[u8]) -> Attrs {
+    /// The attributes of an item from its attribute items, nearest first.
+    fn of(items: &[Node], src: &[u8]) -> Attrs {
         let mut a = Attrs::default();
-        let mut prev = item.prev_sibling();
-        while let Some(p) = prev {
-            match p.kind() {
-                "attribute_item" => {
-                    let mut c = p.walk();
-                    let attr = p.named_children(&mut c).find(|n| n.kind() == "attribute");
-                    if let Some(attr) = attr {
-                        a.read(attr, src);
-                    }
-                }
-                "line_comment" | "block_comment" => {}
-                _ => break,
+        for p in items {
+            let mut c = p.walk();
+            let attr = p.named_children(&mut c).find(|n| n.kind() == "attribute");
+            if let Some(attr) = attr {
+                a.read(attr, src);
             }
-            prev = p.prev_sibling();
         }
         a
     }

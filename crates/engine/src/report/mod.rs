@@ -68,6 +68,12 @@ pub enum NoteCode {
     Fetched,
     /// The checkout is shallow or partial: history-based evidence may be incomplete.
     IncompleteHistory,
+    /// An input exceeded a safety cap (nesting depth, file size, finding count): the part beyond
+    /// it was not analysed or not sent, and the note says which.
+    LimitReached,
+    /// A cache directory was refused (inside the checkout in action mode, or a symbolic link):
+    /// the run computed everything afresh.
+    CacheNotUsed,
 }
 
 impl NoteCode {
@@ -79,6 +85,8 @@ impl NoteCode {
             NoteCode::NonUtf8Paths => "non-utf8-paths",
             NoteCode::Fetched => "fetched",
             NoteCode::IncompleteHistory => "incomplete-history",
+            NoteCode::LimitReached => "limit-reached",
+            NoteCode::CacheNotUsed => "cache-not-used",
         }
     }
 }

@@ -93,10 +93,17 @@ struct Found {
     via: Vec<ModId>,
 }
 
+/// Inline modules (`mod x { … }`) nested deeper than this are read as part of the module at this
+/// depth: real code nests a handful of levels, and every level costs the path of its directory,
+/// so thousands of levels (a hostile file) would cost time and memory quadratic in the depth.
+pub const MAX_INLINE_DEPTH: usize = 64;
+
 /// The resolved imports of the Rust files of a snapshot, and notes about what could not be read.
 pub struct RustResolution {
     pub imports: Vec<ResolvedImport>,
     pub notes: Vec<String>,
+    /// Safety caps that were reached (see [`MAX_INLINE_DEPTH`]), one line each.
+    pub limits: Vec<String>,
     /// Number of crates (targets) found.
     pub crates: usize,
 }
@@ -122,6 +129,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         mod_edges: Vec::new(),
         orphans: 0,
         first_orphan: None,
+        limits: std::collections::BTreeSet::new(),
     };
     b.build();
     let Builder {
@@ -131,6 +139,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         mod_edges,
         orphans,
         first_orphan,
+        limits,
         ..
     } = b;
     let crates_len = crates.len();
@@ -164,6 +173,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
     RustResolution {
         imports,
         notes,
+        limits: limits.into_iter().collect(),
         crates: crates_len,
     }
 }
@@ -186,6 +196,8 @@ struct Builder<'a> {
     /// Files no crate root reaches, and the first of them.
     orphans: usize,
     first_orphan: Option<String>,
+    /// Caps reached.
+    limits: std::collections::BTreeSet<String>,
 }
 
 fn parent_dir(path: &str) -> &str {
@@ -346,8 +358,19 @@ impl Builder<'_> {
             return Vec::new();
         };
         let mut scopes = vec![top];
+        let mut depths = vec![0usize];
+        let mut capped = false;
         for im in &facts.inline_mods {
             let parent = scopes.get(im.parent as usize).copied().unwrap_or(top);
+            let depth = depths.get(im.parent as usize).copied().unwrap_or(0) + 1;
+            if depth > MAX_INLINE_DEPTH {
+                // Folded into the deepest module kept; so are its own inline modules.
+                scopes.push(parent);
+                depths.push(MAX_INLINE_DEPTH);
+                capped = true;
+                continue;
+            }
+            depths.push(depth);
             let dir = join(
                 &self.modules[parent].dir,
                 im.path_attr.as_deref().unwrap_or(&im.name),
@@ -356,6 +379,11 @@ impl Builder<'_> {
             let m = self.new_module(krate, file, Some(parent), dir);
             self.modules[parent].children.insert(im.name.clone(), m);
             scopes.push(m);
+        }
+        if capped {
+            self.limits.insert(format!(
+                "{file}: inline modules nested deeper than {MAX_INLINE_DEPTH} levels were read as part of the module {MAX_INLINE_DEPTH} levels down"
+            ));
         }
         for it in &facts.items {
             if let Some(&m) = scopes.get(it.scope as usize) {

@@ -2,6 +2,11 @@
 //!
 //! Read from the root `package.json` (`workspaces` as an array, or `{ "packages": [...] }` as
 //! Yarn writes it) and `pnpm-workspace.yaml` (`packages:`). Negated patterns (`!x`) exclude.
+//!
+//! `pnpm-workspace.yaml` is parsed only within caps ([`MAX_YAML_BYTES`], [`MAX_YAML_DEPTH`]): a
+//! YAML parser spends time superlinear in the nesting depth, and a pull request can commit a file
+//! nested a hundred thousand levels deep. A file over a cap is not read, and the caller gets a note
+//! saying so.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +22,41 @@ pub struct Package {
     pub dir: String,
 }
 
+/// `pnpm-workspace.yaml` files larger than this are not parsed (real ones are a few lines).
+pub const MAX_YAML_BYTES: usize = 256 * 1024;
+/// Nor are files nested deeper than this (flow collections `[ { … } ]`, or indentation columns
+/// divided by two).
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Why a YAML text is over the caps, if it is.
+fn over_caps(text: &str) -> Option<String> {
+    if text.len() > MAX_YAML_BYTES {
+        return Some(format!("larger than {} KiB", MAX_YAML_BYTES / 1024));
+    }
+    let mut flow = 0usize;
+    let mut deepest = 0usize;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        deepest = deepest.max(indent / 2);
+        let mut prev = b' ';
+        for b in line.bytes() {
+            match b {
+                b'[' | b'{' => {
+                    flow += 1;
+                    deepest = deepest.max(flow + indent / 2);
+                }
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                // A comment starts at a `#` after white space (brackets in quotes are counted:
+                // that only errs on the safe side).
+                b'#' if prev == b' ' || prev == b'\t' => break,
+                _ => {}
+            }
+            prev = b;
+        }
+    }
+    (deepest > MAX_YAML_DEPTH).then(|| format!("nested deeper than {MAX_YAML_DEPTH} levels"))
+}
+
 fn read_text(repo: &Repo, snapshot: &Snapshot, path: &str) -> Option<String> {
     let e = snapshot.get(path)?;
     repo.read_text(e.oid)
@@ -24,7 +64,13 @@ fn read_text(repo: &Repo, snapshot: &Snapshot, path: &str) -> Option<String> {
 
 /// The workspace patterns declared at the repository root.
 pub fn patterns(repo: &Repo, snapshot: &Snapshot) -> Vec<String> {
+    patterns_within_caps(repo, snapshot).0
+}
+
+/// The workspace patterns, and a note for each file that was over a cap and not read.
+pub fn patterns_within_caps(repo: &Repo, snapshot: &Snapshot) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
+    let mut limits = Vec::new();
     if let Some(text) = read_text(repo, snapshot, "package.json") {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
             let ws = v.get("workspaces");
@@ -43,7 +89,11 @@ pub fn patterns(repo: &Repo, snapshot: &Snapshot) -> Vec<String> {
         }
     }
     if let Some(text) = read_text(repo, snapshot, "pnpm-workspace.yaml") {
-        if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        if let Some(why) = over_caps(&text) {
+            limits.push(format!(
+                "pnpm-workspace.yaml is {why}; its workspace packages were not read"
+            ));
+        } else if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
             if let Some(seq) = v.get("packages").and_then(|p| p.as_sequence()) {
                 for p in seq {
                     if let Some(s) = p.as_str() {
@@ -53,15 +103,24 @@ pub fn patterns(repo: &Repo, snapshot: &Snapshot) -> Vec<String> {
             }
         }
     }
-    out
+    (out, limits)
 }
 
 /// Every workspace package of the snapshot, by name.
 pub fn packages(repo: &Repo, snapshot: &Snapshot) -> BTreeMap<String, Package> {
-    let pats = patterns(repo, snapshot);
+    packages_within_caps(repo, snapshot).0
+}
+
+/// Every workspace package of the snapshot, by name, and the caps reached on the way (see
+/// [`patterns_within_caps`]).
+pub fn packages_within_caps(
+    repo: &Repo,
+    snapshot: &Snapshot,
+) -> (BTreeMap<String, Package>, Vec<String>) {
+    let (pats, limits) = patterns_within_caps(repo, snapshot);
     let mut result = BTreeMap::new();
     if pats.is_empty() {
-        return result;
+        return (result, limits);
     }
     let clean = |p: &str| {
         p.trim()
@@ -107,5 +166,43 @@ pub fn packages(repo: &Repo, snapshot: &Snapshot) -> BTreeMap<String, Package> {
             );
         }
     }
-    result
+    (result, limits)
+}
+
+#[cfg(test)]
+mod caps_tests {
+    use super::*;
+
+    #[test]
+    fn deep_or_huge_yaml_is_over_the_caps() {
+        assert_eq!(
+            over_caps("packages:\n  - 'packages/*'\n  - \"!**/test/**\"\n"),
+            None
+        );
+        assert!(
+            over_caps(&format!("packages: {}{}", "[".repeat(65), "]".repeat(65)))
+                .unwrap()
+                .contains("nested deeper")
+        );
+        assert_eq!(
+            over_caps(&format!("packages: {}{}", "[".repeat(60), "]".repeat(60))),
+            None
+        );
+        let deep_block: String = (0..70)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect();
+        assert!(over_caps(&deep_block).is_some());
+        assert!(
+            over_caps(&format!(
+                "packages: [a#{}{}]",
+                "[".repeat(70),
+                "]".repeat(70)
+            ))
+            .is_some(),
+            "a `#` inside a scalar is not a comment"
+        );
+        assert!(over_caps(&"#".repeat(MAX_YAML_BYTES + 1))
+            .unwrap()
+            .contains("larger than"));
+    }
 }

@@ -5,8 +5,15 @@
 //! request was not processed, so even a create is safe to repeat — after waiting for
 //! `retry-after` / `x-ratelimit-reset` (at most the policy's `max_wait`); 5xx and transport errors
 //! only for requests the caller marks as safe to repeat.
+//!
+//! Bounded in time like the cloud client: each request, body included, ends within the policy's
+//! `request_timeout` (a server that trickles one byte at a time never trips a read timeout), and
+//! every request, retry and wait of one client ends by its deadline ([`GitHub::with_deadline`]).
+//! Nothing leaves the API's origin: octocrab's redirect following is not compiled in, and a
+//! pagination link to another origin is refused. A token that cannot be sent in a header is
+//! refused before octocrab sees it (octocrab panics on one).
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{HeaderMap, HeaderName};
 use octocrab::service::middleware::retry::RetryConfig;
@@ -22,6 +29,10 @@ pub struct GitHub {
     pub owner: String,
     pub repo: String,
     pub policy: Policy,
+    /// `GITHUB_API_URL`: links are followed only on its origin and under its path.
+    base: http::Uri,
+    /// Every request, retry and wait ends by then.
+    deadline: Option<Instant>,
 }
 
 /// A raw answer.
@@ -49,13 +60,24 @@ pub enum ApiError {
     Malformed(String),
     #[error("could not set up the GitHub client: {0}")]
     Setup(String),
+    /// One request did not complete (answer and body) within its time.
+    #[error("the GitHub API did not answer within {0} s (the request deadline)")]
+    Timeout(u64),
+    /// The client's deadline passed: no more requests.
+    #[error("the deadline for the GitHub API passed (`github.timeout-seconds`); no more requests are sent")]
+    Deadline,
+    /// A link (pagination) pointing away from the API's origin.
+    #[error(
+        "the API pointed to another origin ({0}); pr-risk never follows a link to another origin"
+    )]
+    OtherOrigin(String),
 }
 
 impl ApiError {
     /// True when the request may have been processed although it failed (5xx, lost connection).
     pub fn may_have_landed(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if *status >= 500)
-            || matches!(self, ApiError::Transport(_))
+            || matches!(self, ApiError::Transport(_) | ApiError::Timeout(_))
     }
 
     pub fn is_forbidden(&self) -> bool {
@@ -75,6 +97,20 @@ impl GitHub {
                     "GITHUB_REPOSITORY `{repository}` is not `owner/name`"
                 ))
             })?;
+        if !token.header_safe() {
+            return Err(ApiError::Setup(
+                "the GitHub token (the `github-token` input or GITHUB_TOKEN) has a character that cannot be sent in an HTTP header (a control character, a space or a non-ASCII character); check the secret's value".into(),
+            ));
+        }
+        let base: http::Uri = api_url
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|e| ApiError::Setup(format!("GITHUB_API_URL `{api_url}`: {e}")))?;
+        if base.scheme().is_none() || base.authority().is_none() {
+            return Err(ApiError::Setup(format!(
+                "GITHUB_API_URL `{api_url}` is not an absolute http(s) URL"
+            )));
+        }
         let octo = Octocrab::builder()
             .base_uri(api_url.trim_end_matches('/'))
             .map_err(|e| ApiError::Setup(format!("GITHUB_API_URL `{api_url}`: {e}")))?
@@ -101,7 +137,55 @@ impl GitHub {
             owner: owner.to_string(),
             repo: repo.to_string(),
             policy: Policy::GITHUB,
+            base,
+            deadline: None,
         })
+    }
+
+    /// Every request, retry and wait of this client ends within `budget` from now.
+    pub fn with_deadline(mut self, budget: Duration) -> GitHub {
+        self.deadline = Some(Instant::now() + budget);
+        self
+    }
+
+    /// Time left before the deadline (`None`: no deadline).
+    fn left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Sleep `wait` unless that ends after the deadline (then the deadline error).
+    async fn wait(&self, wait: Duration) -> Result<(), ApiError> {
+        if self.left().is_some_and(|left| wait >= left) {
+            return Err(ApiError::Deadline);
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// `path` as a request target: a path on the API, or an absolute URL on the API's origin
+    /// and under its path (a `Link` header's); anything else is refused.
+    fn target(&self, path: &str) -> Result<http::Uri, ApiError> {
+        let uri: http::Uri = path
+            .parse()
+            .map_err(|e| ApiError::Setup(format!("bad request path {path}: {e}")))?;
+        if uri.scheme().is_none() && uri.authority().is_none() {
+            return Ok(uri);
+        }
+        let same_origin = uri.scheme() == self.base.scheme()
+            && uri.authority() == self.base.authority()
+            && uri
+                .path()
+                .starts_with(self.base.path().trim_end_matches('/'));
+        if !same_origin {
+            let origin = format!(
+                "{}://{}",
+                uri.scheme_str().unwrap_or("?"),
+                uri.authority().map(|a| a.as_str()).unwrap_or("?")
+            );
+            return Err(ApiError::OtherOrigin(origin));
+        }
+        Ok(uri)
     }
 
     /// Send a request, retrying within the bounds above; non-2xx answers become errors.
@@ -118,12 +202,15 @@ impl GitHub {
             let result = self.once(method, path, body).await;
             let last = attempt >= self.policy.max_attempts;
             match result {
+                Err(e @ (ApiError::Deadline | ApiError::OtherOrigin(_) | ApiError::Setup(_))) => {
+                    return Err(e)
+                }
                 Err(e) => {
                     if !repeatable || last {
                         return Err(e);
                     }
                     tracing::warn!("{method} {path}: {e}; retrying");
-                    tokio::time::sleep(self.policy.backoff(attempt)).await;
+                    self.wait(self.policy.backoff(attempt)).await?;
                 }
                 Ok(r) if (200..300).contains(&r.status) => return Ok(r),
                 Ok(r) => {
@@ -138,12 +225,12 @@ impl GitHub {
                             "{method} {path}: rate limited, waiting {} s",
                             wait.as_secs()
                         );
-                        tokio::time::sleep(wait).await;
+                        self.wait(wait).await?;
                         continue;
                     }
                     if r.status >= 500 && repeatable && !last {
                         tracing::warn!("{method} {path}: HTTP {}; retrying", r.status);
-                        tokio::time::sleep(self.policy.backoff(attempt)).await;
+                        self.wait(self.policy.backoff(attempt)).await?;
                         continue;
                     }
                     return Err(error_of(&r));
@@ -170,28 +257,52 @@ impl GitHub {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Response, ApiError> {
-        let uri: http::Uri = path
-            .parse()
-            .map_err(|e| ApiError::Setup(format!("bad request path {path}: {e}")))?;
-        let resp = match method {
-            "GET" => self.octo._get(uri).await,
-            "POST" => self.octo._post(uri, body).await,
-            "PATCH" => self.octo._patch(uri, body).await,
-            other => return Err(ApiError::Setup(format!("unsupported method {other}"))),
-        }
-        .map_err(|e| ApiError::Transport(describe(&e)))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = self
-            .octo
-            .body_to_string(resp)
-            .await
+        let uri = self.target(path)?;
+        let limit = match self.left() {
+            Some(left) if left.is_zero() => return Err(ApiError::Deadline),
+            Some(left) => left.min(self.policy.request_timeout),
+            None => self.policy.request_timeout,
+        };
+        // Whatever goes to GitHub passes the secret scrubber (no other secret in a comment).
+        let body = body.map(scrubbed);
+        let exchange = async {
+            let resp = match method {
+                "GET" => self.octo._get(uri).await,
+                "POST" => self.octo._post(uri, body.as_ref()).await,
+                "PATCH" => self.octo._patch(uri, body.as_ref()).await,
+                other => return Err(ApiError::Setup(format!("unsupported method {other}"))),
+            }
             .map_err(|e| ApiError::Transport(describe(&e)))?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = self
+                .octo
+                .body_to_string(resp)
+                .await
+                .map_err(|e| ApiError::Transport(describe(&e)))?;
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(r) => r,
+            Err(_) if self.left().is_some_and(|l| l.is_zero()) => Err(ApiError::Deadline),
+            Err(_) => Err(ApiError::Timeout(limit.as_secs().max(1))),
+        }
+    }
+}
+
+/// A JSON value with every string passed through [`crate::secret::scrub`].
+fn scrubbed(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(crate::secret::scrub(s)),
+        Value::Array(a) => Value::Array(a.iter().map(scrubbed).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), scrubbed(v))).collect())
+        }
+        other => other.clone(),
     }
 }
 

@@ -16,6 +16,10 @@ pub use client::{ApiError, GitHub};
 pub const CHECK_NAME: &str = "PR Risk Score";
 /// Annotations GitHub accepts per check-run request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// Annotations sent per check run at most (five requests): a pull request with thousands of
+/// findings does not make the job send hundreds of requests. The most severe come first; the
+/// report says how many were left out, and every finding is in the report JSON and SARIF.
+pub const MAX_ANNOTATIONS: usize = 250;
 /// The hidden marker that identifies pr-risk's own comment.
 pub const COMMENT_MARKER: &str = "<!-- pr-risk:sticky-comment -->";
 
@@ -28,6 +32,9 @@ pub struct GithubSettings {
     /// Directory (repository-relative) with overrides of `comment.md.j2` / `check.md.j2`; in
     /// action mode read from the base commit.
     pub templates: Option<String>,
+    /// Everything the action asks of the GitHub API (check run, comment) ends within this many
+    /// seconds; each request also within 30 s. The gate and the report never wait for it.
+    pub timeout_seconds: f64,
 }
 
 impl Default for GithubSettings {
@@ -35,6 +42,29 @@ impl Default for GithubSettings {
         GithubSettings {
             post_comment: true,
             templates: None,
+            timeout_seconds: 120.0,
+        }
+    }
+}
+
+impl GithubSettings {
+    /// Checked when the configuration is read (the error gets file and line there).
+    pub fn validate(&self) -> Result<(), String> {
+        let t = self.timeout_seconds;
+        if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+            return Err(format!(
+                "`github.timeout-seconds` must be a number of seconds above 0 and at most 3600, got {t}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The deadline of the GitHub outlets, counted from their start.
+    pub fn budget(&self) -> std::time::Duration {
+        if self.validate().is_ok() {
+            std::time::Duration::from_secs_f64(self.timeout_seconds)
+        } else {
+            std::time::Duration::from_secs(120)
         }
     }
 }
@@ -49,6 +79,20 @@ pub struct Annotation {
     pub annotation_level: &'static str,
     pub message: String,
     pub title: String,
+}
+
+/// At most [`MAX_ANNOTATIONS`] annotations, the most severe first (failures, then warnings, then
+/// notices; in report order within a level), and how many were left out.
+pub fn capped(mut annotations: Vec<Annotation>) -> (Vec<Annotation>, usize) {
+    let rank = |a: &Annotation| match a.annotation_level {
+        "failure" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    annotations.sort_by_key(rank);
+    let dropped = annotations.len().saturating_sub(MAX_ANNOTATIONS);
+    annotations.truncate(MAX_ANNOTATIONS);
+    (annotations, dropped)
 }
 
 /// Annotations for the new security findings and the introduced coupling violations.
@@ -122,7 +166,8 @@ pub struct CheckOutcome {
 }
 
 /// The check run, complete: `status: completed` with the gate's conclusion, the title and summary,
-/// and every annotation (50 with the create, the rest in follow-up updates of 50).
+/// and the annotations (50 with the create, the rest in follow-up updates of 50; at most
+/// [`MAX_ANNOTATIONS`], see [`capped`]).
 pub struct CheckRun<'a> {
     pub head_sha: &'a str,
     pub blocked: bool,
@@ -134,7 +179,8 @@ pub struct CheckRun<'a> {
 
 impl GitHub {
     pub async fn publish_check(&self, run: &CheckRun<'_>) -> Result<CheckOutcome, ApiError> {
-        let mut batches = run.annotations.chunks(ANNOTATIONS_PER_REQUEST);
+        let sent = &run.annotations[..run.annotations.len().min(MAX_ANNOTATIONS)];
+        let mut batches = sent.chunks(ANNOTATIONS_PER_REQUEST);
         let first = batches.next().unwrap_or(&[]);
         let mut body = json!({
             "name": CHECK_NAME,
@@ -351,6 +397,24 @@ mod tests {
         assert_eq!(a[1].annotation_level, "notice");
         assert_eq!(a[2].annotation_level, "failure");
         assert_eq!(a[2].message, "src/ui/x.ts → src/db/y.ts violates ui-no-db");
+    }
+
+    #[test]
+    fn annotations_are_capped_most_severe_first() {
+        let a = |level: &'static str, i: u64| Annotation {
+            path: format!("f{i}.ts"),
+            start_line: i,
+            end_line: i,
+            annotation_level: level,
+            message: String::new(),
+            title: String::new(),
+        };
+        let mut all: Vec<Annotation> = (0..300).map(|i| a("notice", i)).collect();
+        all.push(a("failure", 1000));
+        let (kept, dropped) = capped(all);
+        assert_eq!((kept.len(), dropped), (MAX_ANNOTATIONS, 51));
+        assert_eq!(kept[0].start_line, 1000);
+        assert_eq!(kept[1].start_line, 0);
     }
 
     #[test]

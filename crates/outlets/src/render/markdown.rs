@@ -78,9 +78,13 @@ impl Markdown {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
-        env.add_filter("md", md_escape);
-        env.add_filter("mdtext", md_text);
-        env.add_filter("urlpath", url_path);
+        // Every value a template prints is escaped ([`md_escape`]) unless an escaping filter
+        // already did it: an override template that prints `{{ f.path }}` raw is safe too.
+        super::escape_every_value(&mut env, "markdown", |s| md_escape(s.to_string()));
+        env.add_filter("md", |s: String| JValue::from_safe_string(md_escape(s)));
+        env.add_filter("mdtext", |s: String| JValue::from_safe_string(md_text(s)));
+        env.add_filter("code", |s: String| JValue::from_safe_string(code_span(s)));
+        env.add_filter("urlpath", |s: String| JValue::from_safe_string(url_path(s)));
         for (name, src) in EMBEDDED {
             let src = overrides
                 .get(*name)
@@ -108,13 +112,24 @@ impl Markdown {
             .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
         let mut caps = Caps::DEFAULT;
         let report = JValue::from_serialize(report);
+        // pr-risk's own values (the marker, the links it builds from the runner's environment)
+        // are printed as they are.
+        let safe = |s: &Option<String>| match s {
+            Some(s) => JValue::from_safe_string(s.clone()),
+            None => JValue::from(()),
+        };
+        let links = JValue::from(BTreeMap::from([
+            ("blob", safe(&links.blob)),
+            ("run", safe(&links.run)),
+        ]));
+        let marker = JValue::from_safe_string(marker.to_string());
         loop {
             let text = tpl
                 .render(minijinja::context! {
                     report => report.clone(),
-                    links => JValue::from_serialize(links),
+                    links => links.clone(),
                     caps => JValue::from_serialize(caps),
-                    marker => marker,
+                    marker => marker.clone(),
                 })
                 .map_err(|e| Error::Usage(format!("rendering template {name}: {e:#}")))?;
             let len = text.chars().count();
@@ -166,14 +181,32 @@ fn title(score: Option<u8>, rating: Option<Rating>, blocked: bool) -> String {
     }
 }
 
-/// Escape text for inline Markdown: no accidental emphasis, links, HTML or table breaks.
-fn md_escape(s: String) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
+/// Escape text for inline Markdown — the one escaping function of the Markdown/HTML sink (the
+/// PR comment, the check-run summary, the step summary); `mdtext` and `code` build on it. Text a
+/// pull request chose (file names, messages) cannot open HTML, a link or an image, emphasis, a
+/// table cell or a heading, mention a user or team (`@` is followed by a zero-width space), or
+/// become an autolink; a line break becomes a space.
+pub fn md_escape(s: String) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &ch) in chars.iter().enumerate() {
         match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
                 out.push('\\');
                 out.push(ch);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => out.push_str("@&#8203;"),
+            ':' if chars.get(i + 1) == Some(&'/') => out.push_str(":&#8203;"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
+                out.push_str("&#8203;.")
             }
             '\n' | '\r' => out.push(' '),
             _ => out.push(ch),
@@ -182,20 +215,70 @@ fn md_escape(s: String) -> String {
     out
 }
 
-/// Light escaping for pr-risk's own prose (reasons, summaries, notes, formulas), which uses
-/// `code spans` on purpose: only what could open HTML or break a table row.
-fn md_text(s: String) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
+/// pr-risk's own prose (reasons, summaries, notes, formulas), which uses `code spans` on purpose
+/// but also quotes file names: code spans are kept (their content is never interpreted), the
+/// rest is [`md_escape`]d. Spans are found the way CommonMark finds them (a run of backticks
+/// closes at the next run of the same length), so a backtick in a file name cannot end a span
+/// early or open one that lets HTML out.
+pub fn md_text(s: String) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut plain = String::new();
+    let mut rest = s.as_str();
+    while let Some(start) = rest.find('`') {
+        let run = rest[start..].chars().take_while(|&c| c == '`').count();
+        let after = &rest[start + run..];
+        match closing_run(after, run) {
+            Some(end) => {
+                plain.push_str(&rest[..start]);
+                out.push_str(&md_escape(std::mem::take(&mut plain)));
+                let fence = "`".repeat(run);
+                let content = after[..end].replace(['\n', '\r'], " ");
+                out.push_str(&fence);
+                out.push_str(&content);
+                out.push_str(&fence);
+                rest = &after[end + run..];
+            }
+            None => {
+                // No closing run: the backticks are text.
+                plain.push_str(&rest[..start + run]);
+                rest = after;
+            }
         }
     }
+    plain.push_str(rest);
+    out.push_str(&md_escape(plain));
     out
+}
+
+/// Where the next run of exactly `n` backticks starts in `s`.
+fn closing_run(s: &str, n: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            let len = b[i..].iter().take_while(|&&c| c == b'`').count();
+            if len == n {
+                return Some(i);
+            }
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// A code span holding `s` literally: its fence is one backtick longer than the longest run of
+/// backticks inside (padded with spaces when `s` has a backtick), so nothing in `s` can close it;
+/// a line break is shown as `\n`.
+pub fn code_span(s: String) -> String {
+    let s = s.replace('\n', "\\n").replace('\r', "\\r");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
+        return format!("`{s}`");
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {s} {fence}")
 }
 
 /// Percent-encode a repository path for a URL, keeping `/`.
@@ -218,12 +301,31 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(md_escape("a|b <x> *y*".into()), "a\\|b \\<x\\> \\*y\\*");
+        assert_eq!(md_escape("a|b <x> *y*".into()), "a\\|b &lt;x&gt; \\*y\\*");
         assert_eq!(url_path("src/a b#.ts".into()), "src/a%20b%23.ts");
         assert_eq!(
             md_text("use `fetch-depth: 0` | <b>".into()),
             "use `fetch-depth: 0` \\| &lt;b&gt;"
         );
+    }
+
+    #[test]
+    fn hostile_text_stays_text() {
+        assert_eq!(
+            md_escape("@team ![i](x) [l](https://e.example) www.e.example".into()),
+            "@&#8203;team !\\[i\\](x) \\[l\\](https:&#8203;//e.example) www&#8203;.e.example"
+        );
+        // A backtick in a file name inside a note: the spans pair as CommonMark pairs them, and
+        // what a span holds is never interpreted.
+        assert_eq!(
+            md_text("src/x`<img src=x>`.bin: binary, cc @org/team".into()),
+            "src/x`<img src=x>`.bin: binary, cc @&#8203;org/team"
+        );
+        assert_eq!(md_text("a ` b <i>".into()), "a \\` b &lt;i&gt;");
+        assert_eq!(md_text("``x`y`` <b>".into()), "``x`y`` &lt;b&gt;");
+        assert_eq!(code_span("src/a.ts:3".into()), "`src/a.ts:3`");
+        assert_eq!(code_span("x`<img>``y".into()), "``` x`<img>``y ```");
+        assert_eq!(code_span("a\nb".into()), "`a\\nb`");
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //!
 //! Text is a minijinja template embedded from `templates/`; a repository may override templates
 //! by passing a directory with files of the same names.
+//!
+//! Each sink has one escaping function, applied here in the renderers to every value a template
+//! prints: the terminal's is [`style::escape`] (control characters and ANSI/OSC sequences made
+//! visible), Markdown's are [`markdown`]'s filters (`md`, `mdtext`, `code`), and workflow commands
+//! are escaped where the action writes them. Templates cannot opt out.
 
 pub mod markdown;
 
@@ -84,8 +89,11 @@ pub fn json(report: &Report) -> Result<String> {
 fn environment(template_dir: Option<&Path>, color: bool) -> Result<Environment<'static>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Every value printed is escaped for the terminal ([`style::escape`]); `style` escapes what it
+    // paints and marks the result safe, so its own SGR codes are the only ones that get through.
+    escape_every_value(&mut env, "terminal", style::escape);
     env.add_filter("style", move |value: String, spec: String| {
-        style::paint(&value, &spec, color)
+        minijinja::Value::from_safe_string(style::paint(&style::escape(&value), &spec, color))
     });
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -100,6 +108,26 @@ fn environment(template_dir: Option<&Path>, color: bool) -> Result<Environment<'
             .map_err(|e| Error::Usage(format!("template {name}: {e}")))?;
     }
     Ok(env)
+}
+
+/// Make `env` pass every value it prints through `escape` (the sink's escaping function), except
+/// values marked safe: the output of the escaping filters themselves and of macros.
+pub(crate) fn escape_every_value(
+    env: &mut Environment<'static>,
+    sink: &'static str,
+    escape: fn(&str) -> String,
+) {
+    env.set_auto_escape_callback(move |_| minijinja::AutoEscape::Custom(sink));
+    env.set_formatter(move |out, _state, value| {
+        let text = value.to_string();
+        let written = if value.is_safe() {
+            out.write_str(&text)
+        } else {
+            out.write_str(&escape(&text))
+        };
+        written
+            .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+    });
 }
 
 pub fn template(report: &Report, name: &str, opts: &Options) -> Result<String> {

@@ -32,6 +32,35 @@ impl ColorChoice {
     }
 }
 
+/// Escape text for a terminal: the one escaping function of the terminal sink, applied by the
+/// text renderer to every value it prints (file names, messages, notes — text a pull request can
+/// choose). Control characters (C0 and C1, DEL, so ANSI and OSC 8 sequences, bells and carriage
+/// returns) and the bidirectional-override characters become visible escapes (`\x1B`, `\n`,
+/// `\u{202E}`); a tab and everything printable are kept.
+pub fn escape(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02X}", c as u32))
+            }
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
 /// Wrap `text` in the SGR codes named by `spec` (space-separated: `bold`, `dim`, `underline`,
 /// `red`, `green`, `yellow`, `blue`, `magenta`, `cyan`); unknown words are ignored.
 pub fn paint(text: &str, spec: &str, color: bool) -> String {
@@ -73,6 +102,19 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn terminal_escapes() {
+        assert_eq!(escape("src/a.ts\tok"), "src/a.ts\tok");
+        assert_eq!(
+            escape("\u{1b}]8;;https://x/\u{7}y\u{1b}]8;;\u{7}"),
+            "\\x1B]8;;https://x/\\x07y\\x1B]8;;\\x07"
+        );
+        assert_eq!(
+            escape("a\nb\rc\u{9b}d\u{202e}e\u{7f}"),
+            "a\\nb\\rc\\u{9B}d\\u{202E}e\\x7F"
+        );
     }
 
     #[test]

@@ -340,7 +340,19 @@ pub fn run(
             }
         }
     }
+    // Index the condition hits once, so that checking a candidate costs what it finds rather
+    // than a scan of every hit: by start byte for `has` (hits inside the node's span), by node
+    // for `inside` (an ancestor's hits). A file with tens of thousands of findings stays linear.
+    let mut by_node: HashMap<(usize, usize), HashMap<usize, Vec<usize>>> = HashMap::new();
+    for (k, list) in hits.iter_mut() {
+        list.sort_by_key(|h| (h.start, h.end));
+        let index = by_node.entry(*k).or_default();
+        for (i, h) in list.iter().enumerate() {
+            index.entry(h.node).or_default().push(i);
+        }
+    }
     let none: Vec<CondHit> = Vec::new();
+    let no_nodes: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut out = Vec::new();
     let mut imports: Option<Imports> = None;
     for (ri, rule) in rules.iter().enumerate() {
@@ -356,12 +368,15 @@ pub fn run(
                 let list = hits.get(&(ri, ci)).unwrap_or(&none);
                 let holds = match cond.kind {
                     ConditionKind::Inside | ConditionKind::NotInside => {
+                        let nodes = by_node.get(&(ri, ci)).unwrap_or(&no_nodes);
                         let mut found = false;
                         let mut anc = of.parent();
                         while let Some(a) = anc {
-                            if list.iter().any(|h| {
-                                h.node == a.id() && same_ok(&cond.same, caps, h, names, src)
-                            }) {
+                            let at = nodes.get(&a.id()).map(Vec::as_slice).unwrap_or(&[]);
+                            if at
+                                .iter()
+                                .any(|&i| same_ok(&cond.same, caps, &list[i], names, src))
+                            {
                                 found = true;
                                 break;
                             }
@@ -369,11 +384,14 @@ pub fn run(
                         }
                         found
                     }
-                    ConditionKind::Has | ConditionKind::NotHas => list.iter().any(|h| {
-                        h.start >= of.start_byte()
-                            && h.end <= of.end_byte()
-                            && same_ok(&cond.same, caps, h, names, src)
-                    }),
+                    ConditionKind::Has | ConditionKind::NotHas => {
+                        let (start, end) = (of.start_byte(), of.end_byte());
+                        let from = list.partition_point(|h| h.start < start);
+                        list[from..]
+                            .iter()
+                            .take_while(|h| h.start <= end)
+                            .any(|h| h.end <= end && same_ok(&cond.same, caps, h, names, src))
+                    }
                 };
                 holds == matches!(cond.kind, ConditionKind::Inside | ConditionKind::Has)
             });

@@ -711,7 +711,8 @@ pub fn compile_file(
 ) -> Result<Vec<Rule>, RuleError> {
     let file: RuleFile = serde_yaml::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line());
-        let raw = e.to_string();
+        // Never repeat the file's content in the error.
+        let raw = crate::error::redact_yaml(&e.to_string());
         let message = match raw.rfind(" at line ") {
             Some(i) => raw[..i].to_string(),
             None => raw,
