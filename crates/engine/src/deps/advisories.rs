@@ -1,0 +1,356 @@
+//! Known vulnerabilities of the versions a change brings in, without HTTP in the engine.
+//!
+//! The engine asks an [`Advisories`] implementation (the OSV client of the outlets crate, or a
+//! test's fake) about the head versions that are new or changed, and about the base versions they
+//! replace: an advisory that already affected the replaced version is not *introduced* by the
+//! change ([`Advisory::introduced`]). Only packages of the ecosystem's public registry are asked
+//! about; a private registry's package names are never sent anywhere.
+//!
+//! Answers are memoised per (source, ecosystem, package, version) through [`AdvisoryMemo`] (the
+//! pipeline hands in the `osv` cache, which keeps them for a day). A source that cannot be reached
+//! is an [`AdvisoryCheck::Failed`] with the reason — the caller turns it into a note — never a
+//! failed run and never an empty answer passed off as "no vulnerabilities".
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Ecosystem;
+use super::Dependencies;
+
+/// `.pr-risk.yml` → `security.osv` and `security.osv-url`: whether the versions a change brings in
+/// are checked against the OSV database, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct AdvisorySettings {
+    /// Ask OSV about new and changed dependency versions (their names and versions are sent to
+    /// it). `--offline` turns it off for one run.
+    pub osv: bool,
+    /// The OSV API's base URL (a mirror); `null`: <https://api.osv.dev>.
+    pub osv_url: Option<String>,
+}
+
+impl Default for AdvisorySettings {
+    fn default() -> Self {
+        AdvisorySettings {
+            osv: true,
+            osv_url: None,
+        }
+    }
+}
+
+/// The production OSV API.
+pub const DEFAULT_OSV_URL: &str = "https://api.osv.dev";
+
+impl AdvisorySettings {
+    /// The OSV base URL to use.
+    pub fn url(&self) -> &str {
+        self.osv_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+            .unwrap_or(DEFAULT_OSV_URL)
+    }
+
+    /// Checked when the configuration is read: `(key, message)`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let Some(u) = &self.osv_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err((
+                    "osv-url",
+                    format!("`security.osv-url` must be an http(s) URL, got `{u}`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One version of one package, as an advisory database is asked about it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PackageVersion {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+}
+
+/// How severe an advisory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// CVSS v3 qualitative ratings: 9.0–10 critical, 7.0–8.9 high, 4.0–6.9 medium, below low (a
+    /// 0.0 "none" included: the database still lists it as a vulnerability).
+    pub fn from_cvss(score: f64) -> Severity {
+        if score >= 9.0 {
+            Severity::Critical
+        } else if score >= 7.0 {
+            Severity::High
+        } else if score >= 4.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+
+    /// A database's own word (`CRITICAL`, `HIGH`, `MODERATE`/`MEDIUM`, `LOW`), any case.
+    pub fn from_word(word: &str) -> Option<Severity> {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "high" | "important" => Some(Severity::High),
+            "moderate" | "medium" => Some(Severity::Medium),
+            "low" | "negligible" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A known vulnerability of one package version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advisory {
+    /// The database's id (`GHSA-…`, `RUSTSEC-…`).
+    pub id: String,
+    /// Other ids of the same vulnerability (`CVE-…`).
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub severity: Severity,
+    /// Where the severity came from: `CVSS:3.1/AV:N/… = 9.8`, `database: HIGH`, or `none given
+    /// (counted as medium)`.
+    pub severity_from: String,
+    /// The CVSS v3 base score, when a vector was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_score: Option<f64>,
+    /// The advisory's page.
+    pub url: String,
+    /// Versions of the package that fix it (from the advisory's ranges).
+    pub fixed: Vec<String>,
+    /// The change introduces it: the version it replaces (if any) is not affected.
+    pub introduced: bool,
+}
+
+/// Why an advisory source could not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoryError(pub String);
+
+impl std::fmt::Display for AdvisoryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An advisory database (the outlets' OSV client; a fake in tests).
+pub trait Advisories: Send + Sync {
+    /// Where the answers come from (a URL): shown in the report and part of the memo key.
+    fn source(&self) -> String;
+
+    /// The advisories of each package version, in the order asked (one list per version; an empty
+    /// list means the database knows of none). `Err` when the database could not answer (all or
+    /// nothing: a partial answer is an error).
+    fn query(&self, packages: &[PackageVersion]) -> Result<Vec<Vec<Advisory>>, AdvisoryError>;
+}
+
+/// Answers kept between runs (the pipeline's `osv` cache).
+pub trait AdvisoryMemo {
+    /// A fresh answer for `package` from `source`.
+    fn get(&mut self, source: &str, package: &PackageVersion) -> Option<Vec<Advisory>>;
+    fn put(&mut self, source: &str, package: &PackageVersion, found: &[Advisory]);
+}
+
+/// Whether and how the advisory database was consulted.
+#[derive(Debug, Clone, Default)]
+pub enum AdvisoryMode {
+    /// Not consulted, and why (`security.osv is false`, `--offline`).
+    Off(String),
+    On(Arc<dyn Advisories>),
+    /// No database was given (library use and tests of the pipeline).
+    #[default]
+    Unset,
+}
+
+impl std::fmt::Debug for dyn Advisories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Advisories({})", self.source())
+    }
+}
+
+/// What the vulnerability check did, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum AdvisoryCheck {
+    /// No new or changed version of a public-registry package: nothing to ask.
+    #[default]
+    NotNeeded,
+    /// Asked `source` about `queried` versions (`cached` of them answered from the cache).
+    Checked {
+        source: String,
+        queried: usize,
+        cached: usize,
+        /// Advisories found on head versions, and how many of them the change introduces.
+        found: usize,
+        introduced: usize,
+    },
+    /// Not asked (`security.osv: false`, `--offline`, no database configured).
+    Skipped { reason: String },
+    /// The database could not be reached or answered badly.
+    Failed { source: String, reason: String },
+}
+
+impl AdvisoryCheck {
+    /// The note to give when the check did not run though there was something to check.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            AdvisoryCheck::Skipped { reason } => Some(format!(
+                "known vulnerabilities of the changed dependencies were not checked: {reason}"
+            )),
+            AdvisoryCheck::Failed { source, reason } => Some(format!(
+                "known vulnerabilities of the changed dependencies were not checked: {source} did not answer ({reason})"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The versions to ask about: each head version a change brings in, and the base version it
+/// replaces (to tell introduced advisories from inherited ones). Public-registry packages with a
+/// parseable version only.
+pub fn queries(deps: &Dependencies) -> Vec<PackageVersion> {
+    let mut out = BTreeSet::new();
+    for c in &deps.changes {
+        let Some(to) = &c.to else { continue };
+        if !c.resolved || !c.source.is_public_registry() {
+            continue;
+        }
+        let pv = |v: &str| PackageVersion {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: v.to_string(),
+        };
+        out.insert(pv(to));
+        let base_source = c.previous_source.as_ref().unwrap_or(&c.source);
+        if let (Some(from), true) = (&c.from, base_source.is_public_registry()) {
+            out.insert(pv(from));
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Ask `db` about the changes' versions (through `memo` when given) and attach what it finds to
+/// each change; sets [`Dependencies::advisories`].
+pub fn check(deps: &mut Dependencies, db: &dyn Advisories, memo: Option<&mut dyn AdvisoryMemo>) {
+    let asked = queries(deps);
+    if asked.is_empty() {
+        deps.advisories = AdvisoryCheck::NotNeeded;
+        return;
+    }
+    let source = db.source();
+    let mut answers: BTreeMap<PackageVersion, Vec<Advisory>> = BTreeMap::new();
+    let mut missing = Vec::new();
+    let mut memo = memo;
+    for p in &asked {
+        match memo.as_mut().and_then(|m| m.get(&source, p)) {
+            Some(found) => {
+                answers.insert(p.clone(), found);
+            }
+            None => missing.push(p.clone()),
+        }
+    }
+    let cached = asked.len() - missing.len();
+    if !missing.is_empty() {
+        match db.query(&missing) {
+            Ok(found) if found.len() == missing.len() => {
+                for (p, f) in missing.into_iter().zip(found) {
+                    if let Some(m) = memo.as_mut() {
+                        m.put(&source, &p, &f);
+                    }
+                    answers.insert(p, f);
+                }
+            }
+            Ok(found) => {
+                deps.advisories = AdvisoryCheck::Failed {
+                    source,
+                    reason: format!("{} answers for {} questions", found.len(), missing.len()),
+                };
+                return;
+            }
+            Err(e) => {
+                deps.advisories = AdvisoryCheck::Failed {
+                    source,
+                    reason: e.0,
+                };
+                return;
+            }
+        }
+    }
+    let (mut found, mut introduced) = (0, 0);
+    for c in &mut deps.changes {
+        let Some(to) = &c.to else { continue };
+        let key = |v: &str| PackageVersion {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: v.to_string(),
+        };
+        let Some(head) = answers.get(&key(to)) else {
+            continue;
+        };
+        let base: Vec<&Advisory> = c
+            .from
+            .as_ref()
+            .and_then(|f| answers.get(&key(f)))
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let mut list: Vec<Advisory> = head
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                a.introduced = !base.iter().any(|b| same_vulnerability(&a, b));
+                a
+            })
+            .collect();
+        list.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+        found += list.len();
+        introduced += list.iter().filter(|a| a.introduced).count();
+        c.advisories = list;
+    }
+    deps.advisories = AdvisoryCheck::Checked {
+        source,
+        queried: asked.len(),
+        cached,
+        found,
+        introduced,
+    };
+}
+
+/// The same vulnerability: the same id, or a shared alias.
+fn same_vulnerability(a: &Advisory, b: &Advisory) -> bool {
+    a.id == b.id
+        || b.aliases.contains(&a.id)
+        || a.aliases.contains(&b.id)
+        || a.aliases.iter().any(|x| b.aliases.contains(x))
+}
+
+/// Mark the check as not run, when there was something to check.
+pub fn skip(deps: &mut Dependencies, reason: &str) {
+    deps.advisories = if queries(deps).is_empty() {
+        AdvisoryCheck::NotNeeded
+    } else {
+        AdvisoryCheck::Skipped {
+            reason: reason.to_string(),
+        }
+    };
+}
