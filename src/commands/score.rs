@@ -111,6 +111,7 @@ pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
         threshold: args.threshold,
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
+        offline: cli.offline,
         ..ScoreRequest::default()
     };
     let progress = crate::progress::start(cli.show_progress());

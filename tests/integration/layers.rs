@@ -42,6 +42,7 @@ const OUTLETS: &[(&str, u32)] = &[
     ("render", 1),
     ("github", 2),
     ("cloud", 2),
+    ("osv", 2),
 ];
 
 const BINARY: &[(&str, u32)] = &[
@@ -437,7 +438,7 @@ fn the_checker_sees_back_edges() {
     let bad = back_edges(dir.path(), ENGINE);
     assert_eq!(bad.len(), 1, "{bad:?}");
     assert!(
-        bad[0].contains("`git` (rank 1) uses `pipeline` (rank 10)"),
+        bad[0].contains("`git` (rank 1) uses `pipeline` (rank 11)"),
         "{bad:?}"
     );
 }

@@ -428,3 +428,23 @@ fn lock_graphs_have_their_edges_and_direct_resolutions() {
     );
     assert!(parse_lock("bun.lockb", "").is_err());
 }
+
+#[test]
+fn generated_lock_files_of_every_format_parse_whole() {
+    for format in testkit::lockfiles::FORMATS {
+        let (name, text) = testkit::lockfiles::lock_file(format, 3000, 7);
+        assert!(text.lines().count() >= 3000, "{format}");
+        let lock = parse_lock(name, &text).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let external = lock.packages.iter().filter(|p| !p.local).count();
+        let edges: usize = lock.packages.iter().map(|p| p.deps.len()).sum();
+        assert!(external > 200, "{format}: {external} packages");
+        assert!(
+            edges > external,
+            "{format}: {edges} edges for {external} packages"
+        );
+        // The fast YAML reader, not the fallback, reads what package managers write.
+        if name == "pnpm-lock.yaml" || *format == "yarn-berry" {
+            assert!(lockyaml::parse_fast(&text).is_ok(), "{format}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+pub use crate::deps::Dependencies;
 pub use crate::git::diff::ChangedFile;
 pub use crate::git::revisions::Revisions;
 use crate::guide::Guidance;
@@ -30,6 +31,9 @@ pub struct Report {
     pub gate: Gate,
     /// Who should review and which tests reach the change (advice, not scored).
     pub guidance: Guidance,
+    /// The dependencies the change adds, removes, upgrades or moves, who imports them, and their
+    /// known vulnerabilities (see docs/dependencies.md).
+    pub dependencies: Dependencies,
     /// Things worth knowing about this run: skipped files, resolution problems.
     pub notes: Vec<Note>,
 }
@@ -68,6 +72,12 @@ pub enum NoteCode {
     Fetched,
     /// The checkout is shallow or partial: history-based evidence may be incomplete.
     IncompleteHistory,
+    /// A lock file or manifest could not be read: that project's dependency changes are not
+    /// reported.
+    Lockfile,
+    /// Known vulnerabilities of the changed dependencies were not checked (offline, turned off,
+    /// or the advisory database did not answer).
+    AdvisoriesNotChecked,
 }
 
 impl NoteCode {
@@ -79,6 +89,8 @@ impl NoteCode {
             NoteCode::NonUtf8Paths => "non-utf8-paths",
             NoteCode::Fetched => "fetched",
             NoteCode::IncompleteHistory => "incomplete-history",
+            NoteCode::Lockfile => "lockfile",
+            NoteCode::AdvisoriesNotChecked => "advisories-not-checked",
         }
     }
 }
@@ -135,6 +147,7 @@ impl Report {
             composite,
             gate,
             guidance: Guidance::default(),
+            dependencies: Dependencies::default(),
             notes: Vec::new(),
         }
     }
