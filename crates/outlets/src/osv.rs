@@ -422,10 +422,11 @@ pub fn advisory(id: &str, v: &Value, package: &PackageVersion) -> Advisory {
         severity,
         severity_from,
         cvss_score,
-        url: format!("https://osv.dev/vulnerability/{id}"),
+        url: format!("https://osv.dev/vulnerability/{}", url_segment(id)),
         fixed,
         introduced: false,
     }
+    .printable()
 }
 
 /// The severity of a record: a CVSS v3 vector (the record's, else the affected package's), else the

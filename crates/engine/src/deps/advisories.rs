@@ -144,6 +144,22 @@ pub struct Advisory {
     pub introduced: bool,
 }
 
+impl Advisory {
+    /// The same advisory with control characters replaced (its text comes from the network and
+    /// reaches terminals and comments).
+    pub fn printable(mut self) -> Advisory {
+        use super::model::printable;
+        self.id = printable(&self.id);
+        self.summary = printable(&self.summary);
+        self.severity_from = printable(&self.severity_from);
+        self.url = printable(&self.url);
+        for s in self.aliases.iter_mut().chain(self.fixed.iter_mut()) {
+            *s = printable(s);
+        }
+        self
+    }
+}
+
 /// Why an advisory source could not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdvisoryError(pub String);

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use super::model::{DepKind, Ecosystem, Lock, Source};
+use super::model::{printable, DepKind, Ecosystem, Lock, Source};
 use super::project::Read;
 use super::semver::{self, Version};
 use super::{BuildChange, BuildChangeKind, Change, ChangeKind, DirectUse, Location};
@@ -443,13 +443,18 @@ fn change(
             install_script == Some(true) && b.install_script(name, f) == Some(false)
         }
     };
+    for d in &mut direct {
+        d.key = printable(&d.key);
+        d.requirement = printable(&d.requirement);
+        d.previous_requirement = d.previous_requirement.as_deref().map(printable);
+    }
     Change {
         ecosystem,
         project: String::new(),
-        name: name.to_string(),
+        name: printable(name),
         kind,
-        from: from.map(str::to_string),
-        to: to.map(str::to_string),
+        from: from.map(printable),
+        to: to.map(printable),
         semver: if kind == ChangeKind::SourceChanged {
             None
         } else {
@@ -458,10 +463,10 @@ fn change(
         breaking,
         resolved,
         direct,
-        via,
+        via: via.iter().map(|v| printable(v)).collect(),
         dev_only,
-        source,
-        previous_source,
+        source: source.printable(),
+        previous_source: previous_source.map(|s| s.printable()),
         install_script,
         new_install_script,
         lockfile: None,

@@ -436,6 +436,39 @@ pub(crate) fn registry(url: &str) -> Source {
     }
 }
 
+/// Text from a lock file or the network, with control characters (terminal escapes, line
+/// breaks) replaced by U+FFFD: it is printed to terminals and comments.
+pub fn printable(s: &str) -> String {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+            .collect()
+    } else {
+        s.to_string()
+    }
+}
+
+impl Source {
+    /// [`printable`] applied to its text.
+    pub fn printable(&self) -> Source {
+        match self {
+            Source::Registry { registry } => Source::Registry {
+                registry: registry.as_deref().map(printable),
+            },
+            Source::Git { url, rev } => Source::Git {
+                url: printable(url),
+                rev: rev.as_deref().map(printable),
+            },
+            Source::Url { url } => Source::Url {
+                url: printable(url),
+            },
+            Source::Path { path } => Source::Path {
+                path: printable(path),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,6 +79,7 @@ impl Markdown {
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(true);
         env.add_filter("md", md_escape);
+        env.add_filter("code", md_code);
         env.add_filter("mdtext", md_text);
         env.add_filter("urlpath", url_path);
         for (name, src) in EMBEDDED {
@@ -180,6 +181,16 @@ fn md_escape(s: String) -> String {
         }
     }
     out
+}
+
+/// A code span for a name that may come from the pull request (a package name in a lock file): a
+/// code span cannot escape a backtick, so text with one is escaped as plain text instead.
+fn md_code(s: String) -> String {
+    if s.is_empty() || s.contains('`') || s.contains('\n') || s.contains('\r') {
+        md_escape(s)
+    } else {
+        format!("`{s}`")
+    }
 }
 
 /// Light escaping for pr-risk's own prose (reasons, summaries, notes, formulas), which uses
