@@ -190,6 +190,16 @@ fn print_timings(t: &engine::pipeline::Timings) {
             cache_outcome(c.written, &c.rebuilt, &c.write_error),
         );
     }
+    if let Some(c) = &t.osv_cache {
+        eprintln!(
+            "osv cache: {} loaded, {} hits, {} misses ({} expired){}",
+            c.loaded,
+            c.hits,
+            c.misses,
+            c.expired,
+            cache_outcome(c.written, &c.rebuilt, &c.write_error),
+        );
+    }
     if let Some(c) = &t.history_cache {
         eprintln!(
             "history cache: {} loaded, {} hits, {} read, {} compared{}",

@@ -34,7 +34,7 @@ fn packages(n: usize, seed: u64, cargo: bool) -> Vec<Pkg> {
         let base = i % (n / 3).max(1);
         let name = if cargo {
             format!("crate-{base}")
-        } else if base % 5 == 0 {
+        } else if base.is_multiple_of(5) {
             format!("@scope{}/pkg-{base}", base % 7)
         } else {
             format!("pkg-{base}")
@@ -47,7 +47,8 @@ fn packages(n: usize, seed: u64, cargo: bool) -> Vec<Pkg> {
         );
         let k = rng.below(5) as usize;
         let deps = (0..k)
-            .filter_map(|_| (i > 0).then(|| rng.below(i as u64) as usize))
+            .filter(|_| i > 0)
+            .map(|_| rng.below(i as u64) as usize)
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .filter(|&d| out[d].name != name)
