@@ -1,9 +1,10 @@
 //! Benchmark of the lock-file readers: generated lock files of each format (50,000 lines by
 //! default), parsed with the reader pr-risk uses, median of several runs.
 //!
-//! `cargo run --release --example bench_lockfiles [LINES] [-- FILE...]`: with files after `--`
-//! (a real `pnpm-lock.yaml`, `yarn.lock`, … from a checkout), those are measured too. Prints the
-//! median and the slowest run; the machine may be loaded by other builds.
+//! `cargo run --release --example bench_lockfiles [LINES] [FILE...]`: with files (a real
+//! `pnpm-lock.yaml`, `yarn.lock`, … from a checkout, named as the package manager names them),
+//! those are measured too. Prints the median and the slowest run; the machine may be loaded by
+//! other builds.
 
 use std::time::{Duration, Instant};
 
@@ -38,12 +39,15 @@ fn report(label: &str, name: &str, text: &str) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (lines, files) = match args.iter().position(|a| a == "--") {
-        Some(i) => (args[..i].first().cloned(), args[i + 1..].to_vec()),
-        None => (args.first().cloned(), Vec::new()),
-    };
-    let lines: usize = lines.and_then(|l| l.parse().ok()).unwrap_or(50_000);
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--").collect();
+    let lines: usize = args
+        .first()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50_000);
+    let files: Vec<String> = args
+        .into_iter()
+        .filter(|a| a.parse::<usize>().is_err())
+        .collect();
     println!("generated lock files, {lines} lines or more, {RUNS} runs each:");
     for format in testkit::lockfiles::FORMATS {
         let (name, text) = testkit::lockfiles::lock_file(format, lines, 7);

@@ -370,3 +370,195 @@ pub fn skip(deps: &mut Dependencies, reason: &str) {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::deps::{Change, ChangeKind, Source};
+
+    fn change(name: &str, from: Option<&str>, to: Option<&str>, source: Source) -> Change {
+        Change {
+            ecosystem: Ecosystem::Npm,
+            project: String::new(),
+            name: name.into(),
+            kind: ChangeKind::Upgraded,
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+            semver: None,
+            breaking: false,
+            resolved: true,
+            direct: Vec::new(),
+            via: Vec::new(),
+            dev_only: false,
+            source,
+            previous_source: None,
+            install_script: None,
+            new_install_script: false,
+            lockfile: None,
+            importers: Vec::new(),
+            test_importers: 0,
+            advisories: Vec::new(),
+        }
+    }
+
+    fn advisory(id: &str, alias: &str, severity: Severity) -> Advisory {
+        Advisory {
+            id: id.into(),
+            aliases: vec![alias.into()],
+            summary: "s".into(),
+            severity,
+            severity_from: "database: X".into(),
+            cvss_score: None,
+            url: String::new(),
+            fixed: Vec::new(),
+            introduced: false,
+        }
+    }
+
+    /// A database that knows a few versions and records what it was asked.
+    struct Fake {
+        known: HashMap<String, Vec<Advisory>>,
+        asked: Mutex<Vec<String>>,
+        fail: bool,
+    }
+
+    impl Advisories for Fake {
+        fn source(&self) -> String {
+            "fake://db".into()
+        }
+
+        fn query(&self, p: &[PackageVersion]) -> Result<Vec<Vec<Advisory>>, AdvisoryError> {
+            let keys: Vec<String> = p.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+            self.asked.lock().unwrap().extend(keys.iter().cloned());
+            if self.fail {
+                return Err(AdvisoryError("connection refused".into()));
+            }
+            Ok(keys
+                .iter()
+                .map(|k| self.known.get(k).cloned().unwrap_or_default())
+                .collect())
+        }
+    }
+
+    #[derive(Default)]
+    struct Memo(HashMap<String, Vec<Advisory>>);
+
+    impl AdvisoryMemo for Memo {
+        fn get(&mut self, source: &str, p: &PackageVersion) -> Option<Vec<Advisory>> {
+            self.0.get(&format!("{source} {}@{}", p.name, p.version)).cloned()
+        }
+        fn put(&mut self, source: &str, p: &PackageVersion, found: &[Advisory]) {
+            self.0
+                .insert(format!("{source} {}@{}", p.name, p.version), found.to_vec());
+        }
+    }
+
+    fn deps() -> Dependencies {
+        Dependencies {
+            changes: vec![
+                change("a", Some("1.0.0"), Some("2.0.0"), Source::DEFAULT),
+                change("b", None, Some("1.0.0"), Source::DEFAULT),
+                change("c", Some("1.0.0"), None, Source::DEFAULT),
+                change(
+                    "d",
+                    None,
+                    Some("1.0.0"),
+                    Source::Registry {
+                        registry: Some("https://npm.internal".into()),
+                    },
+                ),
+            ],
+            ..Dependencies::default()
+        }
+    }
+
+    #[test]
+    fn introduced_means_the_replaced_version_was_not_affected() {
+        let known: HashMap<String, Vec<Advisory>> = [
+            // `a` keeps GHSA-1 (under another id at base, sharing the CVE) and gains GHSA-2.
+            ("a@1.0.0", vec![advisory("OSV-1", "CVE-1", Severity::High)]),
+            (
+                "a@2.0.0",
+                vec![
+                    advisory("GHSA-1", "CVE-1", Severity::High),
+                    advisory("GHSA-2", "CVE-2", Severity::Critical),
+                ],
+            ),
+            ("b@1.0.0", vec![advisory("GHSA-3", "CVE-3", Severity::Low)]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let db = Fake {
+            known,
+            asked: Mutex::new(Vec::new()),
+            fail: false,
+        };
+        let mut d = deps();
+        let mut memo = Memo::default();
+        check(&mut d, &db, Some(&mut memo));
+        // A removed version and a private registry's package are never asked about.
+        assert_eq!(
+            *db.asked.lock().unwrap(),
+            ["a@1.0.0", "a@2.0.0", "b@1.0.0"]
+        );
+        let a: Vec<(&str, bool)> = d.changes[0]
+            .advisories
+            .iter()
+            .map(|x| (x.id.as_str(), x.introduced))
+            .collect();
+        assert_eq!(a, [("GHSA-2", true), ("GHSA-1", false)], "most severe first");
+        assert!(d.changes[1].advisories[0].introduced);
+        assert_eq!(
+            d.advisories,
+            AdvisoryCheck::Checked {
+                source: "fake://db".into(),
+                queried: 3,
+                cached: 0,
+                found: 3,
+                introduced: 2
+            }
+        );
+        // The memo answers the second time.
+        let mut again = deps();
+        check(&mut again, &db, Some(&mut memo));
+        assert_eq!(db.asked.lock().unwrap().len(), 3);
+        assert!(matches!(again.advisories, AdvisoryCheck::Checked { cached: 3, .. }));
+    }
+
+    #[test]
+    fn a_failing_database_is_a_failed_check_not_an_empty_answer() {
+        let db = Fake {
+            known: HashMap::new(),
+            asked: Mutex::new(Vec::new()),
+            fail: true,
+        };
+        let mut d = deps();
+        check(&mut d, &db, None);
+        assert_eq!(
+            d.advisories,
+            AdvisoryCheck::Failed {
+                source: "fake://db".into(),
+                reason: "connection refused".into()
+            }
+        );
+        assert_eq!(
+            d.advisories.note().unwrap(),
+            "known vulnerabilities of the changed dependencies were not checked: fake://db did not answer (connection refused)"
+        );
+        let mut quiet = Dependencies::default();
+        check(&mut quiet, &db, None);
+        assert_eq!(quiet.advisories, AdvisoryCheck::NotNeeded);
+        assert_eq!(quiet.advisories.note(), None);
+        skip(&mut d, "--offline");
+        assert_eq!(
+            d.advisories,
+            AdvisoryCheck::Skipped {
+                reason: "--offline".into()
+            }
+        );
+    }
+}

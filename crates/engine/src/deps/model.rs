@@ -518,6 +518,23 @@ mod tests {
     }
 
     #[test]
+    fn text_from_lock_files_is_made_printable() {
+        assert_eq!(printable("zod"), "zod");
+        assert_eq!(printable("x\u{1b}[2Jy\n"), "x\u{FFFD}[2Jy\u{FFFD}");
+        let s = Source::Git {
+            url: "https://e\u{7}vil".into(),
+            rev: Some("a\rb".into()),
+        };
+        assert_eq!(
+            s.printable(),
+            Source::Git {
+                url: "https://e\u{FFFD}vil".into(),
+                rev: Some("a\u{FFFD}b".into())
+            }
+        );
+    }
+
+    #[test]
     fn node_lookup_walks_up() {
         let paths: HashMap<String, u32> = [
             ("node_modules/a".to_string(), 0),

@@ -235,6 +235,9 @@ mod tests {
             md_text("use `fetch-depth: 0` | <b>".into()),
             "use `fetch-depth: 0` \\| &lt;b&gt;"
         );
+        assert_eq!(md_code("@scope/zod".into()), "`@scope/zod`");
+        assert_eq!(md_code("x`<img>".into()), "x\\`\\<img\\>");
+        assert_eq!(md_code(String::new()), "");
     }
 
     #[test]
