@@ -40,10 +40,7 @@ fn report(label: &str, name: &str, text: &str) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--").collect();
-    let lines: usize = args
-        .first()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(50_000);
+    let lines: usize = args.first().and_then(|l| l.parse().ok()).unwrap_or(50_000);
     let files: Vec<String> = args
         .into_iter()
         .filter(|a| a.parse::<usize>().is_err())

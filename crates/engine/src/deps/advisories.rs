@@ -431,7 +431,10 @@ mod tests {
         }
 
         fn query(&self, p: &[PackageVersion]) -> Result<Vec<Vec<Advisory>>, AdvisoryError> {
-            let keys: Vec<String> = p.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+            let keys: Vec<String> = p
+                .iter()
+                .map(|p| format!("{}@{}", p.name, p.version))
+                .collect();
             self.asked.lock().unwrap().extend(keys.iter().cloned());
             if self.fail {
                 return Err(AdvisoryError("connection refused".into()));
@@ -448,7 +451,9 @@ mod tests {
 
     impl AdvisoryMemo for Memo {
         fn get(&mut self, source: &str, p: &PackageVersion) -> Option<Vec<Advisory>> {
-            self.0.get(&format!("{source} {}@{}", p.name, p.version)).cloned()
+            self.0
+                .get(&format!("{source} {}@{}", p.name, p.version))
+                .cloned()
         }
         fn put(&mut self, source: &str, p: &PackageVersion, found: &[Advisory]) {
             self.0
@@ -501,16 +506,17 @@ mod tests {
         let mut memo = Memo::default();
         check(&mut d, &db, Some(&mut memo));
         // A removed version and a private registry's package are never asked about.
-        assert_eq!(
-            *db.asked.lock().unwrap(),
-            ["a@1.0.0", "a@2.0.0", "b@1.0.0"]
-        );
+        assert_eq!(*db.asked.lock().unwrap(), ["a@1.0.0", "a@2.0.0", "b@1.0.0"]);
         let a: Vec<(&str, bool)> = d.changes[0]
             .advisories
             .iter()
             .map(|x| (x.id.as_str(), x.introduced))
             .collect();
-        assert_eq!(a, [("GHSA-2", true), ("GHSA-1", false)], "most severe first");
+        assert_eq!(
+            a,
+            [("GHSA-2", true), ("GHSA-1", false)],
+            "most severe first"
+        );
         assert!(d.changes[1].advisories[0].introduced);
         assert_eq!(
             d.advisories,
@@ -526,7 +532,10 @@ mod tests {
         let mut again = deps();
         check(&mut again, &db, Some(&mut memo));
         assert_eq!(db.asked.lock().unwrap().len(), 3);
-        assert!(matches!(again.advisories, AdvisoryCheck::Checked { cached: 3, .. }));
+        assert!(matches!(
+            again.advisories,
+            AdvisoryCheck::Checked { cached: 3, .. }
+        ));
     }
 
     #[test]

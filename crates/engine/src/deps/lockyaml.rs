@@ -77,6 +77,16 @@ pub enum Reader {
 pub fn parse(text: &str) -> Result<(Node<'_>, Reader), String> {
     match parse_fast(text) {
         Ok(n) => Ok((n, Reader::Fast)),
+        // The fallback is for YAML package managers do not write but people might; it is not
+        // given what no lock file looks like. serde_yaml takes tens of seconds on a few hundred
+        // KB of nested brackets (and the text is the pull request's).
+        Err(fast) if fast.ends_with("nested too deep") || bracket_depth(text) > MAX_DEPTH => {
+            Err(format!("not read: {fast}"))
+        }
+        Err(fast) if text.len() > MAX_FALLBACK_BYTES => Err(format!(
+            "not read: {fast} (and larger than the {} MB the complete YAML reader is given)",
+            MAX_FALLBACK_BYTES / (1024 * 1024)
+        )),
         Err(fast) => match serde_yaml::from_str::<serde_yaml::Value>(text) {
             Ok(v) => Ok((from_serde(v), Reader::Fallback)),
             Err(e) => {
@@ -94,6 +104,25 @@ pub fn parse(text: &str) -> Result<(Node<'_>, Reader), String> {
             }
         },
     }
+}
+
+/// The largest text given to the fallback reader.
+const MAX_FALLBACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// The deepest nesting of `[`/`{` in a text (quotes ignored: it can only over-count).
+fn bracket_depth(text: &str) -> u32 {
+    let (mut depth, mut max) = (0u32, 0u32);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Convert a serde_yaml value (the fallback reader's output).
@@ -163,7 +192,11 @@ pub fn parse_fast(text: &str) -> Result<Node<'_>, String> {
     if lines.is_empty() {
         return Ok(Node::Null);
     }
-    let mut p = Parser { lines, pos: 0 };
+    let mut p = Parser {
+        lines,
+        pos: 0,
+        depth: 0,
+    };
     let indent = p.lines[0].indent;
     let node = p.block(indent)?;
     if let Some(l) = p.lines.get(p.pos) {
@@ -175,7 +208,12 @@ pub fn parse_fast(text: &str) -> Result<Node<'_>, String> {
 struct Parser<'a> {
     lines: Vec<Line<'a>>,
     pos: usize,
+    /// Nested blocks open now (bounded: a document is refused before the stack runs out).
+    depth: u32,
 }
+
+/// Nested blocks the fast reader follows (lock files use five or six).
+const MAX_DEPTH: u32 = 64;
 
 impl<'a> Parser<'a> {
     /// The block starting at the current line, whose lines are indented exactly `indent`.
@@ -190,7 +228,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Enter a nested collection (refused past [`MAX_DEPTH`]).
+    fn enter(&mut self) -> Result<(), String> {
+        if self.depth >= MAX_DEPTH {
+            let no = self.lines.get(self.pos).map_or(0, |l| l.no);
+            return Err(format!("line {no}: nested too deep"));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn seq(&mut self, indent: usize) -> Result<Node<'a>, String> {
+        self.enter()?;
         let mut items = Vec::new();
         while let Some(l) = self.lines.get(self.pos).copied() {
             if l.indent < indent {
@@ -222,10 +271,12 @@ impl<'a> Parser<'a> {
                 items.push(value(rest, l.no)?);
             }
         }
+        self.depth -= 1;
         Ok(Node::Seq(items))
     }
 
     fn map(&mut self, indent: usize) -> Result<Node<'a>, String> {
+        self.enter()?;
         let mut entries = Vec::new();
         while let Some(l) = self.lines.get(self.pos).copied() {
             if l.indent < indent {
@@ -252,6 +303,7 @@ impl<'a> Parser<'a> {
                 line: l.no,
             });
         }
+        self.depth -= 1;
         Ok(Node::Map(entries))
     }
 

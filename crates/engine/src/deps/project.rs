@@ -80,6 +80,23 @@ fn read_text(repo: &Repo, snapshot: &Snapshot, path: &str) -> Option<String> {
     repo.read_text(snapshot.get(path)?.oid)
 }
 
+/// The largest lock file or manifest read (bytes): real lock files stay under a few MB; a larger
+/// one is a note, not a memory spike (the content is the pull request's).
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A file's text, or why it cannot be had.
+fn read_bounded(repo: &Repo, snapshot: &Snapshot, path: &str) -> Result<String, String> {
+    let oid = snapshot.get(path).ok_or("missing")?.oid;
+    if let Some(size) = repo.blob_size(oid).filter(|s| *s > MAX_BYTES) {
+        return Err(format!(
+            "{size} bytes, larger than the {} MB read at most",
+            MAX_BYTES / (1024 * 1024)
+        ));
+    }
+    repo.read_text(oid)
+        .ok_or_else(|| "not readable as UTF-8 text".to_string())
+}
+
 /// Every project of a snapshot, ordered by ecosystem and root.
 pub fn discover(repo: &Repo, snapshot: &Snapshot, scope: &Scope) -> Vec<ProjectFiles> {
     let mut npm_locks: BTreeMap<String, &str> = BTreeMap::new();
@@ -311,12 +328,12 @@ pub fn read(
     let mut lock_text = None;
     let mut unreadable = false;
     if let Some(path) = &pf.lockfile {
-        match read_text(repo, snapshot, path) {
-            None => {
+        match read_bounded(repo, snapshot, path) {
+            Err(why) => {
                 unreadable = true;
-                problem(path, "not readable as UTF-8 text".into());
+                problem(path, why);
             }
-            Some(text) => match parse_lock(split(path).1, &text) {
+            Ok(text) => match parse_lock(split(path).1, &text) {
                 Ok(l) => {
                     lock = Some(l);
                     lock_text = Some(text);
@@ -332,9 +349,12 @@ pub fn read(
     match pf.ecosystem {
         Ecosystem::Npm => {
             for path in &pf.manifests {
-                let Some(text) = read_text(repo, snapshot, path) else {
-                    problem(path, "not readable as UTF-8 text".into());
-                    continue;
+                let text = match read_bounded(repo, snapshot, path) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        problem(path, why);
+                        continue;
+                    }
                 };
                 match npm::manifest(path, &text, &|_| false) {
                     Ok(m) => manifests.push(m),
@@ -357,9 +377,12 @@ pub fn read(
                 .as_deref()
                 .and_then(cargo::workspace_deps);
             for path in &pf.manifests {
-                let Some(text) = read_text(repo, snapshot, path) else {
-                    problem(path, "not readable as UTF-8 text".into());
-                    continue;
+                let text = match read_bounded(repo, snapshot, path) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        problem(path, why);
+                        continue;
+                    }
                 };
                 match cargo::manifest(path, &text, ws.as_ref(), &|p| snapshot.get(p).is_some()) {
                     Ok(m) => manifests.push(m),

@@ -448,3 +448,42 @@ fn generated_lock_files_of_every_format_parse_whole() {
         }
     }
 }
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
+    let n = 100_000;
+    let toml = format!("version = 4\nx = {}{}\n", "[".repeat(n), "]".repeat(n));
+    assert!(parse_lock("Cargo.lock", &toml).is_err());
+    let json = format!(
+        "{{\"lockfileVersion\": 3, \"packages\": {}{}}}",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    assert!(parse_lock("package-lock.json", &json).is_err());
+    let mut yaml = String::from("lockfileVersion: '9.0'\nx:\n");
+    for i in 1..2_000 {
+        yaml.push_str(&" ".repeat(i));
+        yaml.push_str("a:\n");
+    }
+    assert!(lockyaml::parse_fast(&yaml)
+        .unwrap_err()
+        .ends_with("nested too deep"));
+    // The fallback reader has its own limit.
+    assert!(parse_lock("pnpm-lock.yaml", &yaml).is_err());
+    let mut seqs = String::from("a:\n");
+    for i in 0..2_000 {
+        seqs.push_str(&" ".repeat(2 * i));
+        seqs.push_str("- b:\n");
+    }
+    assert!(lockyaml::parse_fast(&seqs).is_err());
+    let flow = format!(
+        "lockfileVersion: '9.0'\nx: {}{}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    // Refused before the complete YAML reader sees it (serde_yaml takes tens of seconds on
+    // this), which the message shows.
+    assert!(parse_lock("pnpm-lock.yaml", &flow)
+        .unwrap_err()
+        .starts_with("not read: line 2: flow collections nested too deep"));
+}
