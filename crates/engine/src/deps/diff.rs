@@ -35,7 +35,13 @@ struct View<'a> {
     /// resolved package → the keys it is a direct dependency under, and whether only as dev.
     roots: BTreeMap<u32, (BTreeSet<&'a str>, bool)>,
     reverse: Vec<Vec<u32>>,
+    /// Edges the `via` walks may still visit on this side (a lock file of a hundred thousand
+    /// packages, all changed, must not cost minutes).
+    budget: std::cell::Cell<u64>,
 }
+
+/// Edge visits of all `via` walks of one side of one project.
+const VIA_BUDGET: u64 = 50_000_000;
 
 impl<'a> View<'a> {
     fn new(read: Option<&'a Read>, use_lock: bool) -> View<'a> {
@@ -46,6 +52,7 @@ impl<'a> View<'a> {
             direct: BTreeMap::new(),
             roots: BTreeMap::new(),
             reverse: Vec::new(),
+            budget: std::cell::Cell::new(VIA_BUDGET),
         };
         let Some(r) = read else { return v };
         let lock = r.lock.as_ref().filter(|_| use_lock);
@@ -161,8 +168,11 @@ impl<'a> View<'a> {
     }
 
     /// The nearest direct dependencies that reach `name@version`, and whether all of them are
-    /// dev-only.
+    /// dev-only (nothing once the side's walk budget is spent).
     fn via(&self, name: &str, version: &str) -> (Vec<String>, bool) {
+        if self.budget.get() == 0 {
+            return (Vec::new(), false);
+        }
         let Some(start) = self.versions.get(name).and_then(|v| v.get(version)) else {
             return (Vec::new(), false);
         };
@@ -184,6 +194,11 @@ impl<'a> View<'a> {
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
+                let left = self.budget.get().saturating_sub(1);
+                self.budget.set(left);
+                if left == 0 {
+                    return (Vec::new(), false);
+                }
                 if std::mem::replace(&mut seen[p as usize], true) {
                     continue;
                 }

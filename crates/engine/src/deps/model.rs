@@ -172,6 +172,8 @@ pub struct Lock {
     pub version: String,
     pub packages: Vec<Locked>,
     pub(crate) index: LockIndex,
+    /// Package name → its non-local packages (built on first use).
+    by_name: std::sync::OnceLock<HashMap<String, Vec<u32>>>,
 }
 
 /// How a direct dependency finds its locked package, per format.
@@ -202,6 +204,7 @@ impl Lock {
             version: version.into(),
             packages: Vec::new(),
             index: LockIndex::None,
+            by_name: std::sync::OnceLock::new(),
         }
     }
 
@@ -260,22 +263,36 @@ impl Lock {
             }
         };
         found.or_else(|| {
-            let mut it = self
-                .packages
+            let names = self.by_name.get_or_init(|| {
+                let mut m: HashMap<String, Vec<u32>> = HashMap::new();
+                for (i, p) in self.packages.iter().enumerate() {
+                    if !p.local {
+                        m.entry(p.name.clone()).or_default().push(i as u32);
+                    }
+                }
+                m
+            });
+            let list = names.get(package)?;
+            let first = &self.packages[*list.first()? as usize];
+            let same = list
                 .iter()
-                .enumerate()
-                .filter(|(_, p)| p.name == package && !p.local);
-            let first = it.next()?;
-            let same = it.all(|(_, p)| p.version == first.1.version);
-            same.then_some(first.0 as u32)
+                .all(|&i| self.packages[i as usize].version == first.version);
+            same.then_some(list[0])
         })
     }
 }
+
+/// The longest install path looked up from (bytes).
+pub(crate) const MAX_INSTALL_PATH: usize = 4096;
 
 /// Node's lookup: `dir/node_modules/name`, then each ancestor directory's (skipping directories
 /// that are themselves `node_modules`).
 pub(crate) fn npm_lookup(paths: &HashMap<String, u32>, dir: &str, name: &str) -> Option<u32> {
     let mut d = dir.trim_end_matches('/');
+    // Real install paths nest a handful of levels; a crafted one must not cost quadratic time.
+    if d.len() > MAX_INSTALL_PATH {
+        return None;
+    }
     loop {
         let last = d.rsplit('/').next().unwrap_or("");
         if last != "node_modules" {
