@@ -487,3 +487,25 @@ fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
         .unwrap_err()
         .starts_with("not read: line 2: flow collections nested too deep"));
 }
+
+#[test]
+fn package_lock_v2_reads_like_v3() {
+    // v2 also carries npm 6's `dependencies` tree; the `packages` object is the same.
+    let v2 = parse_lock("package-lock.json", &fixture("npm-v2/package-lock.json")).unwrap();
+    let v3 = parse_lock("package-lock.json", &fixture("npm/head/package-lock.json")).unwrap();
+    assert_eq!((v2.version.as_str(), v3.version.as_str()), ("2", "3"));
+    let view = |l: &Lock| -> Vec<(String, String, Source, Vec<String>)> {
+        l.packages
+            .iter()
+            .map(|p| {
+                let deps = p
+                    .deps
+                    .iter()
+                    .map(|&d| l.packages[d as usize].name.clone())
+                    .collect();
+                (p.name.clone(), p.version.clone(), p.source.clone(), deps)
+            })
+            .collect()
+    };
+    assert_eq!(view(&v2), view(&v3));
+}
