@@ -25,6 +25,16 @@ pub struct Globals {
         value_name = "WHEN"
     )]
     pub color: ColorArg,
+
+    /// Do not look up known vulnerabilities of changed dependencies (OSV); the report says they
+    /// were not checked. Also PR_RISK_OFFLINE=1.
+    #[arg(
+        long,
+        global = true,
+        env = "PR_RISK_OFFLINE",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub offline: bool,
 }
 
 impl Globals {

@@ -2,15 +2,18 @@
 //!
 //! The schema gathers the settings types that live beside their users (as ruff does): the engine's
 //! sections ([`engine::pipeline::Settings`]: weights, files, impact, regression, security,
-//! coupling), the outlets' (`github`, `cloud`) and the binary's own (`hook`). YAML stays behind
+//! coupling, and the advisory check's `security.osv`/`security.osv-url`), the outlets' (`github`,
+//! `cloud`) and the binary's own (`hook`). YAML stays behind
 //! this one module (serde_yaml is feature-complete but unmaintained upstream; a fork with the same
 //! API can replace it here alone). Values are validated after reading, and every error carries the
 //! file, line and column.
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use engine::deps::AdvisorySettings;
 use engine::error::{Error, Result};
 use engine::git::files::{repo_relative, FileSource};
 use engine::glob::Pattern;
@@ -53,9 +56,153 @@ pub struct Config {
     pub cloud: CloudSettings,
     pub hook: HookConfig,
     pub regression: RegressionSettings,
-    pub security: SecuritySettings,
+    pub security: SecuritySection,
     /// Reviewer guidance: suggested reviewers and affected tests.
     pub guidance: GuidanceSettings,
+}
+
+/// `security:` — the security dimension's settings ([`SecuritySettings`], beside the scorer) and,
+/// in the same section, the advisory check's keys `osv` and `osv-url` ([`AdvisorySettings`],
+/// beside the dependency stage). Each type keeps its own fields and defaults; this section
+/// dispatches the keys while the YAML is read, so errors keep their line and column, and
+/// unknown keys are still rejected.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecuritySection {
+    pub rules: SecuritySettings,
+    pub advisories: AdvisorySettings,
+}
+
+/// The keys of `security:` that belong to [`AdvisorySettings`].
+pub const ADVISORY_KEYS: &[&str] = &["osv", "osv-url"];
+
+impl std::ops::Deref for SecuritySection {
+    type Target = SecuritySettings;
+
+    fn deref(&self) -> &SecuritySettings {
+        &self.rules
+    }
+}
+
+impl std::ops::DerefMut for SecuritySection {
+    fn deref_mut(&mut self) -> &mut SecuritySettings {
+        &mut self.rules
+    }
+}
+
+impl Serialize for SecuritySection {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let mut v = serde_yaml::to_value(&self.rules).map_err(S::Error::custom)?;
+        let extra = serde_yaml::to_value(&self.advisories).map_err(S::Error::custom)?;
+        if let (serde_yaml::Value::Mapping(m), serde_yaml::Value::Mapping(x)) = (&mut v, extra) {
+            m.extend(x);
+        }
+        v.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecuritySection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct SectionVisitor;
+        impl<'de> Visitor<'de> for SectionVisitor {
+            type Value = SecuritySection;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the `security` section (a mapping)")
+            }
+
+            fn visit_unit<E>(self) -> std::result::Result<SecuritySection, E> {
+                Ok(SecuritySection::default())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<SecuritySection, A::Error> {
+                let mut advisories = AdvisorySettings::default();
+                let rules = SecuritySettings::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(Split {
+                        inner: map,
+                        advisories: &mut advisories,
+                    }),
+                )?;
+                Ok(SecuritySection { rules, advisories })
+            }
+        }
+        d.deserialize_map(SectionVisitor)
+    }
+}
+
+/// The `security:` mapping as [`SecuritySettings`] sees it: the advisory keys are taken out (and
+/// read into [`AdvisorySettings`]) on the way.
+struct Split<'a, A> {
+    inner: A,
+    advisories: &'a mut AdvisorySettings,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Split<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        let mut seed = seed;
+        loop {
+            // The key is read through the YAML deserializer itself, so an unknown key's error
+            // carries its line and column.
+            match self.inner.next_key_seed(KeySeed(seed))? {
+                None => return Ok(None),
+                Some(Key::Other(v)) => return Ok(Some(v)),
+                Some(Key::Advisory(name, back)) => {
+                    match name {
+                        "osv" => self.advisories.osv = self.inner.next_value()?,
+                        _ => self.advisories.osv_url = self.inner.next_value()?,
+                    }
+                    seed = back;
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> std::result::Result<V::Value, A::Error> {
+        self.inner.next_value_seed(seed)
+    }
+}
+
+/// A key of `security:`: one of [`ADVISORY_KEYS`] (with the unused seed handed back), or one
+/// for [`SecuritySettings`].
+enum Key<K, V> {
+    Advisory(&'static str, K),
+    Other(V),
+}
+
+struct KeySeed<K>(K);
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<K> {
+    type Value = Key<K, K::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for KeySeed<K> {
+    type Value = Key<K, K::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key of the `security` section")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+        match ADVISORY_KEYS.iter().find(|k| **k == v) {
+            Some(k) => Ok(Key::Advisory(k, self.0)),
+            None => self.0.deserialize(v.into_deserializer()).map(Key::Other),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -100,7 +247,10 @@ impl Default for Config {
             cloud: Default::default(),
             hook: HookConfig::default(),
             regression: engine.regression,
-            security: engine.security,
+            security: SecuritySection {
+                rules: engine.security,
+                advisories: engine.advisories,
+            },
             guidance: engine.guidance,
         }
     }
@@ -155,9 +305,10 @@ impl Config {
             files: self.files(),
             impact: self.impact.clone(),
             regression: self.regression.clone(),
-            security: self.security.clone(),
+            security: self.security.rules.clone(),
             coupling: self.coupling.clone(),
             guidance: self.guidance.clone(),
+            advisories: self.security.advisories.clone(),
         }
     }
 
@@ -283,6 +434,10 @@ impl Config {
             .map_err(|m| at("timeout-seconds", m))?;
         self.regression.validate().map_err(|(key, m)| at(key, m))?;
         self.security.validate().map_err(|(key, m)| at(key, m))?;
+        self.security
+            .advisories
+            .validate()
+            .map_err(|(key, m)| at(key, m))?;
         Ok(())
     }
 
@@ -351,11 +506,15 @@ fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
         let unknown = rest.split('`').next().unwrap_or("");
         let prefix = msg.split("unknown field").next().unwrap_or("").trim();
         let prefix = prefix.trim_end_matches(':');
-        let expected: Vec<&str> = rest
+        let mut expected: Vec<&str> = rest
             .split("expected ")
             .nth(1)
             .map(|s| s.split('`').skip(1).step_by(2).collect())
             .unwrap_or_default();
+        // `security:` is two settings types in one section (see [`SecuritySection`]).
+        if prefix == "security" {
+            expected.extend(ADVISORY_KEYS);
+        }
         let mut m = if prefix.is_empty() {
             format!("unknown key `{unknown}`")
         } else {
@@ -531,6 +690,44 @@ mod tests {
         assert_eq!(c.threshold, 40);
         assert_eq!(c.impact.stop_at.len(), 1);
         assert_eq!(c.weights, Weights::default());
+    }
+
+    #[test]
+    fn security_holds_the_advisory_keys_beside_the_rule_settings() {
+        let c = Config::parse(
+            "security:\n  secrets: false\n  osv: false\n  osv-url: https://osv.internal/\n  disable: [a]\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(!c.security.secrets);
+        assert_eq!(c.security.disable, vec!["a".to_string()]);
+        assert!(!c.security.advisories.osv);
+        assert_eq!(c.security.advisories.url(), "https://osv.internal");
+        assert_eq!(
+            Config::default().security.advisories.url(),
+            "https://api.osv.dev"
+        );
+        let e = err("security:\n  secrets: true\n  osv-ulr: x\n");
+        assert!(e.starts_with(".pr-risk.yml:3:"), "{e}");
+        assert!(e.contains("did you mean `osv-url`?"), "{e}");
+        let e = err("security:\n  osv: maybe\n");
+        assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
+        let e = err("security:\n  osv-url: ftp://x\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:2:3: `security.osv-url` must be"),
+            "{e}"
+        );
+        let e = err("security:\n  trpc:\n    public-procedurs: []\n");
+        assert!(e.starts_with(".pr-risk.yml:3:"), "{e}");
+        // Written back, both halves are there.
+        let keys: Vec<String> = Config::key_paths().into_iter().map(|k| k.0).collect();
+        for k in ["security.osv", "security.osv-url", "security.secrets"] {
+            assert!(keys.contains(&k.to_string()), "{k}");
+        }
+        assert_eq!(
+            Config::parse("security:\n", Path::new("x")).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]

@@ -130,6 +130,7 @@ pub fn run(action: &HookAction, cli: &Globals) -> Result<ExitCode> {
                 color: cli.color().enabled_for(stderr_tty),
                 progress: cli.show_progress(),
                 stdin_is_terminal: std::io::stdin().is_terminal(),
+                offline: cli.offline,
             };
             let stdin = std::io::stdin();
             match pre_push(&opts, stdin.lock()) {
@@ -457,6 +458,8 @@ pub struct PrePush<'a> {
     pub progress: bool,
     /// Standard input is a terminal (run by hand, not by git): do not wait for input.
     pub stdin_is_terminal: bool,
+    /// `--offline`: no advisory lookups.
+    pub offline: bool,
 }
 
 /// The pre-commit framework reads git's input itself and passes the first pushed ref as
@@ -547,6 +550,7 @@ pub fn pre_push(opts: &PrePush, input: impl BufRead) -> Result<ExitCode> {
                 let req = super::ScoreRequest {
                     base: Some(base.to_string()),
                     head: Some(head.to_string()),
+                    offline: opts.offline,
                     ..super::ScoreRequest::default()
                 };
                 let scored = super::score_change(&repo, &req, &progress)?;

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use engine::deps::AdvisoryMode;
 use engine::error::Result;
 use engine::git::files::FileSource;
 use engine::git::{Oid, Repo};
@@ -45,6 +46,8 @@ pub struct ScoreRequest {
     pub author_login: Option<String>,
     /// The checkout is the pull request's code (action mode): never read or write a cache in it.
     pub untrusted_checkout: Option<PathBuf>,
+    /// `--offline`: known vulnerabilities of changed dependencies are not looked up.
+    pub offline: bool,
 }
 
 /// A scored change and the configuration it was scored with.
@@ -90,6 +93,7 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         untrusted_checkout: req.untrusted_checkout.clone(),
         no_cache: req.no_cache,
         author_login: req.author_login.clone(),
+        advisories: advisory_mode(&cfg, req.offline),
     };
     let mut outcome = pipeline::run(repo, &request, obs)?;
     outcome.timings.stages.insert(0, ("config", config_took));
@@ -101,6 +105,19 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         config: cfg,
         source,
     })
+}
+
+/// The advisory database of a run: the OSV client at `security.osv-url`, unless `--offline` or
+/// `security.osv: false` says otherwise (the report then says the check did not run).
+fn advisory_mode(cfg: &Config, offline: bool) -> AdvisoryMode {
+    let a = &cfg.security.advisories;
+    if offline {
+        AdvisoryMode::Off("--offline".into())
+    } else if !a.osv {
+        AdvisoryMode::Off("`security.osv` is false".into())
+    } else {
+        AdvisoryMode::On(std::sync::Arc::new(outlets::osv::Client::new(a.url())))
+    }
 }
 
 /// Write to standard output (secrets scrubbed); a closed pipe (`pr-risk … | head`) is not an

@@ -111,6 +111,7 @@ pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
         threshold: args.threshold,
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
+        offline: cli.offline,
         ..ScoreRequest::default()
     };
     let progress = crate::progress::start(cli.show_progress());
@@ -189,6 +190,16 @@ fn print_timings(t: &engine::pipeline::Timings) {
             "resolve memo: {} loaded, {} new{}",
             c.loaded,
             c.new,
+            cache_outcome(c.written, &c.rebuilt, &c.write_error),
+        );
+    }
+    if let Some(c) = &t.osv_cache {
+        eprintln!(
+            "osv cache: {} loaded, {} hits, {} misses ({} expired){}",
+            c.loaded,
+            c.hits,
+            c.misses,
+            c.expired,
             cache_outcome(c.written, &c.rebuilt, &c.write_error),
         );
     }

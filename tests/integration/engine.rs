@@ -314,6 +314,7 @@ fn report_schema_is_stable() {
             "change",
             "composite",
             "config",
+            "dependencies",
             "dimensions",
             "gate",
             "graph",
@@ -325,6 +326,10 @@ fn report_schema_is_stable() {
         ]
     );
     assert_eq!(v["schema_version"], 1);
+    assert_eq!(
+        keys(&v["dependencies"]),
+        ["advisories", "build_changes", "changes", "projects"]
+    );
     assert_eq!(
         keys(&v["dimensions"]),
         ["coupling", "impact", "regression", "security"]

@@ -4,6 +4,7 @@
 mod support;
 
 mod coupling;
+mod deps;
 mod docs;
 mod engine;
 mod golden;

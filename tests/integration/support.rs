@@ -1,7 +1,9 @@
 //! Test support: the real `pr-risk` binary, run in the real git repositories that
 //! [`testkit::TestRepo`] builds.
 //!
-//! The binary runs with a clean environment: no user git config, no GitHub/cloud variables.
+//! The binary runs with a clean environment: no user git config, no GitHub/cloud variables, and
+//! `PR_RISK_OFFLINE=1` (no test reaches the real OSV API; the advisory tests remove it and point
+//! `security.osv-url` at a local server).
 
 #![allow(dead_code)]
 
@@ -78,6 +80,7 @@ pub fn command(dir: &Path) -> Command {
         }
     }
     c.env("GIT_CONFIG_NOSYSTEM", "1");
+    c.env("PR_RISK_OFFLINE", "1");
     c.env("HOME", dir.join(".no-home"));
     c.env("XDG_CONFIG_HOME", dir.join(".no-home"));
     c

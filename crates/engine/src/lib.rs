@@ -4,7 +4,7 @@ The pr-risk engine: from two revisions of a repository to one typed [`report::Re
 Data flows one way, one module per stage, and modules import only the ones to their left:
 
 ```text
-git < lang < parse < resolve < graph < score < guide < report < cache < pipeline < eval
+git < lang < parse < resolve < deps < graph < score < guide < report < cache < pipeline < eval
 ```
 
 - [`git`] is the only module that names `git2`: repositories, revisions, the change set,
@@ -13,6 +13,8 @@ git < lang < parse < resolve < graph < score < guide < report < cache < pipeline
 - [`lang`] turns a file's text into facts (imports, `mod` declarations, `use` paths).
 - [`parse`] chooses the source files of a snapshot and parses them in parallel.
 - [`resolve`] follows each ecosystem's resolution rules; [`graph`] is the dependency graph.
+- [`deps`] reads manifests and lock files at base and head: the packages a change adds, removes,
+  upgrades or moves, who pulls them in, and (through a trait) their known vulnerabilities.
 - [`score`] holds the four pure scorers: inputs in, [`score::Dimension`] out.
 - [`guide`] suggests reviewers and lists the tests that reach the change (advice, not scored).
 - [`report`] is the one model every output reads; [`cache`] keeps facts between runs.
@@ -28,6 +30,7 @@ pub mod glob;
 pub mod hash;
 
 pub mod cache;
+pub mod deps;
 pub mod eval;
 pub mod git;
 pub mod graph;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::cache::{self, HistoryCache, ParseCache};
+use crate::deps::{self, AdvisoryMode, AdvisorySettings, Dependencies};
 use crate::error::Result;
 use crate::git::diff::{self, ChangeSet};
 use crate::git::files::{self, FileSource};
@@ -50,6 +51,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub coupling: CouplingSettings,
     pub guidance: GuidanceSettings,
+    /// `security.osv`, `security.osv-url`: the advisory check of changed dependencies.
+    pub advisories: AdvisorySettings,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             coupling: CouplingSettings::default(),
             guidance: GuidanceSettings::default(),
+            advisories: AdvisorySettings::default(),
         }
     }
 }
@@ -90,6 +94,9 @@ pub struct Request {
     pub no_cache: bool,
     /// The pull request's author (GitHub login), when known: never suggested as a reviewer.
     pub author_login: Option<String>,
+    /// The advisory database the changed dependencies are checked against (the binary gives the
+    /// OSV client, or says why there is none: `--offline`, `security.osv: false`).
+    pub advisories: AdvisoryMode,
 }
 
 impl Request {
@@ -106,6 +113,7 @@ impl Request {
             untrusted_checkout: None,
             no_cache: false,
             author_login: None,
+            advisories: AdvisoryMode::Unset,
         }
     }
 }
@@ -135,6 +143,8 @@ pub struct Timings {
     pub resolve_memo: Option<cache::resolve::Stats>,
     /// Why the caches were not used at all (a refused directory).
     pub caches_refused: Option<String>,
+    /// What the advisory cache did (None: disabled, or nothing was checked).
+    pub osv_cache: Option<cache::osv::Stats>,
 }
 
 impl Timings {
@@ -337,8 +347,20 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         ),
         None => Vec::new(),
     };
-    // Impact and coupling (graph traversals) run on their own thread while the history is mined.
-    let (impact, coupling, regression) = std::thread::scope(|scope| {
+    // Impact and coupling (graph traversals) run on their own thread while the history is mined,
+    // and so does the dependency stage (lock files, then the advisory database over the network).
+    let (impact, coupling, regression, dependencies) = std::thread::scope(|scope| {
+        let dependencies = scope.spawn(|| {
+            dependency_changes(
+                &git_dir,
+                req,
+                &base,
+                &head,
+                &filters,
+                &tests,
+                cache_dir.as_deref().zip(cache_key.as_ref()),
+            )
+        });
         let graphs = scope.spawn(|| {
             let started = Instant::now();
             let impact = impact::score(
@@ -421,7 +443,13 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.history_cache = stats;
         t.stages.push(("history save*", took));
-        (impact, coupling, regression)
+        let (dependencies, deps_took, advisories_took, osv_cache) = dependencies
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        t.stages.push(("deps*", deps_took));
+        t.stages.push(("advisories*", advisories_took));
+        t.osv_cache = osv_cache;
+        (impact, coupling, regression, dependencies)
     });
     let guidance = t.time(obs, "guidance", || {
         guidance(repo, req, &revs, &changes, &head, &store, &tests)
@@ -436,6 +464,9 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         assemble(req, revs, changes, &head, &base, &store, dimensions)
     });
     report.guidance = guidance;
+    let (dependencies, notes) = dependencies;
+    report.dependencies = dependencies;
+    report.notes.extend(notes);
     report.config.read_from = req.source.commit().map(|c| c.to_string());
     if !changed_settings.is_empty() {
         report.notes.insert(
@@ -452,6 +483,90 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     report.config.changed_by_pr = changed_settings;
     report.notes.extend(cache_notes);
     Ok(Outcome { report, timings: t })
+}
+
+/// What [`dependency_changes`] gives back: the report section and its notes, the time of reading
+/// and of the advisory check, and what the advisory cache did.
+type DependencyStage = (
+    (Dependencies, Vec<Note>),
+    Duration,
+    Duration,
+    Option<cache::osv::Stats>,
+);
+
+/// The dependency stage: read and diff the manifests and lock files of both sides, map each
+/// changed direct dependency to the head graph's files that import it, and check the new
+/// versions against the advisory database (through the `osv` cache).
+fn dependency_changes(
+    git_dir: &Path,
+    req: &Request,
+    base: &Side,
+    head: &Side,
+    filters: &Filters,
+    tests: &GlobList,
+    cache: Option<(&Path, &cache::store::Key)>,
+) -> DependencyStage {
+    let started = Instant::now();
+    let scope = deps::Scope {
+        exclude: &filters.exclude,
+        tests,
+    };
+    let (mut found, problems) = match Repo::open(git_dir) {
+        Ok(repo) => deps::collect(&repo, &base.snapshot, &head.snapshot, &scope),
+        Err(e) => (
+            Dependencies::default(),
+            vec![deps::Problem {
+                path: ".".into(),
+                side: "head".into(),
+                message: e.to_string(),
+            }],
+        ),
+    };
+    let externals = head
+        .graph
+        .unresolved
+        .iter()
+        .filter(|u| u.kind == UnresolvedKind::External)
+        .map(|u| (u.from.as_str(), u.specifier.as_str()));
+    found.attach_importers(externals, &|p| tests.is_match(p));
+    let mut notes: Vec<Note> = problems
+        .iter()
+        .map(|p| Note::new(NoteCode::Lockfile, p.to_string()))
+        .collect();
+    let read_took = started.elapsed();
+    let started = Instant::now();
+    let mut osv_stats = None;
+    match &req.advisories {
+        AdvisoryMode::On(db) => {
+            let mut memo = if deps::advisories::queries(&found).is_empty() {
+                None
+            } else {
+                cache.map(|(d, k)| cache::osv::OsvCache::open(d, k))
+            };
+            deps::advisories::check(
+                &mut found,
+                db.as_ref(),
+                memo.as_mut().map(|m| m as &mut dyn deps::AdvisoryMemo),
+            );
+            if let Some(mut m) = memo {
+                m.save();
+                osv_stats = Some(m.stats);
+            }
+        }
+        AdvisoryMode::Off(reason) => deps::advisories::skip(&mut found, reason),
+        AdvisoryMode::Unset => deps::advisories::skip(
+            &mut found,
+            if req.settings.advisories.osv {
+                "no advisory database was configured"
+            } else {
+                "`security.osv` is false"
+            },
+        ),
+    }
+    if let Some(n) = found.advisories.note() {
+        notes.push(Note::new(NoteCode::AdvisoriesNotChecked, n));
+    }
+    ((found, notes), read_took, started.elapsed(), osv_stats)
 }
 
 /// The tests that reach the change of `req` in its head graph (what `pr-risk affected-tests`
@@ -968,6 +1083,7 @@ fn assemble(
     let count = |k: UnresolvedKind| head.graph.unresolved.iter().filter(|u| u.kind == k).count();
     Report {
         guidance: Guidance::default(),
+        dependencies: Dependencies::default(),
         schema_version: report::SCHEMA_VERSION,
         tool: Tool::current(),
         revisions: revs,

@@ -1,4 +1,4 @@
-//! The one retry, rate-limit and deadline policy of both HTTP clients (GitHub, the Massu cloud),
+//! The one retry, rate-limit and deadline policy of the HTTP clients (GitHub, the Massu cloud, OSV),
 //! and running their async calls from the synchronous binary.
 //!
 //! - [`Policy`]: at most `max_attempts` attempts; exponential backoff with jitter (a random delay
@@ -46,6 +46,17 @@ impl Policy {
         max_wait: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_secs(30),
+    };
+
+    /// OSV: three attempts, 250 ms first backoff, short waits (an unreachable advisory database
+    /// must cost a run seconds, not minutes: the check is then reported as not run).
+    pub const OSV: Policy = Policy {
+        max_attempts: 3,
+        backoff: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(2),
+        max_wait: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(20),
     };
 
     /// The delay before attempt `attempt + 1` after a failed attempt `attempt` (1-based).

@@ -4,8 +4,10 @@
 //! - [`repo`]: [`TestRepo`], a real git repository in a temporary directory, built with git2 with
 //!   fixed identities and times, and the project's fixtures;
 //! - [`synth`]: synthetic repositories of any size (TypeScript monorepos, Rust workspaces) for
-//!   benchmarks and differential tests.
+//!   benchmarks and differential tests;
+//! - [`lockfiles`]: synthetic lock files of any length in every format pr-risk reads.
 
+pub mod lockfiles;
 pub mod repo;
 pub mod synth;
 

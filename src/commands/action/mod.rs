@@ -125,6 +125,12 @@ pub fn run(env: &Env) -> Result<ExitCode> {
         fail_on_critical_security: inputs.fail_on_critical_security,
         author_login: target.author.clone(),
         untrusted_checkout: Some(repo_dir.clone()),
+        offline: env.get("PR_RISK_OFFLINE").is_some_and(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "0" | "false" | "no" | "off" | "n" | "f"
+            )
+        }),
         ..ScoreRequest::default()
     };
     let mut scored = score_change(&repo, &req, &engine::pipeline::Quiet)?;

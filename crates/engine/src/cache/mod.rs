@@ -1,4 +1,5 @@
-//! Caches kept between runs: parse facts by blob, history records by commit, the resolution memo.
+//! Caches kept between runs: parse facts by blob, history records by commit, the resolution memo,
+//! and advisory answers by package version ([`osv`], kept for a day).
 //!
 //! One store ([`store`]) holds them all: each cache is one file `<name>-v<format>.bin` in the cache
 //! directory with the same header (magic, cache name, the cache's own format, tool version, a key,
@@ -14,11 +15,12 @@
 //! pull request's own code ([`location`]).
 //!
 //! Only the pipeline opens caches. Domain code sees the memo it needs:
-//! [`crate::parse::FactsMemo`], [`crate::git::history::CommitMemo`] and
-//! [`crate::resolve::memo::Memo`].
+//! [`crate::parse::FactsMemo`], [`crate::git::history::CommitMemo`],
+//! [`crate::resolve::memo::Memo`] and [`crate::deps::AdvisoryMemo`].
 
 pub mod binfmt;
 pub mod history;
+pub mod osv;
 pub mod parse;
 pub mod resolve;
 pub mod store;

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+pub use crate::deps::Dependencies;
 pub use crate::git::diff::ChangedFile;
 pub use crate::git::revisions::Revisions;
 use crate::guide::Guidance;
@@ -30,6 +31,9 @@ pub struct Report {
     pub gate: Gate,
     /// Who should review and which tests reach the change (advice, not scored).
     pub guidance: Guidance,
+    /// The dependencies the change adds, removes, upgrades or moves, who imports them, and their
+    /// known vulnerabilities (see docs/dependencies.md).
+    pub dependencies: Dependencies,
     /// Things worth knowing about this run: skipped files, resolution problems.
     pub notes: Vec<Note>,
 }
@@ -74,6 +78,12 @@ pub enum NoteCode {
     /// A cache directory was refused (inside the checkout in action mode, or a symbolic link):
     /// the run computed everything afresh.
     CacheNotUsed,
+    /// A lock file or manifest could not be read: that project's dependency changes are not
+    /// reported.
+    Lockfile,
+    /// Known vulnerabilities of the changed dependencies were not checked (offline, turned off,
+    /// or the advisory database did not answer).
+    AdvisoriesNotChecked,
 }
 
 impl NoteCode {
@@ -87,6 +97,8 @@ impl NoteCode {
             NoteCode::IncompleteHistory => "incomplete-history",
             NoteCode::LimitReached => "limit-reached",
             NoteCode::CacheNotUsed => "cache-not-used",
+            NoteCode::Lockfile => "lockfile",
+            NoteCode::AdvisoriesNotChecked => "advisories-not-checked",
         }
     }
 }
@@ -143,6 +155,7 @@ impl Report {
             composite,
             gate,
             guidance: Guidance::default(),
+            dependencies: Dependencies::default(),
             notes: Vec::new(),
         }
     }

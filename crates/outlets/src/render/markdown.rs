@@ -307,6 +307,8 @@ mod tests {
             md_text("use `fetch-depth: 0` | <b>".into()),
             "use `fetch-depth: 0` \\| &lt;b&gt;"
         );
+        assert_eq!(code_span("@scope/zod".into()), "`@scope/zod`");
+        assert_eq!(code_span("x`<img>".into()), "`` x`<img> ``");
     }
 
     #[test]

@@ -1,0 +1,633 @@
+//! Dependency changes through the real binary: a bump reaches the files that import the package
+//! (generated npm and Cargo workspaces), and known vulnerabilities come from a local stand-in for
+//! the OSV API on 127.0.0.1 (exact requests, batching, paging, the cache, failures, `--offline`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::server::{Reply, Server};
+use crate::support::{command, Run, RunPrRisk, TestRepo};
+
+/// Replace the working tree (all but `.git`) with a fixture.
+fn replace_with(r: &TestRepo, fixture: &str) {
+    for e in std::fs::read_dir(r.path()).unwrap().flatten() {
+        if e.file_name() != ".git" && e.file_name() != ".pr-risk.yml" {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(p).unwrap();
+            } else {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    }
+    r.copy_fixture(fixture);
+}
+
+/// The npm fixture scenario (zod 3 → 4, typescript downgraded, esbuild added with an install
+/// script, lodash removed, left-pad moved to git, supports-color bumped under chalk), with
+/// `config` committed at the base.
+fn npm_pr(config: &str) -> TestRepo {
+    let r = TestRepo::new();
+    r.copy_fixture("lockfiles/npm/base");
+    r.write(".pr-risk.yml", config);
+    r.commit("base");
+    r.branch("feature");
+    replace_with(&r, "lockfiles/npm/head");
+    r.commit("bump dependencies");
+    r
+}
+
+/// `pr-risk score --format json --base main` with the network allowed (the support module sets
+/// `PR_RISK_OFFLINE=1` for every other test).
+fn score_online(r: &TestRepo, extra: &[&str]) -> (Run, Value) {
+    let out = command(r.path())
+        .env_remove("PR_RISK_OFFLINE")
+        .args(["score", "--format", "json", "--base", "main"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let v = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", run.stdout, run.stderr));
+    (run, v)
+}
+
+fn osv_config(server: &Server) -> String {
+    format!("security:\n  osv-url: {}\n", server.url())
+}
+
+fn change<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["dependencies"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no change of {name}: {:#}", report["dependencies"]))
+}
+
+fn note_codes(report: &Value) -> Vec<String> {
+    report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The queries of a `querybatch` body as `name@version` (with `#token` when paged).
+fn queries(body: &Value) -> Vec<String> {
+    body["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            assert_eq!(q["package"]["ecosystem"], "npm");
+            let mut s = format!(
+                "{}@{}",
+                q["package"]["name"].as_str().unwrap(),
+                q["version"].as_str().unwrap()
+            );
+            if let Some(t) = q["page_token"].as_str() {
+                s.push('#');
+                s.push_str(t);
+            }
+            s
+        })
+        .collect()
+}
+
+const ZOD_ADVISORY: &str = "GHSA-zod4-test-0001";
+const TS_ADVISORY: &str = "GHSA-tsc5-test-0002";
+
+/// The OSV stand-in: zod 4.0.1 has one advisory (on a second page), both typescript versions
+/// share another; everything else is clean.
+fn osv_handler(req: &crate::server::Request) -> Reply {
+    match (req.method.as_str(), req.route()) {
+        ("POST", "/v1/querybatch") => {
+            let body = req.json();
+            let results: Vec<Value> = queries(&body)
+                .iter()
+                .map(|q| match q.as_str() {
+                    "zod@4.0.1" => json!({"next_page_token": "p2"}),
+                    "zod@4.0.1#p2" => {
+                        json!({"vulns": [{"id": ZOD_ADVISORY, "modified": "2025-01-01T00:00:00Z"}]})
+                    }
+                    "typescript@5.2.2" | "typescript@5.3.3" => {
+                        json!({"vulns": [{"id": TS_ADVISORY, "modified": "2025-01-01T00:00:00Z"}]})
+                    }
+                    _ => json!({}),
+                })
+                .collect();
+            Reply::json(200, json!({ "results": results }))
+        }
+        ("GET", p) if p == format!("/v1/vulns/{ZOD_ADVISORY}") => Reply::json(
+            200,
+            json!({
+                "id": ZOD_ADVISORY,
+                "summary": "Prototype pollution in schema parsing",
+                "aliases": ["CVE-2099-0001"],
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                "affected": [{"package": {"name": "zod", "ecosystem": "npm"},
+                    "ranges": [{"type": "SEMVER", "events": [{"introduced": "4.0.0"}, {"fixed": "4.0.2"}]}]}]
+            }),
+        ),
+        ("GET", p) if p == format!("/v1/vulns/{TS_ADVISORY}") => Reply::json(
+            200,
+            json!({
+                "id": TS_ADVISORY,
+                "summary": "Path traversal in tsserver",
+                "database_specific": {"severity": "MODERATE"},
+                "affected": [{"package": {"name": "typescript", "ecosystem": "npm"}}]
+            }),
+        ),
+        _ => Reply::json(404, json!({"code": 5, "message": "Not Found"})),
+    }
+}
+
+#[test]
+fn advisories_come_from_exact_osv_requests() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(0);
+    let reqs = server.requests();
+    let lines: Vec<String> = reqs.iter().map(|q| q.line()).collect();
+    assert_eq!(
+        lines[..2],
+        ["POST /v1/querybatch", "POST /v1/querybatch"],
+        "{lines:?}"
+    );
+    // The head versions a change brings in and the base versions they replace, public-registry
+    // packages only (left-pad moved to git; lodash is gone), sorted; then the paged one alone.
+    assert_eq!(
+        queries(&reqs[0].json()),
+        [
+            "esbuild@0.19.12",
+            "supports-color@7.1.0",
+            "supports-color@7.2.0",
+            "typescript@5.2.2",
+            "typescript@5.3.3",
+            "zod@3.22.4",
+            "zod@4.0.1"
+        ]
+    );
+    assert_eq!(queries(&reqs[1].json()), ["zod@4.0.1#p2"]);
+    for q in &reqs[..2] {
+        assert_eq!(q.header("content-type"), Some("application/json"));
+        assert_eq!(
+            q.header("user-agent"),
+            Some(format!("pr-risk/{}", env!("CARGO_PKG_VERSION")).as_str())
+        );
+    }
+    let mut gets: Vec<&str> = lines[2..].iter().map(String::as_str).collect();
+    gets.sort();
+    assert_eq!(
+        gets,
+        [
+            format!("GET /v1/vulns/{TS_ADVISORY}"),
+            format!("GET /v1/vulns/{ZOD_ADVISORY}")
+        ]
+    );
+    assert_eq!(reqs.len(), 4, "one detail request per distinct advisory");
+
+    let zod = change(&report, "zod");
+    assert_eq!(
+        zod["advisories"],
+        json!([{
+            "id": ZOD_ADVISORY,
+            "aliases": ["CVE-2099-0001"],
+            "summary": "Prototype pollution in schema parsing",
+            "severity": "critical",
+            "severity_from": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H = 9.8",
+            "cvss_score": 9.8,
+            "url": format!("https://osv.dev/vulnerability/{ZOD_ADVISORY}"),
+            "fixed": ["4.0.2"],
+            "introduced": true
+        }])
+    );
+    // The downgraded typescript keeps an advisory its base version had: not introduced.
+    let ts = &change(&report, "typescript")["advisories"][0];
+    assert_eq!(
+        (
+            ts["id"].as_str(),
+            ts["severity"].as_str(),
+            ts["introduced"].as_bool()
+        ),
+        (Some(TS_ADVISORY), Some("medium"), Some(false))
+    );
+    assert_eq!(ts["severity_from"], "database: MODERATE");
+    assert_eq!(
+        report["dependencies"]["advisories"],
+        json!({"status": "checked", "source": server.url(), "queried": 7, "cached": 0,
+               "found": 2, "introduced": 1})
+    );
+    assert!(!note_codes(&report).contains(&"advisories-not-checked".to_string()));
+
+    // The comment and the terminal show them.
+    let md = r.run(&[
+        "score",
+        "--base",
+        "main",
+        "--format",
+        "markdown",
+        "--no-cache",
+    ]);
+    assert!(
+        md.stdout
+            .contains("- `zod` 3.22.4 → 4.0.1 (major): imported by 3 files\n"),
+        "{}",
+        md.stdout
+    );
+}
+
+#[test]
+fn answers_are_cached_for_a_day() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let cache = r.path().join(".cache-dir");
+    let dir = cache.to_str().unwrap();
+    let (first, a) = score_online(&r, &["--cache-dir", dir]);
+    first.assert_code(0);
+    let asked = server.requests().len();
+    assert_eq!(asked, 4);
+    assert!(cache.join("osv-v1.bin").is_file());
+    let (second, b) = score_online(&r, &["--cache-dir", dir]);
+    second.assert_code(0);
+    assert_eq!(
+        server.requests().len(),
+        asked,
+        "the second run asks nothing"
+    );
+    assert_eq!(b["dependencies"]["advisories"]["cached"], 7);
+    assert_eq!(
+        change(&a, "zod")["advisories"],
+        change(&b, "zod")["advisories"]
+    );
+    // Another source (a mirror) is another cache key: it is asked.
+    let other = Server::start(osv_handler);
+    r.write(".pr-risk.yml", osv_config(&other));
+    let (run, _) = score_online(&r, &["--cache-dir", dir]);
+    run.assert_code(0);
+    assert_eq!(other.requests().len(), 4);
+    assert_eq!(server.requests().len(), asked);
+}
+
+#[test]
+fn querybatch_is_split_at_the_api_limit() {
+    let server = Server::start(|req| match req.route() {
+        "/v1/querybatch" => {
+            let n = req.json()["queries"].as_array().unwrap().len();
+            Reply::json(200, json!({ "results": vec![json!({}); n] }))
+        }
+        _ => Reply::json(404, json!({})),
+    });
+    let r = TestRepo::new();
+    r.write(".pr-risk.yml", osv_config(&server));
+    r.write("package.json", "{\n  \"name\": \"big\"\n}\n");
+    r.commit("base");
+    r.branch("feature");
+    // A lock file of 1,500 packages appears: every one is new.
+    let mut entries = String::new();
+    for i in 0..1500 {
+        entries.push_str(&format!(
+            ",\n    \"node_modules/pkg-{i:04}\": {{\n      \"version\": \"1.0.{}\",\n      \"resolved\": \"https://registry.npmjs.org/pkg-{i:04}/-/pkg-{i:04}-1.0.{}.tgz\"\n    }}",
+            i % 7,
+            i % 7
+        ));
+    }
+    r.write(
+        "package-lock.json",
+        format!("{{\n  \"name\": \"big\",\n  \"lockfileVersion\": 3,\n  \"packages\": {{\n    \"\": {{ \"name\": \"big\" }}{entries}\n  }}\n}}\n"),
+    );
+    r.commit("add a lock file");
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(0);
+    let reqs = server.requests();
+    assert_eq!(
+        reqs.iter().map(|q| q.line()).collect::<Vec<_>>(),
+        ["POST /v1/querybatch", "POST /v1/querybatch"]
+    );
+    let (a, b) = (queries(&reqs[0].json()), queries(&reqs[1].json()));
+    assert_eq!((a.len(), b.len()), (1000, 500));
+    let expected: Vec<String> = (0..1500)
+        .map(|i| format!("pkg-{i:04}@1.0.{}", i % 7))
+        .collect();
+    assert_eq!([a, b].concat(), expected, "every version once, in order");
+    assert_eq!(report["dependencies"]["advisories"]["queried"], 1500);
+    assert_eq!(
+        report["dependencies"]["changes"].as_array().unwrap().len(),
+        1500
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_a_note_not_a_failure() {
+    // Every answer a 503: retried by the policy, then given up.
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let server = Server::start(move |_| {
+        n2.fetch_add(1, Ordering::SeqCst);
+        Reply::json(503, json!({"error": "down"}))
+    });
+    let r = npm_pr(&osv_config(&server));
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(0);
+    assert_eq!(
+        n.load(Ordering::SeqCst),
+        3,
+        "three attempts (the OSV policy)"
+    );
+    let adv = &report["dependencies"]["advisories"];
+    assert_eq!(adv["status"], "failed");
+    assert_eq!(
+        adv["reason"],
+        "POST /v1/querybatch: HTTP 503 (after 3 attempts)"
+    );
+    assert!(note_codes(&report).contains(&"advisories-not-checked".to_string()));
+    assert!(change(&report, "zod")["advisories"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Nothing listening at all.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = npm_pr(&format!(
+        "security:\n  osv-url: http://127.0.0.1:{closed}\n"
+    ));
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(0);
+    assert_eq!(report["dependencies"]["advisories"]["status"], "failed");
+    assert!(report["dependencies"]["advisories"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("could not connect"));
+    // A malformed answer is a failure too, never "no vulnerabilities".
+    let bad = Server::start(|_| Reply::json(200, json!({"results": []})));
+    let r = npm_pr(&osv_config(&bad));
+    let (_, report) = score_online(&r, &["--no-cache"]);
+    assert_eq!(
+        report["dependencies"]["advisories"]["reason"],
+        "POST /v1/querybatch: 0 results for 7 queries"
+    );
+}
+
+#[test]
+fn offline_and_turned_off_ask_nothing_and_say_so() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (run, report) = score_online(&r, &["--offline"]);
+    run.assert_code(0);
+    assert_eq!(
+        report["dependencies"]["advisories"],
+        json!({"status": "skipped", "reason": "--offline"})
+    );
+    assert!(note_codes(&report).contains(&"advisories-not-checked".to_string()));
+    let r = npm_pr(&format!("{}  osv: false\n", osv_config(&server)));
+    let (_, report) = score_online(&r, &[]);
+    assert_eq!(
+        report["dependencies"]["advisories"]["reason"],
+        "`security.osv` is false"
+    );
+    assert_eq!(server.requests().len(), 0);
+    // Nothing changed in the dependencies: nothing to check, no note.
+    let quiet = TestRepo::new();
+    quiet.copy_fixture("lockfiles/npm/base");
+    quiet.write(".pr-risk.yml", osv_config(&server));
+    quiet.commit("base");
+    quiet.branch("feature");
+    quiet.write("packages/web/src/index.ts", "export const x = 1;\n");
+    quiet.commit("code only");
+    let (_, report) = score_online(&quiet, &[]);
+    assert_eq!(report["dependencies"]["advisories"]["status"], "not-needed");
+    assert!(report["notes"].as_array().unwrap().is_empty());
+    assert_eq!(server.requests().len(), 0);
+}
+
+/// A generated npm workspace: `packages` packages of `files` files each; file `j` of package `i`
+/// imports zod when `(i + j) % 3 == 0` (every fourth of those through `zod/v4`, some as tests),
+/// lodash when `j % 5 == 1`. Returns the files that import zod, and those that are tests.
+fn npm_workspace(r: &TestRepo, packages: usize, files: usize, zod: &str) -> (Vec<String>, usize) {
+    let mut importers = Vec::new();
+    let mut tests = 0;
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"mono\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n",
+    );
+    let mut lock_entries = String::new();
+    for i in 0..packages {
+        let dir = format!("packages/p{i}");
+        let deps = if i % 2 == 0 {
+            format!(
+                "\"zod\": \"^{}\", \"lodash\": \"^4.17.21\"",
+                zod.split('.').next().unwrap()
+            )
+        } else {
+            "\"lodash\": \"^4.17.21\"".to_string()
+        };
+        r.write(
+            &format!("{dir}/package.json"),
+            format!("{{\n  \"name\": \"@mono/p{i}\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {{ {deps} }}\n}}\n"),
+        );
+        lock_entries.push_str(&format!(
+            ",\n    \"{dir}\": {{ \"name\": \"@mono/p{i}\", \"version\": \"1.0.0\" }},\n    \"node_modules/@mono/p{i}\": {{ \"resolved\": \"{dir}\", \"link\": true }}"
+        ));
+        for j in 0..files {
+            let test = j % 7 == 6;
+            let path = if test {
+                format!("{dir}/src/f{j}.test.ts")
+            } else {
+                format!("{dir}/src/f{j}.ts")
+            };
+            let mut text = String::new();
+            if (i + j) % 3 == 0 {
+                let spec = if j % 4 == 0 { "zod/v4" } else { "zod" };
+                text.push_str(&format!("import {{ z }} from \"{spec}\";\n"));
+                importers.push(path.clone());
+                tests += usize::from(test);
+            }
+            if j % 5 == 1 {
+                text.push_str("import fp from \"lodash/fp\";\n");
+            }
+            if j > 0 {
+                text.push_str(&format!("import {{ v{} }} from \"./f{}\";\n", j - 1, j - 1));
+            }
+            text.push_str(&format!("export const v{j} = {j};\n"));
+            r.write(&path, text);
+        }
+    }
+    r.write(
+        "package-lock.json",
+        format!(
+            "{{\n  \"name\": \"mono\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {{\n    \"\": {{ \"name\": \"mono\", \"workspaces\": [\"packages/*\"] }},\n    \"node_modules/zod\": {{ \"version\": \"{zod}\", \"resolved\": \"https://registry.npmjs.org/zod/-/zod-{zod}.tgz\" }},\n    \"node_modules/lodash\": {{ \"version\": \"4.17.21\", \"resolved\": \"https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz\" }}{lock_entries}\n  }}\n}}\n"
+        ),
+    );
+    importers.sort();
+    (importers, tests)
+}
+
+#[test]
+fn a_bump_reaches_the_files_that_import_it_in_a_generated_npm_workspace() {
+    let r = TestRepo::new();
+    npm_workspace(&r, 6, 14, "3.22.4");
+    r.commit("workspace");
+    r.branch("feature");
+    let (importers, tests) = npm_workspace(&r, 6, 14, "4.0.1");
+    r.commit("zod 4");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let changes = report["dependencies"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    let zod = &changes[0];
+    assert_eq!(
+        (
+            zod["name"].as_str(),
+            zod["kind"].as_str(),
+            zod["semver"].as_str()
+        ),
+        (Some("zod"), Some("upgraded"), Some("major"))
+    );
+    let got: Vec<String> = serde_json::from_value(zod["importers"].clone()).unwrap();
+    assert_eq!(got, importers);
+    assert_eq!(zod["test_importers"], tests);
+    assert!(
+        got.len() > 20 && tests > 0,
+        "{} importers, {tests} tests",
+        got.len()
+    );
+    // Every manifest that declares it (the even packages), with its line.
+    let manifests: BTreeSet<String> = zod["direct"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["line"], 4);
+            d["manifest"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let expected: BTreeSet<String> = (0..6)
+        .step_by(2)
+        .map(|i| format!("packages/p{i}/package.json"))
+        .collect();
+    assert_eq!(manifests, expected);
+    let text = r.run(&["score", "--base", "main"]);
+    assert!(
+        text.stdout.contains(&format!(
+            "  - zod 3.22.4 → 4.0.1 (major): imported by {} files ({tests} test",
+            importers.len()
+        )),
+        "{}",
+        text.stdout
+    );
+}
+
+/// A generated Cargo workspace: `crates` crates; crate `i` depends on serde_json (renamed as
+/// `json` in the last crate) when `i % 2 == 0`; its file `j` uses it when `j % 2 == 0`.
+fn cargo_workspace(r: &TestRepo, crates: usize, files: usize, version: &str) -> Vec<String> {
+    let mut importers = Vec::new();
+    r.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+    );
+    let mut lock = String::from("version = 4\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.9\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n");
+    lock.push_str(&format!("\n[[package]]\nname = \"serde_json\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\n \"itoa\",\n]\n"));
+    for i in 0..crates {
+        let uses = i % 2 == 0;
+        let renamed = uses && i == crates - 1;
+        let dep = match (uses, renamed) {
+            (true, false) => "serde_json = \"1.0\"\n",
+            (true, true) => "json = { package = \"serde_json\", version = \"1.0\" }\n",
+            _ => "",
+        };
+        r.write(
+            &format!("crates/c{i}/Cargo.toml"),
+            format!("[package]\nname = \"c{i}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dep}"),
+        );
+        let mut lib = String::new();
+        for j in 0..files {
+            lib.push_str(&format!("pub mod m{j};\n"));
+            let path = format!("crates/c{i}/src/m{j}.rs");
+            let text = if uses && j % 2 == 0 {
+                importers.push(path.clone());
+                let krate = if renamed { "json" } else { "serde_json" };
+                format!(
+                    "use {krate}::Value;\n\npub fn f(v: &Value) -> bool {{\n    v.is_null()\n}}\n"
+                )
+            } else {
+                "pub fn f() {}\n".to_string()
+            };
+            r.write(&path, text);
+        }
+        r.write(&format!("crates/c{i}/src/lib.rs"), lib);
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"c{i}\"\nversion = \"0.1.0\"\n"
+        ));
+        if uses {
+            lock.push_str("dependencies = [\n \"serde_json\",\n]\n");
+        }
+    }
+    r.write("Cargo.lock", lock);
+    importers.sort();
+    importers
+}
+
+#[test]
+fn a_bump_reaches_the_files_that_use_the_crate_in_a_generated_cargo_workspace() {
+    let r = TestRepo::new();
+    cargo_workspace(&r, 5, 6, "1.0.108");
+    r.commit("workspace");
+    r.branch("feature");
+    let importers = cargo_workspace(&r, 5, 6, "1.0.120");
+    r.commit("serde_json 1.0.120");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let sj = change(&report, "serde_json");
+    assert_eq!(
+        (
+            sj["kind"].as_str(),
+            sj["semver"].as_str(),
+            sj["breaking"].as_bool()
+        ),
+        (Some("upgraded"), Some("patch"), Some(false))
+    );
+    let got: Vec<String> = serde_json::from_value(sj["importers"].clone()).unwrap();
+    assert_eq!(got, importers, "{sj:#}");
+    assert_eq!(got.len(), 9, "three crates (one renaming it) × three files");
+    assert_eq!(sj["direct"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        report["dependencies"]["changes"].as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn a_lock_file_that_cannot_be_read_is_a_coded_note() {
+    let r = TestRepo::new();
+    r.copy_fixture("lockfiles/pnpm9/base");
+    r.commit("base");
+    r.branch("feature");
+    r.write("pnpm-lock.yaml", "lockfileVersion: '9.0'\nimporters: [\n");
+    r.commit("broken lock file");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let notes = report["notes"].as_array().unwrap();
+    let note = notes.iter().find(|n| n["code"] == "lockfile").unwrap();
+    assert_eq!(
+        note["message"],
+        "pnpm-lock.yaml (head): not YAML: line 3: did not find expected node content; its dependency changes are not reported"
+    );
+    assert!(report["dependencies"]["changes"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(Path::new(&r.path().join("pnpm-lock.yaml")).is_file());
+}
