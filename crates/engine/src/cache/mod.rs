@@ -1,4 +1,5 @@
-//! Caches kept between runs: parse facts by blob, history records by commit, the resolution memo.
+//! Caches kept between runs: parse facts by blob, history records (and their line facts) by
+//! commit, the resolution memo, the trained regression model.
 //!
 //! One store ([`store`]) holds them all: each cache is one file `<name>-v<format>.bin` in the cache
 //! directory with the same header (magic, cache name, the cache's own format, tool version, a key,
@@ -14,6 +15,7 @@
 
 pub mod binfmt;
 pub mod history;
+pub mod model;
 pub mod parse;
 pub mod resolve;
 pub mod store;

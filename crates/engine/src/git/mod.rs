@@ -15,6 +15,7 @@ pub mod diff;
 pub mod fetch;
 pub mod files;
 pub mod history;
+pub mod hunks;
 pub mod push;
 pub mod revisions;
 pub mod snapshot;
