@@ -28,7 +28,7 @@ use crate::git::history::{self, CommitMemo, CommitRecord, Commits, MineOptions};
 use crate::git::{revisions, Oid, Repo};
 use crate::parse::FileSettings;
 use crate::pipeline;
-use crate::score::regression::features::{Context, GraphReach, CHANGE_ONLY, FEATURES};
+use crate::score::regression::features::{Context, GraphReach};
 use crate::score::regression::model::{self, Model, PriorFile, Trained};
 use crate::score::regression::{self, Dataset, RegressionSettings, Sample};
 
@@ -162,6 +162,7 @@ pub fn prepare(
     let ctx = Context {
         filter: &filter,
         tests: &tests,
+        follow_renames: rc.follow_renames,
     };
     let tip = revisions::commit_of(repo, rev, "revision")?;
     let mut clock = Instant::now();
@@ -260,6 +261,7 @@ pub fn run(
     let maturity = i64::from(rc.maturity_days) * 86_400;
     let mut rows: Vec<(usize, &Sample, f64, f64, f64, f64)> = Vec::new();
     let mut skipped = Vec::new();
+    let mut used = 0;
     let mut unpredicted: Vec<&Sample> = eligible.iter().take(block).copied().collect();
     for k in 1..=folds {
         let chunk: Vec<&Sample> = eligible.iter().skip(k * block).take(block).copied().collect();
@@ -268,7 +270,7 @@ pub fn run(
         };
         let cutoff = first.time - 1;
         let (m, base) = match (
-            regression::fit(ds, cutoff, rc, &FEATURES),
+            regression::fit(ds, cutoff, rc, &rc.feature_names()),
             regression::fit(ds, cutoff, rc, &["lines_added"]),
         ) {
             (Ok(m), Ok(b)) => (m, b),
@@ -278,6 +280,7 @@ pub fn run(
                 continue;
             }
         };
+        used += 1;
         let (train_rows, train_labels) = regression::training_set(ds, cutoff, maturity);
         let rate = train_labels.iter().filter(|b| **b).count() as f64
             / train_rows.len().max(1) as f64;
@@ -312,7 +315,7 @@ pub fn run(
         catch_10: catch_at(scores, &labels, 0.10).map(round4),
         catch_20: catch_at(scores, &labels, 0.20).map(round4),
     };
-    let final_model = regression::fit(ds, p.tip_time, rc, &FEATURES).ok();
+    let final_model = regression::fit(ds, p.tip_time, rc, &rc.feature_names()).ok();
     timings.phases.push(("folds", started.elapsed()));
     let short = |id: &Oid| id.to_string()[..7].to_string();
     let subject = |i: usize| history::subject(&p.records[i].1.message);
@@ -343,7 +346,7 @@ pub fn run(
         bug_introducing: labels.iter().filter(|b| **b).count(),
         maturity_days: opts.maturity / 86_400,
         folds,
-        folds_used: folds - skipped.len(),
+        folds_used: used,
         model: metrics(&model_p, &model_p),
         lines_added: metrics(&base_p, &base_p),
         random: metrics(&random, &rate_p),
@@ -439,9 +442,9 @@ pub fn train_prior(
         to,
         repositories: names,
     };
-    let mut full = model::train(&FEATURES, &x, &y, Some(&w), rc.l2);
+    let mut full = model::train(&rc.feature_names(), &x, &y, Some(&w), rc.l2);
     full.trained = trained.clone();
-    let mut change_only = model::train(&CHANGE_ONLY, &x, &y, Some(&w), rc.l2);
+    let mut change_only = model::train(&rc.change_only_names(), &x, &y, Some(&w), rc.l2);
     change_only.trained = trained;
     Ok(PriorFile {
         command: command.to_string(),

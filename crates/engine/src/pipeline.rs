@@ -31,7 +31,7 @@ use crate::score::coupling::rules::CouplingSettings;
 use crate::score::impact::ImpactSettings;
 use crate::git;
 use crate::git::hunks::{facts_between, CommitFacts};
-use crate::score::regression::features::{HistoryState, FEATURES};
+use crate::score::regression::features::HistoryState;
 use crate::score::regression::model::Model;
 use crate::score::regression::{ModelSource, RegressionSettings};
 use crate::score::security::{self, RuleFile, RuleSet, SecuritySettings};
@@ -335,6 +335,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         let ctx = regression::features::Context {
             filter: &filter,
             tests: &tests,
+            follow_renames: cfg.regression.follow_renames,
         };
         let prepared = prepare_regression(
             repo,
@@ -367,6 +368,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                         source: p.source.clone(),
                         change: &p.change.files,
                         state: &p.state,
+                        labels: &p.labels,
                         commits: &commits,
                         window: p.window.clone(),
                         author: p.author.clone(),
@@ -375,6 +377,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                         ctx: regression::features::Context {
                             filter: &filter,
                             tests: &tests,
+                            follow_renames: cfg.regression.follow_renames,
                         },
                         graph: &head_graph,
                         weight: cfg.weights.regression,
@@ -431,6 +434,7 @@ pub struct PreparedRegression {
     pub source: ModelSource,
     /// The window's commits, oldest first (the state's commit indexes point here).
     pub records: Vec<(git::Oid, history::CommitRecord)>,
+    pub labels: regression::labels::Labels,
     pub state: HistoryState,
     pub window: regression::Window,
     /// The change's line facts, author, time and purpose.
@@ -471,6 +475,7 @@ fn prepare_regression(
             model: prior.change_only,
             source: ModelSource::ChangeOnly(regression::SHALLOW.to_string()),
             records: Vec::new(),
+            labels: Default::default(),
             state: HistoryState::default(),
             window: regression::Window::default(),
             change,
@@ -517,80 +522,70 @@ fn prepare_regression(
             mined.commits.iter().map(|c| c.time),
         )
     });
-    let (model, source, records, state) = match fresh {
+    t.time(obs, "line facts", || {
+        history::fill_facts(repo, &mined.window, &mut *memo)
+    })
+    .map_err(|e| format!("reading the history's changes failed: {e}"))?;
+    let records = window_records(&mined.window, &*memo);
+    let commits: Vec<(git::Oid, &history::CommitRecord)> =
+        records.iter().map(|(id, r)| (*id, r)).collect();
+    let production = |p: &str| ctx.production(p);
+    let (model, source, labels, state) = match fresh {
         Some(c) => {
             cache_note = Some(format!(
                 "model reused (trained on {} commits)",
                 c.model.trained.commits
             ));
-            let records = window_records(&mined.window, &*memo, true);
-            let commits: Vec<(git::Oid, &history::CommitRecord)> =
-                records.iter().map(|(id, r)| (*id, r)).collect();
-            let state = regression::state_of(&commits, &matcher, ctx, rc.bulk_files);
-            (c.model, ModelSource::Repository, records, state)
-        }
-        None => {
-            let read = t
-                .time(obs, "line facts", || {
-                    history::fill_facts(repo, &mined.window, &mut *memo)
-                })
-                .map_err(|e| format!("reading the history's changes failed: {e}"))?;
-            let _ = read;
-            let records = window_records(&mined.window, &*memo, false);
-            let (model, source, state) = t.time(obs, "training", || {
-                let commits: Vec<(git::Oid, &history::CommitRecord)> =
-                    records.iter().map(|(id, r)| (*id, r)).collect();
-                let graph = regression::features::GraphReach::new(base_graph, ctx.tests);
-                let ds = regression::dataset(&commits, &matcher, ctx, &graph, rc.bulk_files);
-                window.fix_commits = ds.labels.fixes;
-                window.reverts = Some(ds.labels.reverts);
-                window.bug_inducing = Some(ds.labels.inducing.len());
-                match regression::fit(&ds, cutoff, rc, &FEATURES) {
-                    Ok(m) => {
-                        if let Some(d) = cache_dir {
-                            let newest = regression::training_set(&ds, cutoff, maturity)
-                                .0
-                                .last()
-                                .map_or(0, |s| s.time);
-                            let entry = cache::model::Cached {
-                                newest,
-                                cutoff,
-                                model: m.clone(),
-                            };
-                            cache_note = Some(match cache::model::save(d, version, key, &entry) {
-                                Ok(()) => "model trained and written".to_string(),
-                                Err(e) => format!("model trained, not written ({e})"),
-                            });
-                        }
-                        (m, ModelSource::Repository, ds.state)
-                    }
-                    Err(why) => (
-                        prior.full,
-                        ModelSource::Prior(format!(
-                            "too little history to train this repository's model: {why}"
-                        )),
-                        ds.state,
-                    ),
-                }
+            let (labels, state) = t.time(obs, "labels", || {
+                (
+                    regression::labels::label(&commits, &matcher, &production, rc.bulk_files),
+                    regression::state_of(&commits, &matcher, ctx, rc.bulk_files),
+                )
             });
-            (model, source, records, state)
+            (c.model, ModelSource::Repository, labels, state)
         }
+        None => t.time(obs, "training", || {
+            let graph = regression::features::GraphReach::new(base_graph, ctx.tests);
+            let ds = regression::dataset(&commits, &matcher, ctx, &graph, rc.bulk_files);
+            match regression::fit(&ds, cutoff, rc, &rc.feature_names()) {
+                Ok(m) => {
+                    if let Some(d) = cache_dir {
+                        let newest = regression::training_set(&ds, cutoff, maturity)
+                            .0
+                            .last()
+                            .map_or(0, |s| s.time);
+                        let entry = cache::model::Cached {
+                            newest,
+                            cutoff,
+                            model: m.clone(),
+                        };
+                        cache_note = Some(match cache::model::save(d, version, key, &entry) {
+                            Ok(()) => "model trained and written".to_string(),
+                            Err(e) => format!("model trained, not written ({e})"),
+                        });
+                    }
+                    (m, ModelSource::Repository, ds.labels, ds.state)
+                }
+                Err(why) => (
+                    prior.full,
+                    ModelSource::Prior(format!(
+                        "too little history to train this repository's model: {why}"
+                    )),
+                    ds.labels,
+                    ds.state,
+                ),
+            }
+        }),
     };
-    if window.fix_commits == 0 {
-        let commits: Vec<(git::Oid, &history::CommitRecord)> =
-            records.iter().map(|(id, r)| (*id, r)).collect();
-        window.fix_commits = commits
-            .iter()
-            .filter(|(_, r)| {
-                regression::labels::classify(r, &matcher, &|p| ctx.production(p), rc.bulk_files)
-                    .fix
-            })
-            .count();
-    }
+    window.fix_commits = labels.fixes;
+    window.reverts = Some(labels.reverts);
+    window.bug_inducing = Some(labels.inducing.len());
+    drop(commits);
     Ok(PreparedRegression {
         model,
         source,
         records,
+        labels,
         state,
         window,
         change,
@@ -601,23 +596,15 @@ fn prepare_regression(
     })
 }
 
-/// The window's records, oldest first (without their line facts when `lean`).
+/// The window's records, oldest first.
 fn window_records(
     window: &[git::Oid],
     memo: &dyn history::CommitMemo,
-    lean: bool,
 ) -> Vec<(git::Oid, history::CommitRecord)> {
     window
         .iter()
         .rev()
-        .filter_map(|id| {
-            let r = memo.get(*id)?;
-            let mut r = r.clone();
-            if lean {
-                r.facts = None;
-            }
-            Some((*id, r))
-        })
+        .filter_map(|id| memo.get(*id).map(|r| (*id, r.clone())))
         .collect()
 }
 

@@ -345,6 +345,7 @@ fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) ->
                         recs.varint(u64::from(d.old_total));
                         recs.varint(u64::from(d.added));
                         recs.varint(u64::from(d.deleted));
+                        recs.varint(u64::from(d.code_added));
                         hunks_out(&mut recs, &d.hunks);
                     }
                     if let Some((o, h)) = &d.other {
@@ -463,6 +464,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
                         d.old_total = u32_of(&mut r)?;
                         d.added = u32_of(&mut r)?;
                         d.deleted = u32_of(&mut r)?;
+                        d.code_added = u32_of(&mut r)?;
                         d.hunks = hunks_in(&mut r)?;
                     }
                     if flags & OTHER != 0 {
@@ -558,6 +560,7 @@ mod tests {
                         old_total: 40 + n,
                         added: 3,
                         deleted: 2,
+                        code_added: 2,
                         hunks: vec![Hunk {
                             old_start: 5,
                             old_lines: 2,
@@ -767,5 +770,58 @@ mod tests {
         assert_eq!(c.stats.loaded, 4);
         mine(&repo, base, &opts, Some(&mut c)).unwrap();
         assert_eq!((c.stats.read, c.stats.computed), (5, 4), "{:?}", c.stats);
+    }
+
+    /// Line facts are read once, kept by commit id, and the same as without the cache; a newer
+    /// merge-base reads only the new commits' facts.
+    #[test]
+    fn line_facts_are_cached_and_extended() {
+        use crate::git::history::tests::scripted;
+        use crate::git::history::{fill_facts, mine, Commits, FixMatcher, MineOptions};
+        let (_dir, repo, ids) = scripted();
+        let [_, _, _, c3, _, _, _, _, base] = ids[..] else {
+            unreachable!()
+        };
+        let matcher = FixMatcher::defaults();
+        let churn = Default::default();
+        let opts = MineOptions {
+            max_commits: 100,
+            max_age_days: 3650,
+            min_commits: 1,
+            follow_renames: true,
+            matcher: &matcher,
+            churn_for: &churn,
+        };
+        let mut plain = Commits::default();
+        let h = mine(&repo, base, &opts, Some(&mut plain)).unwrap();
+        assert_eq!(fill_facts(&repo, &h.window, &mut plain).unwrap(), 9);
+        let cache_dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(cache_dir.path());
+        let old = mine(&repo, c3, &opts, Some(&mut c)).unwrap();
+        assert_eq!(fill_facts(&repo, &old.window, &mut c).unwrap(), 4);
+        c.save();
+        let mut c = HistoryCache::open(cache_dir.path());
+        let h2 = mine(&repo, base, &opts, Some(&mut c)).unwrap();
+        assert_eq!(fill_facts(&repo, &h2.window, &mut c).unwrap(), 5, "only the newer commits");
+        assert_eq!(c.stats.facts, 5);
+        c.save();
+        let full = HistoryCache::open(cache_dir.path());
+        for id in &h.window {
+            assert_eq!(
+                full.get(*id).unwrap().facts,
+                plain.records[id].facts,
+                "{id}"
+            );
+        }
+        // The merge's facts: only files whose merged content differs from both parents (none).
+        let merge = ids[6];
+        assert_eq!(full.get(merge).unwrap().facts.as_ref().unwrap().files.len(), 0);
+        // The renamed file's facts carry its old path.
+        let s2 = ids[5];
+        let f = &full.get(s2).unwrap().facts.as_ref().unwrap().files;
+        assert!(f.iter().any(|d| d.path == "lib/longer.ts"
+            && d.old_path.as_deref() == Some("lib/long.ts")
+            && d.added == 1
+            && d.lines));
     }
 }

@@ -730,7 +730,8 @@ pub fn commit_changes(
     let mut out = Vec::new();
     compare(repo, old, Some(new), "", &mut out)?;
     match old {
-        Some(old) if renames => pair_renames(repo, old, new, out),
+        // A blob that cannot be read (a clone missing some objects) leaves renames unpaired.
+        Some(old) if renames => Ok(pair_renames(repo, old, new, out.clone()).unwrap_or(out)),
         _ => Ok(out),
     }
 }
@@ -753,7 +754,7 @@ pub fn changes_between_trees(
 ) -> std::result::Result<Vec<Change>, git2::Error> {
     let mut out = Vec::new();
     compare(repo, Some(old), Some(new), "", &mut out)?;
-    pair_renames(repo, old, new, out)
+    Ok(pair_renames(repo, old, new, out.clone()).unwrap_or(out))
 }
 
 /// Pair the additions and deletions of `out` (the comparison of tree `old` with tree `new`) into
@@ -1157,23 +1158,45 @@ pub(crate) mod tests {
     #[test]
     fn classifies_messages() {
         let m = FixMatcher::defaults();
-        assert_eq!(m.classify("fix: crash on empty cart"), (true, false));
-        assert_eq!(m.classify("Fixes a race in the scheduler"), (true, false));
-        assert_eq!(m.classify("hotfix for prod"), (true, false));
-        assert_eq!(m.classify("Bug in totals"), (true, false));
-        assert_eq!(m.classify("Closes #123"), (true, false));
-        assert_eq!(m.classify("resolves JIRA-42"), (true, false));
-        assert_eq!(m.classify("Add a regression test harness"), (true, false));
-        assert_eq!(
-            m.classify("Revert \"add cache\"\n\nThis reverts commit abcdef1234."),
-            (true, true)
-        );
-        assert_eq!(m.classify("add feature flags"), (false, false));
-        assert_eq!(
-            m.classify("debugging output, prefix fixture"),
-            (false, false)
-        );
-        assert_eq!(m.classify("Closes #12 by adding docs"), (true, false));
+        let fix = |msg: &str| m.kind(msg).fix;
+        // Conventional fix types, fix keywords in the subject, issue links in the body.
+        assert!(fix("fix: crash on empty cart"));
+        assert!(fix("fix(router)!: wrong params"));
+        assert!(fix("hotfix: prod"));
+        assert!(fix("Fixes a race in the scheduler"));
+        assert!(fix("printer: fix a panic with -o"), "a component, not a type");
+        assert!(fix("Bug in totals"));
+        assert!(fix("handle empty input\n\nFixes #123"));
+        assert!(fix("handle empty input\n\nCloses acme/widgets#3"));
+        assert!(fix("cleanup, closes #12"));
+        // Never: releases, version bumps, chores, docs, style, lint, CI, dependencies, typos.
+        assert!(!fix("fix: lint project"));
+        assert!(!fix("chore: fix the release script"));
+        assert!(!fix("docs: fix a broken link"));
+        assert!(!fix("ci: fix the workflow"));
+        assert!(!fix("fix(deps): update dependency vite to v5"));
+        assert!(!fix("Version Packages\n\n- Fixed a revert (#123)"));
+        assert!(!fix("v1.2.3"));
+        assert!(!fix("Release 4.0.0\n\nFixes #99"));
+        assert!(!fix("fix typo in README"));
+        assert!(!fix("style: fix formatting"));
+        // A typed feature is not a fix, whatever its subject says.
+        assert!(!fix("feat: fix-free mode"));
+        assert!(!fix("add feature flags"));
+        assert!(!fix("debugging output, prefix fixture"));
+        assert!(!fix("Add a regression test harness"));
+        // A revert is a revert, not a fix, and names what it reverts.
+        let r = "Revert \"add cache\"\n\nThis reverts commit abcdef1234.";
+        assert_eq!(m.classify(r), (false, true));
+        assert_eq!(m.reverted(r), vec!["abcdef1234".to_string()]);
+        // Configurable: a strict matcher that only knows `bug:`.
+        let strict = FixMatcher::new(&FixPatterns {
+            fix_types: vec!["bug".into()],
+            ..FixPatterns::default()
+        })
+        .unwrap();
+        assert!(strict.kind("bug: off by one").fix);
+        assert!(!strict.kind("fix: off by one").fix);
     }
 
     /// A commit on top of HEAD whose tree has exactly `files` (path → content).
@@ -1294,7 +1317,7 @@ pub(crate) mod tests {
 
     /// A commit with exactly `files` (path → content), `parents` and committer time `time`; no ref
     /// moves.
-    fn commit_at(
+    pub(crate) fn commit_at(
         repo: &Repo,
         parents: &[Oid],
         time: i64,
@@ -1503,10 +1526,11 @@ pub(crate) mod tests {
         assert_eq!(h.files["src/a.ts"].commits, 4, "c4, c3, c1, root");
         assert_eq!(h.files["lib/longer.ts"].commits, 3, "s2, s1, root");
         assert_eq!(h.files["lib/longer.ts"].fixes.len(), 1);
+        assert_eq!(h.window.len(), 9, "the merge is in the window's walk order");
         assert!(h.files["lib/longer.ts"].churn_counted);
         assert!(!h.files.contains_key("a.ts"));
         assert_eq!(h.files["c.ts"].commits, 2);
-        assert_eq!(h.fix_commits(), 4, "c5, c4 (revert), s1, c2");
+        assert_eq!(h.fix_commits(), 3, "c5 (closes #12), s1, c2; the revert c4 is not a fix");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct FileDiff {
     pub old_total: u32,
     pub added: u32,
     pub deleted: u32,
+    /// Added lines that say something (not blank, not only a comment).
+    pub code_added: u32,
     pub hunks: Vec<Hunk>,
     /// For a merge: the second parent's blob at this path and the hunks against it.
     pub other: Option<(Oid, Vec<Hunk>)>,
@@ -126,15 +128,15 @@ fn text(repo: &Repo, id: Option<Oid>) -> Option<Option<git2::Blob<'_>>> {
 }
 
 /// The zero-context, whitespace-ignoring hunks between two texts (`path` picks the comment
-/// syntax); `(hunks, added, deleted)`.
-pub fn diff_texts(old: &[u8], new: &[u8], path: &str) -> Option<(Vec<Hunk>, u32, u32)> {
+/// syntax); `(hunks, added, deleted, meaningful added)`.
+pub fn diff_texts(old: &[u8], new: &[u8], path: &str) -> Option<(Vec<Hunk>, u32, u32, u32)> {
     let mut opts = DiffOptions::new();
     opts.context_lines(0)
         .ignore_whitespace(true)
         .interhunk_lines(0);
     let patch = Patch::from_buffers(old, None, new, None, Some(&mut opts)).ok()?;
     let mut hunks = Vec::with_capacity(patch.num_hunks());
-    let (mut added, mut deleted) = (0, 0);
+    let (mut added, mut deleted, mut code_added) = (0, 0, 0);
     for h in 0..patch.num_hunks() {
         let Ok((hunk, n)) = patch.hunk(h) else {
             continue;
@@ -142,19 +144,20 @@ pub fn diff_texts(old: &[u8], new: &[u8], path: &str) -> Option<(Vec<Hunk>, u32,
         let mut meaningful_lines = Vec::new();
         let mut seen_old = 0u32;
         for l in 0..n {
-            if seen_old >= hunk.old_lines() {
-                break;
-            }
             let Ok(line) = patch.line_in_hunk(h, l) else {
                 continue;
             };
-            if line.origin() != '-' {
-                continue;
+            let says = || meaningful(&String::from_utf8_lossy(line.content()), path);
+            match line.origin() {
+                '-' => {
+                    if says() {
+                        meaningful_lines.push(seen_old);
+                    }
+                    seen_old += 1;
+                }
+                '+' => code_added += u32::from(says()),
+                _ => {}
             }
-            if meaningful(&String::from_utf8_lossy(line.content()), path) {
-                meaningful_lines.push(seen_old);
-            }
-            seen_old += 1;
         }
         added += hunk.new_lines();
         deleted += hunk.old_lines();
@@ -166,7 +169,7 @@ pub fn diff_texts(old: &[u8], new: &[u8], path: &str) -> Option<(Vec<Hunk>, u32,
             meaningful: meaningful_lines,
         });
     }
-    Some((hunks, added, deleted))
+    Some((hunks, added, deleted, code_added))
 }
 
 /// The facts of one changed path (blobs read only for code files).
@@ -191,11 +194,12 @@ fn file_diff(repo: &Repo, c: &Change) -> FileDiff {
     };
     let o: &[u8] = old.as_ref().map_or(&[], |b| b.content());
     let n: &[u8] = new.as_ref().map_or(&[], |b| b.content());
-    if let Some((hunks, added, deleted)) = diff_texts(o, n, &f.path) {
+    if let Some((hunks, added, deleted, code_added)) = diff_texts(o, n, &f.path) {
         f.lines = true;
         f.old_total = count_lines(o);
         f.added = added;
         f.deleted = deleted;
+        f.code_added = code_added;
         f.hunks = hunks;
     }
     f
@@ -238,7 +242,7 @@ fn merge_facts(repo: &Repo, commit: &git2::Commit) -> std::result::Result<Commit
         let o: &[u8] = old.as_ref().map_or(&[], |b| b.content());
         let n: &[u8] = new.as_ref().map_or(&[], |b| b.content());
         let x: &[u8] = other.as_ref().map_or(&[], |b| b.content());
-        let (Some((hunks, added, deleted)), Some((other_hunks, _, _))) =
+        let (Some((hunks, added, deleted, code_added)), Some((other_hunks, _, _, _))) =
             (diff_texts(o, n, c.path()), diff_texts(x, n, c.path()))
         else {
             continue;
@@ -253,6 +257,7 @@ fn merge_facts(repo: &Repo, commit: &git2::Commit) -> std::result::Result<Commit
             old_total: count_lines(o),
             added,
             deleted,
+            code_added,
             hunks,
             other: Some((other_id, other_hunks)),
         });
@@ -331,7 +336,9 @@ mod tests {
     fn hunks_ignore_whitespace_and_mark_meaningful_lines() {
         let old = "a\nb\n// note\n\nc\n  d\n";
         let new = "a\nB\n\nc\n    d\ne\n";
-        let (hunks, added, deleted) = diff_texts(old.as_bytes(), new.as_bytes(), "x.ts").unwrap();
+        let (hunks, added, deleted, code_added) =
+            diff_texts(old.as_bytes(), new.as_bytes(), "x.ts").unwrap();
+        assert_eq!(code_added, 2, "B and e");
         // b and the comment replaced by B; the blank line kept; d re-indented (ignored); e added.
         assert_eq!(deleted, 2);
         assert_eq!(added, 2);

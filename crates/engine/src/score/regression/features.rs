@@ -25,8 +25,10 @@ use crate::glob::GlobList;
 use crate::graph::DepGraph;
 
 /// Every feature a model can use, in vector order.
-pub const FEATURES: [&str; 21] = [
+pub const FEATURES: [&str; 25] = [
     "lines_added",
+    "code_lines_added",
+    "hunks",
     "lines_deleted",
     "files",
     "directories",
@@ -44,14 +46,18 @@ pub const FEATURES: [&str; 21] = [
     "author_commits",
     "author_file_commits",
     "author_subsystem_commits",
+    "file_bugs",
+    "author_bug_share",
     "fix",
     "fan_in",
     "reach",
 ];
 
 /// The features that need no history (the prior for shallow clones uses only these).
-pub const CHANGE_ONLY: [&str; 13] = [
+pub const CHANGE_ONLY: [&str; 15] = [
     "lines_added",
+    "code_lines_added",
+    "hunks",
     "lines_deleted",
     "files",
     "directories",
@@ -191,6 +197,8 @@ pub enum Category {
 pub struct Context<'a> {
     pub filter: &'a SourceFilter,
     pub tests: &'a GlobList,
+    /// A renamed file keeps its history (`regression.follow-renames`).
+    pub follow_renames: bool,
 }
 
 impl Context<'_> {
@@ -223,6 +231,8 @@ pub struct FileHistory {
     pub fixes: Vec<(i64, u32)>,
     /// Revert commits touching it (times).
     pub reverts: Vec<i64>,
+    /// Every commit touching it (indexes into the window).
+    pub ids: Vec<u32>,
 }
 
 /// The history before a change, built forward commit by commit.
@@ -231,6 +241,8 @@ pub struct HistoryState {
     pub files: HashMap<String, FileHistory>,
     authors: HashMap<String, u32>,
     author_commits: Vec<u32>,
+    /// Each author's commits (indexes into the window).
+    author_ids: Vec<Vec<u32>>,
     author_subsystems: HashMap<(u32, String), u32>,
     pub commits: u32,
 }
@@ -244,18 +256,37 @@ pub struct Touch {
 }
 
 impl Touch {
-    pub fn of_changes(changes: &[Change]) -> Vec<Touch> {
-        changes
-            .iter()
-            .map(|c| Touch {
-                path: c.path().to_string(),
-                old_path: match c.status {
-                    Status::Renamed => c.old_path.clone(),
-                    _ => None,
-                },
-                status: c.status,
-            })
-            .collect()
+    /// The touches of a commit's changes; without `follow_renames`, a rename is a deletion and
+    /// an addition.
+    pub fn of_changes(changes: &[Change], follow_renames: bool) -> Vec<Touch> {
+        let mut out = Vec::with_capacity(changes.len());
+        for c in changes {
+            match (c.status, &c.old_path) {
+                (Status::Renamed, Some(old)) if !follow_renames => {
+                    out.push(Touch {
+                        path: old.clone(),
+                        old_path: None,
+                        status: Status::Deleted,
+                    });
+                    out.push(Touch {
+                        path: c.path().to_string(),
+                        old_path: None,
+                        status: Status::Added,
+                    });
+                }
+                (Status::Renamed, old) => out.push(Touch {
+                    path: c.path().to_string(),
+                    old_path: old.clone(),
+                    status: c.status,
+                }),
+                _ => out.push(Touch {
+                    path: c.path().to_string(),
+                    old_path: None,
+                    status: c.status,
+                }),
+            }
+        }
+        out
     }
 }
 
@@ -263,6 +294,10 @@ impl Touch {
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Raw {
     pub lines_added: u32,
+    /// Added source lines that say something (not blank, not only a comment).
+    pub code_lines_added: u32,
+    /// Hunks of the source diff (how scattered the change is).
+    pub hunks: usize,
     pub lines_deleted: u32,
     pub files: usize,
     pub directories: usize,
@@ -292,6 +327,10 @@ pub struct Raw {
     pub author_commits: u32,
     pub author_file_commits: u32,
     pub author_subsystem_commits: u32,
+    /// Earlier commits to the changed files known (at the change's time) to be bug-inducing.
+    pub file_bugs: u32,
+    /// The share of the author's earlier commits known to be bug-inducing.
+    pub author_bug_share: f64,
     /// The change is a bug fix.
     pub fix: bool,
     /// Production files importing the changed files directly (summed), and reaching them
@@ -315,6 +354,8 @@ impl Raw {
     pub fn vector(&self) -> Vec<f64> {
         vec![
             ln1p(f64::from(self.lines_added)),
+            ln1p(f64::from(self.code_lines_added)),
+            ln1p(self.hunks as f64),
             ln1p(f64::from(self.lines_deleted)),
             ln1p(self.files as f64),
             ln1p(self.directories as f64),
@@ -339,6 +380,8 @@ impl Raw {
             ln1p(f64::from(self.author_commits)),
             ln1p(f64::from(self.author_file_commits)),
             ln1p(f64::from(self.author_subsystem_commits)),
+            ln1p(f64::from(self.file_bugs)),
+            self.author_bug_share,
             f64::from(u8::from(self.fix)),
             ln1p(self.fan_in as f64),
             ln1p(self.reach as f64),
@@ -371,6 +414,7 @@ impl HistoryState {
         let a = self.author_commits.len() as u32;
         self.authors.insert(who.to_string(), a);
         self.author_commits.push(0);
+        self.author_ids.push(Vec::new());
         a
     }
 
@@ -382,6 +426,7 @@ impl HistoryState {
         let a = self.author(who);
         self.commits += 1;
         self.author_commits[a as usize] += 1;
+        self.author_ids[a as usize].push(index);
         let mut subsystems: BTreeSet<&str> = BTreeSet::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for t in touches {
@@ -401,6 +446,7 @@ impl HistoryState {
                 h.first = time;
             }
             h.commits += 1;
+            h.ids.push(index);
             match h.authors.iter_mut().find(|(x, _)| *x == a) {
                 Some((_, n)) => *n += 1,
                 None => h.authors.push((a, 1)),
@@ -423,7 +469,9 @@ impl HistoryState {
         self.files.get(path)
     }
 
-    /// The raw features of a change (`files`: its line facts) made by `who` at `time`.
+    /// The raw features of a change (`files`: its line facts) made by `who` at `time`; `known`
+    /// says whether the window's commit `i` is known to be bug-inducing at `time`.
+    #[allow(clippy::too_many_arguments)]
     pub fn features(
         &self,
         files: &[FileDiff],
@@ -432,6 +480,7 @@ impl HistoryState {
         fix: bool,
         ctx: &Context,
         graph: &dyn GraphFeatures,
+        known: &dyn Fn(u32, i64) -> bool,
     ) -> Raw {
         let mut raw = Raw {
             fix,
@@ -455,6 +504,8 @@ impl HistoryState {
         let mut most: Option<(String, u32)> = None;
         for f in &sources {
             raw.lines_added += f.added;
+            raw.code_lines_added += f.code_added;
+            raw.hunks += f.hunks.len();
             raw.lines_deleted += f.deleted;
             if f.old_id.is_some() && f.status != Status::Added {
                 raw.lines_before += u64::from(f.old_total);
@@ -465,7 +516,11 @@ impl HistoryState {
             dirs.insert(directory(&f.path));
             subs.insert(subsystem(&f.path));
             lines.push(u64::from(f.added) + u64::from(f.deleted));
-            let before = f.old_path.as_deref().unwrap_or(&f.path);
+            let before = match (&f.old_path, ctx.follow_renames) {
+                (Some(old), true) => old.as_str(),
+                (Some(_), false) if f.status == Status::Renamed => continue,
+                _ => f.path.as_str(),
+            };
             let Some(h) = (f.status != Status::Added)
                 .then(|| self.files.get(before))
                 .flatten()
@@ -474,6 +529,7 @@ impl HistoryState {
             };
             age += (time - h.first).max(0) as f64 / DAY;
             raw.prior_changes += h.commits;
+            raw.file_bugs += h.ids.iter().filter(|i| known(**i, time)).count() as u32;
             devs.extend(h.authors.iter().map(|(x, _)| *x));
             if let Some(a) = a {
                 raw.author_file_commits += h
@@ -511,6 +567,9 @@ impl HistoryState {
         };
         if let Some(a) = a {
             raw.author_commits = self.author_commits[a as usize];
+            let ids = &self.author_ids[a as usize];
+            raw.author_bug_share = ids.iter().filter(|i| known(**i, time)).count() as f64
+                / ids.len().max(1) as f64;
             raw.author_subsystem_commits = subs
                 .iter()
                 .map(|s| {

@@ -329,6 +329,103 @@ fn merge_file(origins: &mut IdMap<Runs>, f: &FileDiff) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::history::tests::commit_at;
+    use crate::git::history::{fill_facts, mine, Commits, MineOptions};
+    use crate::git::Repo;
+
+    fn text(lines: &[&str]) -> String {
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    /// A scripted history: a feature whose line a later fix changes, a fix that only touches a
+    /// comment and whitespace, a revert, a test-only "fix", a bulk "fix", a fix of lines from
+    /// two commits (the most recent is blamed) and a merge that combines both sides' edits.
+    #[test]
+    fn labels_a_scripted_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::from(git2::Repository::init(dir.path()).unwrap());
+        let a0 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;"];
+        let c0 = commit_at(&repo, &[], 1_000, "initial import", "Ann", &[("a.ts", &text(&a0)), ("b.ts", "b\n")]);
+        let a1 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;", "const x1 = 1;", "const x2 = 2;"];
+        let c1 = commit_at(&repo, &[c0], 2_000, "add feature x", "Bob", &[("a.ts", &text(&a1)), ("b.ts", "b\n")]);
+        // Replaces c (from c0) and x2 (from c1): the most recent candidate, c1, is blamed.
+        let a2 = ["const a = 1;", "// note", "const b = 2;", "const c = 30;", "const x1 = 1;", "const x2 = 20;"];
+        let c2 = commit_at(&repo, &[c1], 3_000, "fix: c and x2", "Cy", &[("a.ts", &text(&a2)), ("b.ts", "b\n")]);
+        // Only a comment and indentation change: nothing meaningful is deleted.
+        let a3 = ["const a = 1;", "// a better note", "const b = 2;", "const c = 30;", "    const x1 = 1;", "const x2 = 20;"];
+        let c3 = commit_at(&repo, &[c2], 4_000, "fix: wording", "Cy", &[("a.ts", &text(&a3)), ("b.ts", "b\n")]);
+        let c4 = commit_at(&repo, &[c3], 5_000, "feat: more b", "Dan", &[("a.ts", &text(&a3)), ("b.ts", "b\nmore\n")]);
+        let revert = format!("Revert \"feat: more b\"\n\nThis reverts commit {c4}.");
+        let c5 = commit_at(&repo, &[c4], 6_000, &revert, "Ann", &[("a.ts", &text(&a3)), ("b.ts", "b\n")]);
+        // A "fix" that only changes a test: not a fix.
+        let c6 = commit_at(&repo, &[c5], 7_000, "fix: flaky test", "Ann", &[("a.ts", &text(&a3)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        // A side branch edits the top of a.ts, main edits the bottom, the merge has both.
+        let mut side = a3;
+        side[0] = "const a = 100;";
+        let s1 = commit_at(&repo, &[c6], 7_500, "tweak a", "Eve", &[("a.ts", &text(&side)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let mut main = a3;
+        main[5] = "const x2 = 21;";
+        let c7 = commit_at(&repo, &[c6], 7_600, "tune x2", "Bob", &[("a.ts", &text(&main)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let mut both = main;
+        both[0] = "const a = 100;";
+        let m = commit_at(&repo, &[c7, s1], 8_000, "Merge branch 'side'", "Ann", &[("a.ts", &text(&both)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let mut fixed = both;
+        fixed[0] = "const a = 101;";
+        let f = commit_at(&repo, &[m], 9_000, "fix: a", "Cy", &[("a.ts", &text(&fixed)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        // A bulk "fix" over many files.
+        let mut many: Vec<(String, String)> = (0..6).map(|i| (format!("f{i}.ts"), "x\n".to_string())).collect();
+        many.push(("a.ts".into(), text(&a0)));
+        let many_ref: Vec<(&str, &str)> = many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let bulk = commit_at(&repo, &[f], 10_000, "fix: everything", "Ann", &many_ref);
+
+        let matcher = FixMatcher::defaults();
+        let churn = Default::default();
+        let opts = MineOptions {
+            max_commits: 100,
+            max_age_days: 3650,
+            min_commits: 1,
+            follow_renames: true,
+            matcher: &matcher,
+            churn_for: &churn,
+        };
+        let mut memo = Commits::default();
+        let h = mine(&repo, bulk, &opts, Some(&mut memo)).unwrap();
+        fill_facts(&repo, &h.window, &mut memo).unwrap();
+        let commits: Vec<(Oid, &CommitRecord)> = h
+            .window
+            .iter()
+            .rev()
+            .map(|id| (*id, memo.records.get(id).unwrap()))
+            .collect();
+        let index = |id: Oid| commits.iter().position(|c| c.0 == id).unwrap();
+        let production = |p: &str| p.ends_with(".ts") && !p.ends_with(".test.ts");
+        let labels = label(&commits, &matcher, &production, 5);
+        let kind = |id: Oid| labels.kinds[index(id)];
+        assert!(kind(c2).fix && kind(c3).fix && kind(f).fix);
+        assert!(!kind(c6).fix, "test-only");
+        assert!(kind(bulk).bulk && !kind(bulk).fix, "bulk");
+        assert!(kind(c5).revert && !kind(c5).fix);
+        assert!(kind(m).merge);
+        let inducing: Vec<(usize, Vec<(usize, bool)>)> = labels
+            .inducing
+            .iter()
+            .map(|(i, v)| (*i, v.iter().map(|b| (b.by, b.revert)).collect()))
+            .collect();
+        assert_eq!(
+            inducing,
+            vec![
+                (index(c1), vec![(index(c2), false)]),
+                (index(c4), vec![(index(c5), true)]),
+                (index(s1), vec![(index(f), false)]),
+            ],
+            "c1 by the fix c2 (most recent of c0 and c1), c4 by its revert, s1 through the merge; the comment and whitespace fix c3 labels nothing"
+        );
+        assert_eq!((labels.fixes, labels.fixes_traced, labels.reverts), (3, 2, 1));
+        // Known from the fix's time on.
+        assert!(!labels.inducing_at(index(c1), 2_999));
+        assert!(labels.inducing_at(index(c1), 3_000));
+        assert_eq!(labels.known_at(index(c4)), Some(6_000));
+    }
 
     #[test]
     fn runs_follow_hunks() {

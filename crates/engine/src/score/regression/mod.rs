@@ -64,6 +64,8 @@ pub struct RegressionSettings {
     pub revert_patterns: Vec<String>,
     /// Commits changing more files than this are bulk: neither fixes nor bug-inducing.
     pub bulk_files: usize,
+    /// The features the repository's model uses (names from the list in docs/scores.md).
+    pub features: Vec<String>,
     /// The L2 penalty of the logistic regression (on standardised features).
     pub l2: f64,
     /// Attribute the history of a renamed file to its new name.
@@ -90,7 +92,8 @@ impl Default for RegressionSettings {
             not_fix_patterns: p.not_fix,
             revert_patterns: p.revert,
             bulk_files: 50,
-            l2: 1.0,
+            features: DEFAULT_FEATURES.iter().map(|f| f.to_string()).collect(),
+            l2: 30.0,
             follow_renames: true,
             not_source: crate::glob::patterns(history::DEFAULT_NOT_SOURCE),
             top: 5,
@@ -126,6 +129,26 @@ impl RegressionSettings {
                     .to_string(),
             ));
         }
+        if let Some(f) = self
+            .features
+            .iter()
+            .find(|f| !FEATURES.contains(&f.as_str()))
+        {
+            let near = FEATURES
+                .iter()
+                .max_by(|a, b| strsim::jaro_winkler(a, f).total_cmp(&strsim::jaro_winkler(b, f)))
+                .unwrap_or(&"");
+            return Err((
+                "features",
+                format!("`regression.features`: unknown feature `{f}` (did you mean `{near}`?)"),
+            ));
+        }
+        if self.features.is_empty() {
+            return Err((
+                "features",
+                "`regression.features` must name at least one feature".to_string(),
+            ));
+        }
         if self.bulk_files == 0 {
             return Err((
                 "bulk-files",
@@ -155,6 +178,25 @@ impl RegressionSettings {
         }
     }
 
+    /// The features of the repository's model, as names.
+    pub fn feature_names(&self) -> Vec<&str> {
+        self.features.iter().map(String::as_str).collect()
+    }
+
+    /// The features of the change-only prior: those of `features` that need no history.
+    pub fn change_only_names(&self) -> Vec<&str> {
+        let v: Vec<&str> = self
+            .feature_names()
+            .into_iter()
+            .filter(|f| CHANGE_ONLY.contains(f))
+            .collect();
+        if v.is_empty() {
+            vec!["code_lines_added"]
+        } else {
+            v
+        }
+    }
+
     pub fn matcher(&self) -> crate::error::Result<FixMatcher> {
         FixMatcher::new(&self.patterns())
     }
@@ -162,7 +204,8 @@ impl RegressionSettings {
     /// A fingerprint of everything that changes what a trained model is (labels, features, fit).
     pub fn training_key(&self, exclude: &[Pattern], tests: &[Pattern]) -> u64 {
         let text = format!(
-            "{:?}|{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}",
+            "{:?}|{:?}|{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{}",
+            self.features,
             self.patterns(),
             self.bulk_files,
             self.l2,
@@ -180,6 +223,11 @@ impl RegressionSettings {
 }
 
 const DAY: i64 = 86_400;
+
+/// The features the repository's model uses by default: the set that generalised best in the
+/// time-respecting backtest over eight repositories (docs/scores.md). Every feature is computed
+/// and reported whatever the model uses.
+pub const DEFAULT_FEATURES: &[&str] = &["code_lines_added", "recent_fixes", "test_share"];
 
 /// One commit of the history as a training sample.
 #[derive(Debug, Clone)]
@@ -225,7 +273,7 @@ pub fn state_of(
     let mut state = HistoryState::default();
     for (i, (_, r)) in commits.iter().enumerate() {
         let kind = labels::classify(r, matcher, &|p| ctx.production(p), bulk_files);
-        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default());
+        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
         state.apply(i as u32, r.time, &r.author, kind, &touches);
     }
     state
@@ -249,7 +297,16 @@ pub fn dataset(
             continue;
         }
         if let Some(facts) = &r.facts {
-            let raw = state.features(&facts.files, &r.author, r.time, kind.fix, ctx, graph);
+            let known = |j: u32, at: i64| labels.inducing_at(j as usize, at);
+            let raw = state.features(
+                &facts.files,
+                &r.author,
+                r.time,
+                kind.fix,
+                ctx,
+                graph,
+                &known,
+            );
             if raw.files > 0 && !kind.bulk {
                 samples.push(Sample {
                     index: i,
@@ -260,7 +317,7 @@ pub fn dataset(
                 });
             }
         }
-        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default());
+        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
         state.apply(i as u32, r.time, &r.author, kind, &touches);
     }
     Dataset {
@@ -474,8 +531,10 @@ pub struct RegressionInput<'a> {
     pub source: ModelSource,
     /// The change's line facts (merge-base..head).
     pub change: &'a [FileDiff],
-    /// The history up to the merge-base, and the window's commits (oldest first) it indexes.
+    /// The history up to the merge-base, the window's labels, and the window's commits (oldest
+    /// first) both index.
     pub state: &'a HistoryState,
+    pub labels: &'a Labels,
     pub commits: &'a [(Oid, &'a CommitRecord)],
     pub window: Window,
     /// The change's author (see [`history::identity`]), time and purpose.
@@ -518,8 +577,10 @@ fn thousands(n: u64) -> String {
 }
 
 /// Features whose contributions read as one reason: the size and spread of the change.
-const SIZE: [&str; 7] = [
+const SIZE: [&str; 9] = [
     "lines_added",
+    "code_lines_added",
+    "hunks",
     "lines_deleted",
     "files",
     "directories",
@@ -626,6 +687,20 @@ pub fn describe(feature: &str, r: &Raw) -> String {
                 )
             }
         }
+        "file_bugs" => {
+            if r.file_bugs == 0 {
+                "no earlier commit to these files is known to have introduced a bug".to_string()
+            } else {
+                format!(
+                    "{} to these files introduced bugs that were fixed later",
+                    plural(f64::from(r.file_bugs), "earlier commit", "earlier commits")
+                )
+            }
+        }
+        "author_bug_share" => format!(
+            "{:.0} % of the author's earlier commits introduced bugs that were fixed later",
+            100.0 * r.author_bug_share
+        ),
         "author_subsystem_commits" => {
             if r.author_subsystem_commits == 0 {
                 "the author's first change in this part of the code".to_string()
@@ -676,6 +751,7 @@ fn grouped(contributions: &[(String, f64)]) -> Vec<(String, f64)> {
 }
 
 pub fn score(input: RegressionInput, rc: &RegressionSettings) -> Dimension<RegressionEvidence> {
+    let known = |j: u32, at: i64| input.labels.inducing_at(j as usize, at);
     let raw = input.state.features(
         input.change,
         &input.author,
@@ -683,6 +759,7 @@ pub fn score(input: RegressionInput, rc: &RegressionSettings) -> Dimension<Regre
         input.fix,
         &input.ctx,
         input.graph,
+        &known,
     );
     let x = raw.vector();
     let m = input.model;
@@ -767,6 +844,7 @@ pub fn score(input: RegressionInput, rc: &RegressionSettings) -> Dimension<Regre
             probability: round3(p),
             features: Raw {
                 entropy: round3(raw.entropy),
+                author_bug_share: round3(raw.author_bug_share),
                 file_age_days: round3(raw.file_age_days),
                 recent_fixes: round3(raw.recent_fixes),
                 recent_reverts: round3(raw.recent_reverts),
@@ -790,7 +868,11 @@ fn file_history(input: &RegressionInput, raw: &Raw, top: usize) -> Vec<FileRisk>
         {
             continue;
         }
-        let before = f.old_path.as_deref().unwrap_or(&f.path);
+        let before = match (&f.old_path, input.ctx.follow_renames) {
+            (Some(old), true) => old.as_str(),
+            (Some(_), false) if f.status == crate::git::diff::Status::Renamed => continue,
+            _ => f.path.as_str(),
+        };
         let Some(h) = input.state.file(before) else {
             continue;
         };
@@ -837,14 +919,109 @@ fn file_history(input: &RegressionInput, raw: &Raw, top: usize) -> Vec<FileRisk>
     out
 }
 
-/// The features a model uses when the history is cut off.
-pub fn change_only_features() -> &'static [&'static str] {
-    &CHANGE_ONLY
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::history::tests::commit_at;
+    use crate::git::history::{fill_facts, mine, Commits, MineOptions};
+    use crate::git::hunks::facts_between;
+    use crate::git::Repo;
+
+    /// A commit's features are the same whether it is read as a training sample (against the
+    /// history before it) or scored as a change from its parent (against the history up to the
+    /// merge-base, its parent).
+    #[test]
+    fn features_are_the_same_at_training_and_at_scoring() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::from(git2::Repository::init(dir.path()).unwrap());
+        let day = 86_400;
+        let mut parent: Option<Oid> = None;
+        let mut body = String::from("export const a = 1;\n");
+        let mut ids = Vec::new();
+        for i in 0..12i64 {
+            body.push_str(&format!("export const v{i} = {i}; // {i}\n"));
+            let msg = if i % 3 == 0 {
+                format!("fix: v{i}")
+            } else {
+                format!("feat: v{i}")
+            };
+            let who = ["Ann", "Bob", "Cy"][(i % 3) as usize];
+            let test = format!("t{}\n", i % 2);
+            let files = [
+                ("src/a.ts", body.as_str()),
+                ("src/a.test.ts", test.as_str()),
+                ("README.md", if i > 6 { "docs" } else { "doc" }),
+            ];
+            let id = commit_at(
+                &repo,
+                parent.as_slice(),
+                1_700_000_000 + i * day,
+                &msg,
+                who,
+                &files,
+            );
+            ids.push(id);
+            parent = Some(id);
+        }
+        let last = *ids.last().unwrap();
+        let matcher = FixMatcher::defaults();
+        let filter = RegressionSettings::default().source_filter(&[]);
+        let tests = crate::glob::GlobList::new(
+            crate::glob::patterns(crate::parse::DEFAULT_TESTS).iter(),
+        );
+        let ctx = Context {
+            filter: &filter,
+            tests: &tests,
+            follow_renames: true,
+        };
+        let churn = Default::default();
+        let opts = MineOptions {
+            max_commits: 100,
+            max_age_days: 3650,
+            min_commits: 1,
+            follow_renames: true,
+            matcher: &matcher,
+            churn_for: &churn,
+        };
+        // Training: the whole history, the last commit a sample.
+        let mut memo = Commits::default();
+        let h = mine(&repo, last, &opts, Some(&mut memo)).unwrap();
+        fill_facts(&repo, &h.window, &mut memo).unwrap();
+        let commits = oldest_first(&h.window, |id| memo.records.get(&id));
+        let ds = dataset(&commits, &matcher, &ctx, &features::NoGraph, 50);
+        let trained = ds.samples.iter().find(|s| s.id == last).unwrap();
+        // Scoring: the last commit as a change on top of its parent.
+        let base = ids[ids.len() - 2];
+        let mut memo2 = Commits::default();
+        let h2 = mine(&repo, base, &opts, Some(&mut memo2)).unwrap();
+        fill_facts(&repo, &h2.window, &mut memo2).unwrap();
+        let before = oldest_first(&h2.window, |id| memo2.records.get(&id));
+        let labels = labels::label(&before, &matcher, &|p| ctx.production(p), 50);
+        let state = state_of(&before, &matcher, &ctx, 50);
+        let change = facts_between(&repo, base, last).unwrap();
+        let known = |j: u32, at: i64| labels.inducing_at(j as usize, at);
+        let scored = state.features(
+            &change.files,
+            "cy@example.com",
+            1_700_000_000 + 11 * 86_400,
+            false,
+            &ctx,
+            &features::NoGraph,
+            &known,
+        );
+        assert_eq!(trained.raw, scored);
+        assert_eq!(trained.x, scored.vector());
+        // And the values are what the script says.
+        assert_eq!(scored.lines_added, 1);
+        assert_eq!(scored.code_lines_added, 1);
+        assert_eq!(scored.test_lines, 1);
+        assert_eq!(scored.other_files, 0, "README.md did not change in the last commit");
+        assert_eq!(scored.prior_changes, 11);
+        assert_eq!(scored.developers, 3);
+        assert_eq!(scored.author_file_commits, 3);
+        assert!(!scored.fix);
+        assert_eq!(scored.fixes_90d, 4, "v0, v3, v6 and v9");
+    }
 
     #[test]
     fn numbers_in_words() {

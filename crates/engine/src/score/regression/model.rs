@@ -290,9 +290,10 @@ mod tests {
             let mut x = vec![0.0; FEATURES.len()];
             // lines_added, files, entropy: standard normal.
             let v = [rng.normal(), rng.normal(), rng.normal()];
-            x[0] = v[0];
-            x[2] = v[1];
-            x[5] = v[2];
+            let at = |n: &str| FEATURES.iter().position(|f| *f == n).unwrap();
+            x[at("lines_added")] = v[0];
+            x[at("files")] = v[1];
+            x[at("entropy")] = v[2];
             let t = b0 + truth.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>();
             labels.push(rng.next() < sigmoid(t));
             rows.push(x);
