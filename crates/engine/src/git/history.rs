@@ -1315,6 +1315,11 @@ pub(crate) mod tests {
         );
     }
 
+    /// A new repository in `dir` (for tests of other layers, which may not name git2).
+    pub(crate) fn init(dir: &std::path::Path) -> Repo {
+        Repo::from(git2::Repository::init(dir).unwrap())
+    }
+
     /// A commit with exactly `files` (path → content), `parents` and committer time `time`; no ref
     /// moves.
     pub(crate) fn commit_at(

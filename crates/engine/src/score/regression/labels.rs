@@ -331,7 +331,6 @@ mod tests {
     use super::*;
     use crate::git::history::tests::commit_at;
     use crate::git::history::{fill_facts, mine, Commits, MineOptions};
-    use crate::git::Repo;
 
     fn text(lines: &[&str]) -> String {
         lines.iter().map(|l| format!("{l}\n")).collect()
@@ -343,7 +342,7 @@ mod tests {
     #[test]
     fn labels_a_scripted_history() {
         let dir = tempfile::tempdir().unwrap();
-        let repo = Repo::from(git2::Repository::init(dir.path()).unwrap());
+        let repo = crate::git::history::tests::init(dir.path());
         let a0 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;"];
         let c0 = commit_at(&repo, &[], 1_000, "initial import", "Ann", &[("a.ts", &text(&a0)), ("b.ts", "b\n")]);
         let a1 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;", "const x1 = 1;", "const x2 = 2;"];

@@ -925,7 +925,6 @@ mod tests {
     use crate::git::history::tests::commit_at;
     use crate::git::history::{fill_facts, mine, Commits, MineOptions};
     use crate::git::hunks::facts_between;
-    use crate::git::Repo;
 
     /// A commit's features are the same whether it is read as a training sample (against the
     /// history before it) or scored as a change from its parent (against the history up to the
@@ -933,7 +932,7 @@ mod tests {
     #[test]
     fn features_are_the_same_at_training_and_at_scoring() {
         let dir = tempfile::tempdir().unwrap();
-        let repo = Repo::from(git2::Repository::init(dir.path()).unwrap());
+        let repo = crate::git::history::tests::init(dir.path());
         let day = 86_400;
         let mut parent: Option<Oid> = None;
         let mut body = String::from("export const a = 1;\n");
