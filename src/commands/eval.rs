@@ -234,7 +234,8 @@ pub fn render_text(r: &EvalReport) -> String {
             "\nThe model at {} (trained on {} commits, {} bug-inducing), coefficients per standard deviation:\n",
             r.rev, m.trained.commits, m.trained.bug_inducing
         ));
-        let mut terms: Vec<(&String, f64)> = m.features.iter().zip(m.coef.iter().copied()).collect();
+        let mut terms: Vec<(&String, f64)> =
+            m.features.iter().zip(m.coef.iter().copied()).collect();
         terms.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
         for (f, c) in terms {
             s.push_str(&format!("  {f:<26} {c:+.3}\n"));

@@ -152,7 +152,10 @@ fn frequently_fixed_file_ranks_above_stable_file() {
     assert_eq!(recent[0]["date"], date(56));
     assert_eq!(recent[0]["sha"].as_str().unwrap().len(), 7);
     // A file without fixes is not listed.
-    assert_eq!(regression(&stable)["evidence"]["files"], serde_json::json!([]));
+    assert_eq!(
+        regression(&stable)["evidence"]["files"],
+        serde_json::json!([])
+    );
     // The same shape: five source lines in one file.
     for v in [&hot, &stable] {
         let x = &regression(v)["evidence"]["features"];
@@ -164,7 +167,10 @@ fn frequently_fixed_file_ranks_above_stable_file() {
     let model = &regression(&hot)["evidence"]["model"];
     assert_eq!(model["kind"], "prior", "{model}");
     assert!(
-        model["reason"].as_str().unwrap().contains("too little history"),
+        model["reason"]
+            .as_str()
+            .unwrap()
+            .contains("too little history"),
         "{model}"
     );
     let reasons = regression(&hot)["evidence"]["reasons"].as_array().unwrap();
@@ -182,7 +188,11 @@ fn frequently_fixed_file_ranks_above_stable_file() {
         text.stdout,
         text.stderr
     );
-    assert!(text.stdout.contains("Files with fix history:"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Files with fix history:"),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains("fix: rounding in hot #4"),
         "{}",
@@ -309,7 +319,10 @@ fn history_factors_renames_merges_and_reverts() {
     // README.md and package-lock.json are counted apart.
     assert_eq!(x["other_files"], 2);
     let formula = reg["formula"].as_str().unwrap();
-    assert!(formula.starts_with("regression = round(100 · p), p = σ("), "{formula}");
+    assert!(
+        formula.starts_with("regression = round(100 · p), p = σ("),
+        "{formula}"
+    );
 }
 
 #[test]
@@ -460,13 +473,20 @@ fn too_little_history_uses_the_prior_model() {
     let reason = model["reason"].as_str().unwrap();
     assert!(reason.contains("too little history"), "{reason}");
     assert!(reason.contains("regression.min-commits (200)"), "{reason}");
-    assert!(!model["trained"]["repositories"].as_array().unwrap().is_empty());
+    assert!(!model["trained"]["repositories"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let p = reg["evidence"]["probability"].as_f64().unwrap();
     assert_eq!(reg["score"].as_u64().unwrap(), (100.0 * p).round() as u64);
     assert_eq!(v["composite"]["renormalized"], false);
     let text = r.run(&["score", "--base", "main", "--head", "pr", "--explain"]);
     assert!(text.stdout.contains("(the prior model)"), "{}", text.stdout);
-    assert!(text.stdout.contains("Regression contributions"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Regression contributions"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -597,10 +617,11 @@ fn eval_labels_bug_introducing_commits_and_reports_metrics() {
     // Ten commits are too few for the default training minimum: every fold is left out, said so.
     assert_eq!(v["evaluated"], 0);
     assert_eq!(v["folds_used"], 0);
-    assert!(v["notes"].as_array().unwrap().iter().any(|n| n
-        .as_str()
+    assert!(v["notes"]
+        .as_array()
         .unwrap()
-        .contains("regression.min-commits (200)")));
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("regression.min-commits (200)")));
     // With a tiny minimum, folds are trained on what precedes them and predicted.
     let cfg = tiny_training(&r);
     let v = eval_json(&r, &["--maturity", "0d", "--folds", "2", "--config", &cfg]);

@@ -12,7 +12,8 @@
 //!    predict the block. Blocks whose training set is too small are left out (said in a note).
 //! 3. Score the predictions against the labels known at the revision: ROC AUC, Brier score, and
 //!    the share of bug-inducing commits caught when the riskiest 5 / 10 / 20 % are flagged, for
-//!    the model, for lines added alone (a one-feature model trained the same way) and for random
+//!    the model, for lines added alone (ranked by the count; its Brier from a one-feature model
+//!    trained the same way) and for random
 //!    (seeded; its Brier is that of predicting the training base rate). The prior model shipped
 //!    with pr-risk is scored on the same commits for comparison, and the reliability of the
 //!    model's probabilities is tabulated.
@@ -133,6 +134,10 @@ pub struct ScoredCommit {
 pub struct EvalTimings {
     pub phases: Vec<(&'static str, Duration)>,
 }
+
+/// A predicted commit: fold, sample, model, lines-added model and prior probabilities, and the
+/// training base rate.
+type Row<'a> = (usize, &'a Sample, f64, f64, f64, f64);
 
 /// Progress of a long pass: (what, done, total).
 pub type Tick<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
@@ -259,12 +264,17 @@ pub fn run(
     let block = eligible.len().div_ceil(folds + 1).max(1);
     let prior = model::prior();
     let maturity = i64::from(rc.maturity_days) * 86_400;
-    let mut rows: Vec<(usize, &Sample, f64, f64, f64, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut skipped = Vec::new();
     let mut used = 0;
     let mut unpredicted: Vec<&Sample> = eligible.iter().take(block).copied().collect();
     for k in 1..=folds {
-        let chunk: Vec<&Sample> = eligible.iter().skip(k * block).take(block).copied().collect();
+        let chunk: Vec<&Sample> = eligible
+            .iter()
+            .skip(k * block)
+            .take(block)
+            .copied()
+            .collect();
         let Some(first) = chunk.first() else {
             continue;
         };
@@ -282,8 +292,8 @@ pub fn run(
         };
         used += 1;
         let (train_rows, train_labels) = regression::training_set(ds, cutoff, maturity);
-        let rate = train_labels.iter().filter(|b| **b).count() as f64
-            / train_rows.len().max(1) as f64;
+        let rate =
+            train_labels.iter().filter(|b| **b).count() as f64 / train_rows.len().max(1) as f64;
         for s in chunk {
             rows.push((
                 k,
@@ -301,13 +311,12 @@ pub fn run(
         .collect();
     let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
     let random: Vec<f64> = rows.iter().map(|_| rng.next()).collect();
-    let col = |f: &dyn Fn(&(usize, &Sample, f64, f64, f64, f64)) -> f64| -> Vec<f64> {
-        rows.iter().map(f).collect()
-    };
+    let col = |f: &dyn Fn(&Row) -> f64| -> Vec<f64> { rows.iter().map(f).collect() };
     let model_p = col(&|r| r.2);
     let base_p = col(&|r| r.3);
     let prior_p = col(&|r| r.4);
     let rate_p = col(&|r| r.5);
+    let lines = col(&|r| f64::from(r.1.raw.lines_added));
     let metrics = |scores: &[f64], probs: &[f64]| Metrics {
         roc_auc: roc_auc(scores, &labels).map(round4),
         brier: brier(probs, &labels).map(round4),
@@ -348,7 +357,9 @@ pub fn run(
         folds,
         folds_used: used,
         model: metrics(&model_p, &model_p),
-        lines_added: metrics(&base_p, &base_p),
+        // Lines added ranks by the count itself (no training can improve on its own order);
+        // its Brier score is that of the one-feature model trained like the full one.
+        lines_added: metrics(&lines, &base_p),
         random: metrics(&random, &rate_p),
         prior: metrics(&prior_p, &prior_p),
         reliability: reliability(&model_p, &labels),

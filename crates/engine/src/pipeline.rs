@@ -10,9 +10,11 @@ use rayon::prelude::*;
 
 use crate::cache::{self, HistoryCache, ParseCache};
 use crate::error::Result;
+use crate::git;
 use crate::git::diff::{self, ChangeSet};
 use crate::git::files::{self, FileSource};
 use crate::git::history;
+use crate::git::hunks::{facts_between, CommitFacts};
 use crate::git::revisions::{self, Revisions};
 use crate::git::snapshot::Snapshot;
 use crate::git::Repo;
@@ -29,8 +31,6 @@ use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::score::coupling::rules::CouplingSettings;
 use crate::score::impact::ImpactSettings;
-use crate::git;
-use crate::git::hunks::{facts_between, CommitFacts};
 use crate::score::regression::features::HistoryState;
 use crate::score::regression::model::Model;
 use crate::score::regression::{ModelSource, RegressionSettings};
@@ -467,8 +467,7 @@ fn prepare_regression(
         .map_err(|e| format!("reading the change failed: {e}"))?;
     let (author, time, message) = history::head_commit(repo, revs.head_oid)
         .ok_or_else(|| "the head commit cannot be read".to_string())?;
-    let fix = matcher.kind(&message).fix
-        && change.files.iter().any(|f| ctx.production(&f.path));
+    let fix = matcher.kind(&message).fix && change.files.iter().any(|f| ctx.production(&f.path));
     let prior = regression::model::prior();
     if repo.is_shallow() {
         return Ok(PreparedRegression {

@@ -449,8 +449,16 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
                     } else {
                         None
                     };
-                    let old_id = if flags & OLD_ID != 0 { Some(r.oid()?) } else { None };
-                    let new_id = if flags & NEW_ID != 0 { Some(r.oid()?) } else { None };
+                    let old_id = if flags & OLD_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
+                    let new_id = if flags & NEW_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
                     let mut d = FileDiff {
                         path,
                         old_path,
@@ -548,7 +556,7 @@ mod tests {
                     },
                 ]
             }),
-            facts: (n % 3 != 0).then(|| CommitFacts {
+            facts: (!n.is_multiple_of(3)).then(|| CommitFacts {
                 files: vec![
                     FileDiff {
                         path: format!("src/new{n}.ts"),
@@ -802,7 +810,11 @@ mod tests {
         c.save();
         let mut c = HistoryCache::open(cache_dir.path());
         let h2 = mine(&repo, base, &opts, Some(&mut c)).unwrap();
-        assert_eq!(fill_facts(&repo, &h2.window, &mut c).unwrap(), 5, "only the newer commits");
+        assert_eq!(
+            fill_facts(&repo, &h2.window, &mut c).unwrap(),
+            5,
+            "only the newer commits"
+        );
         assert_eq!(c.stats.facts, 5);
         c.save();
         let full = HistoryCache::open(cache_dir.path());
@@ -815,7 +827,10 @@ mod tests {
         }
         // The merge's facts: only files whose merged content differs from both parents (none).
         let merge = ids[6];
-        assert_eq!(full.get(merge).unwrap().facts.as_ref().unwrap().files.len(), 0);
+        assert_eq!(
+            full.get(merge).unwrap().facts.as_ref().unwrap().files.len(),
+            0
+        );
         // The renamed file's facts carry its old path.
         let s2 = ids[5];
         let f = &full.get(s2).unwrap().facts.as_ref().unwrap().files;

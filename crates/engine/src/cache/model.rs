@@ -46,7 +46,9 @@ pub fn load(dir: &Path, version: &str, key: u64) -> Result<Option<Cached>, Strin
     }
     let c: Cached =
         serde_json::from_slice(&loaded.body).map_err(|e| format!("corrupt body: {e}"))?;
-    c.model.validate().map_err(|e| format!("corrupt model: {e}"))?;
+    c.model
+        .validate()
+        .map_err(|e| format!("corrupt model: {e}"))?;
     Ok(Some(c))
 }
 

@@ -37,8 +37,24 @@ pub const DEFAULT_FIX_TYPES: &[&str] = &["fix", "hotfix", "bugfix"];
 
 /// Conventional-commit types (or scopes) that never mark a bug fix, whatever the subject says.
 pub const DEFAULT_NOT_FIX_TYPES: &[&str] = &[
-    "release", "chore", "docs", "doc", "style", "lint", "ci", "build", "deps", "deps-dev", "test",
-    "tests", "bump", "version", "changelog", "typo", "format", "fmt",
+    "release",
+    "chore",
+    "docs",
+    "doc",
+    "style",
+    "lint",
+    "ci",
+    "build",
+    "deps",
+    "deps-dev",
+    "test",
+    "tests",
+    "bump",
+    "version",
+    "changelog",
+    "typo",
+    "format",
+    "fmt",
 ];
 
 /// Default bug-fix patterns, matched against the **subject** (case-insensitive).
@@ -66,7 +82,14 @@ pub const DEFAULT_REVERT_PATTERNS: &[&str] =
 
 /// Conventional-commit types that are not fixes but are not excluded either (a `feat:` is a
 /// feature, whatever its subject says).
-const OTHER_TYPES: &[&str] = &["feat", "feature", "refactor", "perf", "revert", "improvement"];
+const OTHER_TYPES: &[&str] = &[
+    "feat",
+    "feature",
+    "refactor",
+    "perf",
+    "revert",
+    "improvement",
+];
 
 /// Paths whose lines are not counted as source: lock files, generated files, docs.
 pub const DEFAULT_NOT_SOURCE: &[&str] = &[
@@ -227,13 +250,13 @@ impl FixMatcher {
                         || self.not_fix_types.iter().any(|x| x == t)
                         || OTHER_TYPES.contains(&t)
                 };
-                if self.not_fix_types.iter().any(|x| *x == ty)
+                if self.not_fix_types.contains(&ty)
                     || scopes
                         .iter()
                         .any(|s| self.not_fix_types.iter().any(|x| x == s))
                 {
                     false
-                } else if self.fix_types.iter().any(|x| *x == ty) {
+                } else if self.fix_types.contains(&ty) {
                     true
                 } else if known(&ty) {
                     false
@@ -1164,7 +1187,10 @@ pub(crate) mod tests {
         assert!(fix("fix(router)!: wrong params"));
         assert!(fix("hotfix: prod"));
         assert!(fix("Fixes a race in the scheduler"));
-        assert!(fix("printer: fix a panic with -o"), "a component, not a type");
+        assert!(
+            fix("printer: fix a panic with -o"),
+            "a component, not a type"
+        );
         assert!(fix("Bug in totals"));
         assert!(fix("handle empty input\n\nFixes #123"));
         assert!(fix("handle empty input\n\nCloses acme/widgets#3"));
@@ -1535,7 +1561,11 @@ pub(crate) mod tests {
         assert!(h.files["lib/longer.ts"].churn_counted);
         assert!(!h.files.contains_key("a.ts"));
         assert_eq!(h.files["c.ts"].commits, 2);
-        assert_eq!(h.fix_commits(), 3, "c5 (closes #12), s1, c2; the revert c4 is not a fix");
+        assert_eq!(
+            h.fix_commits(),
+            3,
+            "c5 (closes #12), s1, c2; the revert c4 is not a fix"
+        );
     }
 
     #[test]

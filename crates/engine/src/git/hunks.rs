@@ -98,10 +98,10 @@ pub fn meaningful(line: &str, path: &str) -> bool {
     if hash_comments && t.starts_with('#') {
         return false;
     }
-    if path.ends_with(".sql") || path.ends_with(".lua") || path.ends_with(".hs") {
-        if t.starts_with("--") {
-            return false;
-        }
+    if (path.ends_with(".sql") || path.ends_with(".lua") || path.ends_with(".hs"))
+        && t.starts_with("--")
+    {
+        return false;
     }
     !(t.starts_with("//")
         || t.starts_with("/*")
@@ -178,7 +178,10 @@ fn file_diff(repo: &Repo, c: &Change) -> FileDiff {
     let mut f = FileDiff {
         old_path: match c.status {
             Status::Added => None,
-            _ => c.old_path.clone().filter(|o| *o != path || c.new_path.is_none()),
+            _ => c
+                .old_path
+                .clone()
+                .filter(|o| *o != path || c.new_path.is_none()),
         },
         status: c.status,
         old_id: c.old_id,
@@ -213,12 +216,20 @@ pub fn facts_of_changes(repo: &Repo, changes: &[Change]) -> CommitFacts {
 }
 
 /// The facts of a merge commit: the code files whose content differs from both parents.
-fn merge_facts(repo: &Repo, commit: &git2::Commit) -> std::result::Result<CommitFacts, git2::Error> {
+fn merge_facts(
+    repo: &Repo,
+    commit: &git2::Commit,
+) -> std::result::Result<CommitFacts, git2::Error> {
     let p1 = commit.parent(0)?;
     let p2 = commit.parent(1)?;
     let p2_tree = p2.tree()?;
     let mut changes = Vec::new();
-    super::history::compare_trees(repo, Some(p1.tree_id()), Some(commit.tree_id()), &mut changes)?;
+    super::history::compare_trees(
+        repo,
+        Some(p1.tree_id()),
+        Some(commit.tree_id()),
+        &mut changes,
+    )?;
     let mut files = Vec::new();
     for c in changes {
         let Some(new_id) = c.new_id else { continue };
@@ -272,7 +283,8 @@ pub fn commit_facts(repo: &Repo, id: Oid, changes: Option<&[Change]>) -> Result<
         .find_commit(id)
         .map_err(super::err("reading a commit"))?;
     if commit.parent_count() > 1 {
-        return merge_facts(repo, &commit).map_err(super::err("comparing a merge with its parents"));
+        return merge_facts(repo, &commit)
+            .map_err(super::err("comparing a merge with its parents"));
     }
     match changes {
         Some(c) => Ok(facts_of_changes(repo, c)),
@@ -285,7 +297,10 @@ pub fn commit_facts(repo: &Repo, id: Oid, changes: Option<&[Change]>) -> Result<
 }
 
 /// The facts of many commits (`(id, changes)`), in parallel beyond a handful.
-pub fn facts_of(repo: &Repo, jobs: &[(Oid, Option<Vec<Change>>)]) -> Result<Vec<(Oid, CommitFacts)>> {
+pub fn facts_of(
+    repo: &Repo,
+    jobs: &[(Oid, Option<Vec<Change>>)],
+) -> Result<Vec<(Oid, CommitFacts)>> {
     let one = |r: &Repo, (id, changes): &(Oid, Option<Vec<Change>>)| {
         commit_facts(r, *id, changes.as_deref()).map(|f| (*id, f))
     };
@@ -344,7 +359,11 @@ mod tests {
         assert_eq!(added, 2);
         assert_eq!(hunks[0].old_start, 2);
         assert_eq!(hunks[0].old_lines, 2);
-        assert_eq!(hunks[0].meaningful, vec![0], "the comment line is not meaningful");
+        assert_eq!(
+            hunks[0].meaningful,
+            vec![0],
+            "the comment line is not meaningful"
+        );
         assert_eq!(hunks[1].old_lines, 0);
         assert_eq!(hunks[1].new_lines, 1);
         assert_eq!(count_lines(old.as_bytes()), 6);

@@ -460,7 +460,10 @@ impl HistoryState {
             self.files.insert(t.path.clone(), h);
         }
         for s in subsystems {
-            *self.author_subsystems.entry((a, s.to_string())).or_default() += 1;
+            *self
+                .author_subsystems
+                .entry((a, s.to_string()))
+                .or_default() += 1;
         }
     }
 
@@ -568,8 +571,8 @@ impl HistoryState {
         if let Some(a) = a {
             raw.author_commits = self.author_commits[a as usize];
             let ids = &self.author_ids[a as usize];
-            raw.author_bug_share = ids.iter().filter(|i| known(**i, time)).count() as f64
-                / ids.len().max(1) as f64;
+            raw.author_bug_share =
+                ids.iter().filter(|i| known(**i, time)).count() as f64 / ids.len().max(1) as f64;
             raw.author_subsystem_commits = subs
                 .iter()
                 .map(|s| {

@@ -224,15 +224,12 @@ pub fn label(
                 continue;
             }
             let empty = Runs::new();
-            let before: Option<Runs> = match f.old_id {
-                Some(o) => Some(
-                    origins
-                        .get(&o)
-                        .cloned()
-                        .unwrap_or_else(|| vec![(BEFORE, f.old_total)]),
-                ),
-                None => None,
-            };
+            let before: Option<Runs> = f.old_id.map(|o| {
+                origins
+                    .get(&o)
+                    .cloned()
+                    .unwrap_or_else(|| vec![(BEFORE, f.old_total)])
+            });
             let old = before.as_ref().unwrap_or(&empty);
             let old_path = f.old_path.as_deref().unwrap_or(&f.path);
             if kind.fix && f.old_id.is_some() && production(old_path) {
@@ -244,10 +241,9 @@ pub fn label(
                 }
             }
             if let (Some(new), true) = (f.new_id, f.status != Status::Deleted) {
-                if !origins.contains_key(&new) {
-                    let runs = apply(old, f.old_total, &f.hunks, i as u32);
-                    origins.insert(new, runs);
-                }
+                origins
+                    .entry(new)
+                    .or_insert_with(|| apply(old, f.old_total, &f.hunks, i as u32));
             }
         }
         if kind.fix {
@@ -258,15 +254,11 @@ pub fn label(
                 .max_by_key(|o| (commits[*o as usize].1.time, *o));
             if let Some(b) = best {
                 labels.fixes_traced += 1;
-                labels
-                    .inducing
-                    .entry(b as usize)
-                    .or_default()
-                    .push(Blame {
-                        by: i,
-                        time: record.time,
-                        revert: false,
-                    });
+                labels.inducing.entry(b as usize).or_default().push(Blame {
+                    by: i,
+                    time: record.time,
+                    revert: false,
+                });
             }
         }
         if kind.revert {
@@ -344,37 +336,154 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let repo = crate::git::history::tests::init(dir.path());
         let a0 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;"];
-        let c0 = commit_at(&repo, &[], 1_000, "initial import", "Ann", &[("a.ts", &text(&a0)), ("b.ts", "b\n")]);
-        let a1 = ["const a = 1;", "// note", "const b = 2;", "const c = 3;", "const x1 = 1;", "const x2 = 2;"];
-        let c1 = commit_at(&repo, &[c0], 2_000, "add feature x", "Bob", &[("a.ts", &text(&a1)), ("b.ts", "b\n")]);
+        let c0 = commit_at(
+            &repo,
+            &[],
+            1_000,
+            "initial import",
+            "Ann",
+            &[("a.ts", &text(&a0)), ("b.ts", "b\n")],
+        );
+        let a1 = [
+            "const a = 1;",
+            "// note",
+            "const b = 2;",
+            "const c = 3;",
+            "const x1 = 1;",
+            "const x2 = 2;",
+        ];
+        let c1 = commit_at(
+            &repo,
+            &[c0],
+            2_000,
+            "add feature x",
+            "Bob",
+            &[("a.ts", &text(&a1)), ("b.ts", "b\n")],
+        );
         // Replaces c (from c0) and x2 (from c1): the most recent candidate, c1, is blamed.
-        let a2 = ["const a = 1;", "// note", "const b = 2;", "const c = 30;", "const x1 = 1;", "const x2 = 20;"];
-        let c2 = commit_at(&repo, &[c1], 3_000, "fix: c and x2", "Cy", &[("a.ts", &text(&a2)), ("b.ts", "b\n")]);
+        let a2 = [
+            "const a = 1;",
+            "// note",
+            "const b = 2;",
+            "const c = 30;",
+            "const x1 = 1;",
+            "const x2 = 20;",
+        ];
+        let c2 = commit_at(
+            &repo,
+            &[c1],
+            3_000,
+            "fix: c and x2",
+            "Cy",
+            &[("a.ts", &text(&a2)), ("b.ts", "b\n")],
+        );
         // Only a comment and indentation change: nothing meaningful is deleted.
-        let a3 = ["const a = 1;", "// a better note", "const b = 2;", "const c = 30;", "    const x1 = 1;", "const x2 = 20;"];
-        let c3 = commit_at(&repo, &[c2], 4_000, "fix: wording", "Cy", &[("a.ts", &text(&a3)), ("b.ts", "b\n")]);
-        let c4 = commit_at(&repo, &[c3], 5_000, "feat: more b", "Dan", &[("a.ts", &text(&a3)), ("b.ts", "b\nmore\n")]);
+        let a3 = [
+            "const a = 1;",
+            "// a better note",
+            "const b = 2;",
+            "const c = 30;",
+            "    const x1 = 1;",
+            "const x2 = 20;",
+        ];
+        let c3 = commit_at(
+            &repo,
+            &[c2],
+            4_000,
+            "fix: wording",
+            "Cy",
+            &[("a.ts", &text(&a3)), ("b.ts", "b\n")],
+        );
+        let c4 = commit_at(
+            &repo,
+            &[c3],
+            5_000,
+            "feat: more b",
+            "Dan",
+            &[("a.ts", &text(&a3)), ("b.ts", "b\nmore\n")],
+        );
         let revert = format!("Revert \"feat: more b\"\n\nThis reverts commit {c4}.");
-        let c5 = commit_at(&repo, &[c4], 6_000, &revert, "Ann", &[("a.ts", &text(&a3)), ("b.ts", "b\n")]);
+        let c5 = commit_at(
+            &repo,
+            &[c4],
+            6_000,
+            &revert,
+            "Ann",
+            &[("a.ts", &text(&a3)), ("b.ts", "b\n")],
+        );
         // A "fix" that only changes a test: not a fix.
-        let c6 = commit_at(&repo, &[c5], 7_000, "fix: flaky test", "Ann", &[("a.ts", &text(&a3)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let c6 = commit_at(
+            &repo,
+            &[c5],
+            7_000,
+            "fix: flaky test",
+            "Ann",
+            &[("a.ts", &text(&a3)), ("b.ts", "b\n"), ("a.test.ts", "t\n")],
+        );
         // A side branch edits the top of a.ts, main edits the bottom, the merge has both.
         let mut side = a3;
         side[0] = "const a = 100;";
-        let s1 = commit_at(&repo, &[c6], 7_500, "tweak a", "Eve", &[("a.ts", &text(&side)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let s1 = commit_at(
+            &repo,
+            &[c6],
+            7_500,
+            "tweak a",
+            "Eve",
+            &[
+                ("a.ts", &text(&side)),
+                ("b.ts", "b\n"),
+                ("a.test.ts", "t\n"),
+            ],
+        );
         let mut main = a3;
         main[5] = "const x2 = 21;";
-        let c7 = commit_at(&repo, &[c6], 7_600, "tune x2", "Bob", &[("a.ts", &text(&main)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let c7 = commit_at(
+            &repo,
+            &[c6],
+            7_600,
+            "tune x2",
+            "Bob",
+            &[
+                ("a.ts", &text(&main)),
+                ("b.ts", "b\n"),
+                ("a.test.ts", "t\n"),
+            ],
+        );
         let mut both = main;
         both[0] = "const a = 100;";
-        let m = commit_at(&repo, &[c7, s1], 8_000, "Merge branch 'side'", "Ann", &[("a.ts", &text(&both)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let m = commit_at(
+            &repo,
+            &[c7, s1],
+            8_000,
+            "Merge branch 'side'",
+            "Ann",
+            &[
+                ("a.ts", &text(&both)),
+                ("b.ts", "b\n"),
+                ("a.test.ts", "t\n"),
+            ],
+        );
         let mut fixed = both;
         fixed[0] = "const a = 101;";
-        let f = commit_at(&repo, &[m], 9_000, "fix: a", "Cy", &[("a.ts", &text(&fixed)), ("b.ts", "b\n"), ("a.test.ts", "t\n")]);
+        let f = commit_at(
+            &repo,
+            &[m],
+            9_000,
+            "fix: a",
+            "Cy",
+            &[
+                ("a.ts", &text(&fixed)),
+                ("b.ts", "b\n"),
+                ("a.test.ts", "t\n"),
+            ],
+        );
         // A bulk "fix" over many files.
-        let mut many: Vec<(String, String)> = (0..6).map(|i| (format!("f{i}.ts"), "x\n".to_string())).collect();
+        let mut many: Vec<(String, String)> = (0..6)
+            .map(|i| (format!("f{i}.ts"), "x\n".to_string()))
+            .collect();
         many.push(("a.ts".into(), text(&a0)));
-        let many_ref: Vec<(&str, &str)> = many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let many_ref: Vec<(&str, &str)> =
+            many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let bulk = commit_at(&repo, &[f], 10_000, "fix: everything", "Ann", &many_ref);
 
         let matcher = FixMatcher::defaults();
@@ -419,7 +528,10 @@ mod tests {
             ],
             "c1 by the fix c2 (most recent of c0 and c1), c4 by its revert, s1 through the merge; the comment and whitespace fix c3 labels nothing"
         );
-        assert_eq!((labels.fixes, labels.fixes_traced, labels.reverts), (3, 2, 1));
+        assert_eq!(
+            (labels.fixes, labels.fixes_traced, labels.reverts),
+            (3, 2, 1)
+        );
         // Known from the fix's time on.
         assert!(!labels.inducing_at(index(c1), 2_999));
         assert!(labels.inducing_at(index(c1), 3_000));

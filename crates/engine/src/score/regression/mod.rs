@@ -273,7 +273,8 @@ pub fn state_of(
     let mut state = HistoryState::default();
     for (i, (_, r)) in commits.iter().enumerate() {
         let kind = labels::classify(r, matcher, &|p| ctx.production(p), bulk_files);
-        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
+        let touches =
+            Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
         state.apply(i as u32, r.time, &r.author, kind, &touches);
     }
     state
@@ -317,7 +318,8 @@ pub fn dataset(
                 });
             }
         }
-        let touches = Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
+        let touches =
+            Touch::of_changes(r.changes.as_deref().unwrap_or_default(), ctx.follow_renames);
         state.apply(i as u32, r.time, &r.author, kind, &touches);
     }
     Dataset {
@@ -367,8 +369,14 @@ pub fn fit(
     m.trained = Trained {
         commits: rows.len(),
         bug_inducing: positives,
-        from: rows.first().map(|s| history::date(s.time)).unwrap_or_default(),
-        to: rows.last().map(|s| history::date(s.time)).unwrap_or_default(),
+        from: rows
+            .first()
+            .map(|s| history::date(s.time))
+            .unwrap_or_default(),
+        to: rows
+            .last()
+            .map(|s| history::date(s.time))
+            .unwrap_or_default(),
         repositories: Vec::new(),
     };
     Ok(m)
@@ -640,7 +648,11 @@ pub fn describe(feature: &str, r: &Raw) -> String {
         }
         "prior_changes" => format!(
             "the changed files had {}",
-            plural(f64::from(r.prior_changes), "earlier commit", "earlier commits")
+            plural(
+                f64::from(r.prior_changes),
+                "earlier commit",
+                "earlier commits"
+            )
         ),
         "developers" => format!(
             "{} changed these files before",
@@ -965,9 +977,8 @@ mod tests {
         let last = *ids.last().unwrap();
         let matcher = FixMatcher::defaults();
         let filter = RegressionSettings::default().source_filter(&[]);
-        let tests = crate::glob::GlobList::new(
-            crate::glob::patterns(crate::parse::DEFAULT_TESTS).iter(),
-        );
+        let tests =
+            crate::glob::GlobList::new(crate::glob::patterns(crate::parse::DEFAULT_TESTS).iter());
         let ctx = Context {
             filter: &filter,
             tests: &tests,
@@ -1014,7 +1025,10 @@ mod tests {
         assert_eq!(scored.lines_added, 1);
         assert_eq!(scored.code_lines_added, 1);
         assert_eq!(scored.test_lines, 1);
-        assert_eq!(scored.other_files, 0, "README.md did not change in the last commit");
+        assert_eq!(
+            scored.other_files, 0,
+            "README.md did not change in the last commit"
+        );
         assert_eq!(scored.prior_changes, 11);
         assert_eq!(scored.developers, 3);
         assert_eq!(scored.author_file_commits, 3);

@@ -128,8 +128,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
             if f == 0.0 {
                 continue;
             }
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col].clone();
+            for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -177,7 +178,11 @@ pub fn train(
         .map(|r| {
             let mut v = Vec::with_capacity(d + 1);
             v.push(1.0);
-            v.extend(idx.iter().enumerate().map(|(k, j)| (r[*j] - mean[k]) / scale[k]));
+            v.extend(
+                idx.iter()
+                    .enumerate()
+                    .map(|(k, j)| (r[*j] - mean[k]) / scale[k]),
+            );
             v
         })
         .collect();
@@ -195,17 +200,19 @@ pub fn train(
             let wi = w(i);
             let r = wi * (y[i] - p);
             let h = wi * (p * (1.0 - p)).max(1e-12);
-            for a in 0..=d {
-                grad[a] += r * zi[a];
-                let ha = h * zi[a];
-                for b in a..=d {
-                    hess[a][b] += ha * zi[b];
+            for (a, za) in zi.iter().enumerate() {
+                grad[a] += r * za;
+                let ha = h * za;
+                for (cell, zb) in hess[a][a..].iter_mut().zip(&zi[a..]) {
+                    *cell += ha * zb;
                 }
             }
         }
-        for a in 0..=d {
-            for b in 0..a {
-                hess[a][b] = hess[b][a];
+        // Mirror the upper triangle.
+        for a in 1..=d {
+            let (upper, lower) = hess.split_at_mut(a);
+            for (b, row) in upper.iter().enumerate() {
+                lower[0][b] = row[a];
             }
         }
         for a in 1..=d {
@@ -298,7 +305,13 @@ mod tests {
             labels.push(rng.next() < sigmoid(t));
             rows.push(x);
         }
-        let m = train(&["lines_added", "files", "entropy"], &rows, &labels, None, 0.0);
+        let m = train(
+            &["lines_added", "files", "entropy"],
+            &rows,
+            &labels,
+            None,
+            0.0,
+        );
         // Coefficients on the standardised scale: β / scale ≈ truth (scale ≈ 1 here).
         for (k, want) in truth.iter().enumerate() {
             let got = m.coef[k] / m.scale[k];
@@ -317,7 +330,13 @@ mod tests {
         let rate = labels.iter().filter(|b| **b).count() as f64 / n as f64;
         assert!((mean_p - rate).abs() < 1e-6, "{mean_p} vs {rate}");
         // The penalty shrinks coefficients.
-        let shrunk = train(&["lines_added", "files", "entropy"], &rows, &labels, None, 5_000.0);
+        let shrunk = train(
+            &["lines_added", "files", "entropy"],
+            &rows,
+            &labels,
+            None,
+            5_000.0,
+        );
         assert!(shrunk.coef[0].abs() < m.coef[0].abs());
         assert!(m.validate().is_ok());
     }
