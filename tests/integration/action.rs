@@ -413,7 +413,9 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
         body.contains("| Dimension | Score | Weight | Contribution |"),
         "{body}"
     );
-    assert!(body.contains("Regression unavailable"), "{body}");
+    // A short history: regression is scored by the prior model, and the comment says so.
+    assert!(body.contains("### Regression"), "{body}");
+    assert!(body.contains("(the prior model)"), "{body}");
     assert!(
         body.contains(&format!(
             "(https://github.com/{OWNER_REPO}/blob/{}/src/lib/pricing.ts)",
