@@ -1036,6 +1036,22 @@ mod tests {
         assert_eq!(scored.fixes_90d, 4, "v0, v3, v6 and v9");
     }
 
+    /// A cached model is reused until the window moves materially, and never for an earlier
+    /// merge-base than it was trained at.
+    #[test]
+    fn cached_models_go_stale() {
+        let day = 86_400;
+        let maturity = 90 * day;
+        // Trained at day 1000 on 300 commits, newest day 900; commits one a day since.
+        let times = |to: i64| (900..=to).map(move |d| d * day);
+        assert!(still_fresh(900 * day, 1000 * day, 300, 1000 * day, maturity, times(1000)));
+        // 30 more mature commits (≤ max(25, 30)): still fresh; 31: retrain.
+        assert!(still_fresh(900 * day, 1000 * day, 300, 1020 * day, maturity, times(1020)));
+        assert!(!still_fresh(900 * day, 1000 * day, 300, 1021 * day, maturity, times(1021)));
+        // A merge-base before the training cutoff: the model knows its future.
+        assert!(!still_fresh(900 * day, 1000 * day, 300, 999 * day, maturity, times(999)));
+    }
+
     #[test]
     fn numbers_in_words() {
         assert_eq!(thousands(1234567), "1,234,567");
