@@ -1175,6 +1175,13 @@ fn a_partial_clone_gets_its_missing_blobs_with_the_git_cli() {
         report["dimensions"]["impact"]["evidence"]["files"][0]["downstream"],
         3
     );
+    // The history's blobs are not there to train on: the prior model, and why.
+    let model = &report["dimensions"]["regression"]["evidence"]["model"];
+    assert_eq!(model["kind"], "prior", "{model}");
+    assert!(
+        model["reason"].as_str().unwrap().contains("partial clone"),
+        "{model}"
+    );
 }
 
 #[test]

@@ -428,6 +428,9 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     Ok(Outcome { report, timings: t })
 }
 
+/// Why a partial clone is scored by the prior model.
+const PARTIAL: &str = "the checkout is a partial clone (actions/checkout with `filter: blob:none`), so the history's file contents needed to train this repository's model are not there; drop `filter:` to train on the history";
+
 /// Everything the regression scorer needs, read from the repository.
 pub struct PreparedRegression {
     pub model: Model,
@@ -521,6 +524,29 @@ fn prepare_regression(
             mined.commits.iter().map(|c| c.time),
         )
     });
+    if git::fetch::is_partial_clone(repo) {
+        // The history's file contents are not in a blobless checkout: no line facts to train on
+        // (and none to cache wrong). The prior reads the change's own lines and the history's
+        // paths, which the checkout has.
+        let records = window_records(&mined.window, &*memo);
+        let commits: Vec<(git::Oid, &history::CommitRecord)> =
+            records.iter().map(|(id, r)| (*id, r)).collect();
+        let state = regression::state_of(&commits, &matcher, ctx, rc.bulk_files);
+        drop(commits);
+        return Ok(PreparedRegression {
+            model: prior.full,
+            source: ModelSource::Prior(PARTIAL.to_string()),
+            records,
+            labels: Default::default(),
+            state,
+            window,
+            change,
+            author,
+            time,
+            fix,
+            cache_note,
+        });
+    }
     t.time(obs, "line facts", || {
         history::fill_facts(repo, &mined.window, &mut *memo)
     })

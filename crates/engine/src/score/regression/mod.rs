@@ -1044,12 +1044,40 @@ mod tests {
         let maturity = 90 * day;
         // Trained at day 1000 on 300 commits, newest day 900; commits one a day since.
         let times = |to: i64| (900..=to).map(move |d| d * day);
-        assert!(still_fresh(900 * day, 1000 * day, 300, 1000 * day, maturity, times(1000)));
+        assert!(still_fresh(
+            900 * day,
+            1000 * day,
+            300,
+            1000 * day,
+            maturity,
+            times(1000)
+        ));
         // 30 more mature commits (≤ max(25, 30)): still fresh; 31: retrain.
-        assert!(still_fresh(900 * day, 1000 * day, 300, 1020 * day, maturity, times(1020)));
-        assert!(!still_fresh(900 * day, 1000 * day, 300, 1021 * day, maturity, times(1021)));
+        assert!(still_fresh(
+            900 * day,
+            1000 * day,
+            300,
+            1020 * day,
+            maturity,
+            times(1020)
+        ));
+        assert!(!still_fresh(
+            900 * day,
+            1000 * day,
+            300,
+            1021 * day,
+            maturity,
+            times(1021)
+        ));
         // A merge-base before the training cutoff: the model knows its future.
-        assert!(!still_fresh(900 * day, 1000 * day, 300, 999 * day, maturity, times(999)));
+        assert!(!still_fresh(
+            900 * day,
+            1000 * day,
+            300,
+            999 * day,
+            maturity,
+            times(999)
+        ));
     }
 
     #[test]
