@@ -135,15 +135,21 @@ impl GraphFeatures for NoGraph {
 /// Graph features from a dependency graph (tests never count), memoised per path.
 pub struct GraphReach<'a> {
     graph: &'a DepGraph,
-    tests: &'a GlobList,
+    /// Whether each node is a test (matched once, not at every step of every walk).
+    test: Vec<bool>,
     memo: RefCell<HashMap<String, (usize, usize)>>,
 }
 
 impl<'a> GraphReach<'a> {
     pub fn new(graph: &'a DepGraph, tests: &'a GlobList) -> GraphReach<'a> {
+        let test = graph
+            .graph
+            .node_indices()
+            .map(|n| tests.is_match(graph.path(n)))
+            .collect();
         GraphReach {
             graph,
-            tests,
+            test,
             memo: RefCell::new(HashMap::new()),
         }
     }
@@ -152,19 +158,20 @@ impl<'a> GraphReach<'a> {
         if let Some(v) = self.memo.borrow().get(path) {
             return *v;
         }
+        let test = |n: crate::graph::NodeIndex| self.test.get(n.index()).copied().unwrap_or(false);
         let v = match self.graph.node(path) {
             None => (0, 0),
             Some(n) => {
                 let fan_in = self
                     .graph
                     .direct_dependents(n)
-                    .filter(|d| !self.tests.is_match(self.graph.path(*d)))
+                    .filter(|d| !test(*d))
                     .count();
                 let reach = self
                     .graph
-                    .dependents_of(n, |m| !self.tests.is_match(self.graph.path(m)))
+                    .dependents_of(n, |m| !test(m))
                     .keys()
-                    .filter(|d| !self.tests.is_match(self.graph.path(**d)))
+                    .filter(|d| !test(**d))
                     .count();
                 (fan_in, reach)
             }
