@@ -676,8 +676,11 @@ mod tests {
         let e = err("regression:\n  fix-patterns: [\"(unclosed\"]\n");
         assert!(e.starts_with(".pr-risk.yml:2:"), "{e}");
         assert!(e.contains("invalid regex"), "{e}");
-        let e = err("regression:\n  caller-weight: 3\n");
-        assert!(e.contains("between 0 and 1"), "{e}");
+        let e = err("regression:\n  l2: -1\n");
+        assert!(e.contains("`regression.l2` must be a number ≥ 0"), "{e}");
+        let e = err("regression:\n  features: [code_lines_added, recent_fix]\n");
+        assert!(e.contains("unknown feature `recent_fix`"), "{e}");
+        assert!(e.contains("did you mean `recent_fixes`"), "{e}");
     }
 
     #[test]

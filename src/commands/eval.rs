@@ -1,25 +1,28 @@
-//! `pr-risk eval regression`: backtest the regression model on the repository's own history.
+//! `pr-risk eval regression`: backtest the regression model on the repository's own history, or
+//! train the prior model shipped with pr-risk (`--train-prior`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use engine::error::{Error, ExitCode, Result};
-use engine::eval::{self, EvalReport};
+use engine::eval::{self, EvalReport, EvalTimings, Metrics};
 use engine::git::Repo;
 
 use crate::args::FormatArg;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum EvalCommand {
-    /// How well the regression score ranks the commits that introduced bugs (SZZ labels).
+    /// How well the regression model ranks the commits that introduced bugs, trained and tested
+    /// in time order on the repository's own history.
     Regression(EvalRegressionArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct EvalRegressionArgs {
-    /// Repository to evaluate (default: the repository containing the current directory).
-    #[arg(long, value_name = "PATH", default_value = ".")]
-    pub repo: PathBuf,
+    /// Repository to evaluate (default: the repository containing the current directory). With
+    /// --train-prior, give it once per repository to train on.
+    #[arg(long = "repo", value_name = "PATH", default_value = ".")]
+    pub repos: Vec<PathBuf>,
 
     /// Evaluate the history that ends at this revision.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
@@ -33,6 +36,10 @@ pub struct EvalRegressionArgs {
     #[arg(long, value_name = "AGE", default_value = "6months", value_parser = parse_duration)]
     pub maturity: i64,
 
+    /// Time-ordered folds: each is predicted by a model trained on the history before it.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub folds: u16,
+
     /// Configuration file (default: .pr-risk.yml, .pr-risk.yaml or .github/pr-risk.yml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -40,32 +47,75 @@ pub struct EvalRegressionArgs {
     /// Output format (text or json).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
+
+    /// Neither read nor write the history cache (a cold run).
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Print the wall time of each phase to stderr.
+    #[arg(long)]
+    pub timings: bool,
+
+    /// Train the prior model on the --repo repositories (each at HEAD) and print it as JSON
+    /// (the file pr-risk embeds as crates/engine/src/score/regression/prior.json).
+    #[arg(long)]
+    pub train_prior: bool,
 }
 
 pub fn run(cmd: &EvalCommand) -> Result<ExitCode> {
     match cmd {
+        EvalCommand::Regression(args) if args.train_prior => train_prior(args),
         EvalCommand::Regression(args) => regression(args),
     }
 }
 
+fn progress() -> impl Fn(&str, usize, usize) + Sync {
+    let on = std::io::stderr().is_terminal();
+    move |what: &str, i: usize, n: usize| {
+        if on {
+            eprint!("\r  {what} {i}/{n}   ");
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
+
 fn regression(args: &EvalRegressionArgs) -> Result<ExitCode> {
-    let repo = Repo::discover(&args.repo)?;
+    let [path] = args.repos.as_slice() else {
+        return Err(Error::Usage(
+            "give one --repo (several only with --train-prior)".to_string(),
+        ));
+    };
+    let repo = Repo::discover(path)?;
     let cfg = crate::config::load(repo.workdir(), args.config.as_deref())?.config;
     let opts = eval::EvalOptions {
         rev: args.rev.clone(),
         max_commits: args.max_commits,
         maturity: args.maturity,
+        folds: usize::from(args.folds),
+        caches: if args.no_cache {
+            None
+        } else {
+            match engine::cache::location(&repo, None, None) {
+                Ok(l) => Some(l),
+                Err(why) => {
+                    tracing::warn!("{why}; evaluating without the history cache");
+                    None
+                }
+            }
+        },
     };
-    let progress = std::io::stderr().is_terminal();
-    let tick = |what: &str, i: usize, n: usize| {
-        if progress && (i.is_multiple_of(50) || i == n) {
-            eprint!("\r  {what} {i}/{n}   ");
-            let _ = std::io::stderr().flush();
+    let started = std::time::Instant::now();
+    let mut timings = EvalTimings::default();
+    let report = eval::run(&repo, &cfg.regression, &cfg.files(), &opts, &mut timings)?;
+    if args.timings {
+        for (name, d) in &timings.phases {
+            eprintln!("  {name:<24} {:>9.1} ms", d.as_secs_f64() * 1000.0);
         }
-    };
-    let report = eval::run(&repo, &cfg.regression, &cfg.exclude, &opts, &tick)?;
-    if progress {
-        eprintln!();
+        eprintln!(
+            "  {:<24} {:>9.1} ms",
+            "total",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
     }
     let text = match args.format {
         FormatArg::Json => serde_json::to_string_pretty(&report)
@@ -74,6 +124,49 @@ fn regression(args: &EvalRegressionArgs) -> Result<ExitCode> {
         _ => render_text(&report),
     };
     super::print(&text);
+    Ok(ExitCode::Pass)
+}
+
+fn train_prior(args: &EvalRegressionArgs) -> Result<ExitCode> {
+    let mut repos = Vec::new();
+    for p in &args.repos {
+        let repo = Repo::discover(p)?;
+        let name = p
+            .canonicalize()
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| p.display().to_string());
+        repos.push((name, repo));
+    }
+    // The defaults (no repository's own settings): the prior must not depend on one of them.
+    let cfg = match &args.config {
+        Some(c) => crate::config::load(None, Some(c))?.config,
+        None => crate::config::Config::default(),
+    };
+    let command = format!(
+        "pr-risk eval regression --train-prior --max-commits {} {}",
+        args.max_commits,
+        repos
+            .iter()
+            .map(|(n, _)| format!("--repo {n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let tick = progress();
+    let prior = eval::train_prior(
+        &repos,
+        &cfg.regression,
+        &cfg.files(),
+        args.max_commits,
+        &command,
+        &tick,
+    )?;
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    let text = serde_json::to_string_pretty(&prior)
+        .map_err(|e| Error::Internal(format!("serializing the prior: {e}")))?;
+    super::print(&(text + "\n"));
     Ok(ExitCode::Pass)
 }
 
@@ -100,35 +193,63 @@ pub fn parse_duration(text: &str) -> std::result::Result<i64, String> {
     Ok(n * days * 86_400)
 }
 
+fn row(name: &str, m: &Metrics) -> String {
+    let f = |m: Option<f64>| m.map_or("—".to_string(), |v| format!("{v:.3}"));
+    let pct = |m: Option<f64>| m.map_or("—".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    format!(
+        "  {name:<18} {:>7}  {:>7}  {:>8}  {:>8}  {:>8}\n",
+        f(m.roc_auc),
+        f(m.brier),
+        pct(m.catch_5),
+        pct(m.catch_10),
+        pct(m.catch_20)
+    )
+}
+
 /// The report as text for a terminal.
 pub fn render_text(r: &EvalReport) -> String {
-    let f = |m: Option<f64>| m.map_or("—".to_string(), |v| format!("{v:.3}"));
     let mut s = format!(
         "pr-risk eval regression  {} ({})\n\n",
         r.rev,
         &r.sha[..r.sha.len().min(10)]
     );
     s.push_str(&format!(
-        "{} commits walked ({} merges); {} fix commits; {} evaluated ({} bug-introducing), {} younger than {} days and {} without source changes left out\n\n",
-        r.commits_walked, r.merges, r.fix_commits, r.evaluated, r.bug_introducing, r.immature, r.maturity_days, r.no_source
+        "{} commits walked ({} merges); {} fix commits, {} reverts, {} bug-inducing commits found\n{} commits predicted in {} of {} time-ordered folds ({} bug-inducing); {} younger than {} days and {} without source changes left out\n\n",
+        r.commits_walked, r.merges, r.fix_commits, r.reverts, r.bug_inducing_found,
+        r.evaluated, r.folds_used, r.folds, r.bug_introducing, r.immature, r.maturity_days, r.no_source
     ));
-    s.push_str("                    ROC AUC   recall at 20% of changed lines\n");
-    s.push_str(&format!(
-        "  model             {:>7}   {:>7}\n",
-        f(r.model.roc_auc),
-        f(r.model.recall_at_20pct_lines)
-    ));
-    s.push_str(&format!(
-        "  lines added only  {:>7}   {:>7}\n",
-        f(r.baseline.roc_auc),
-        f(r.baseline.recall_at_20pct_lines)
-    ));
-    if let (Some(m), Some(b)) = (r.model.roc_auc, r.baseline.roc_auc) {
+    s.push_str("                     ROC AUC    Brier  catch@5%  catch@10%  catch@20%\n");
+    s.push_str(&row("model", &r.model));
+    s.push_str(&row("lines added only", &r.lines_added));
+    s.push_str(&row("random", &r.random));
+    s.push_str(&row("prior model", &r.prior));
+    if let (Some(m), Some(b)) = (r.model.roc_auc, r.lines_added.roc_auc) {
         s.push_str(&format!(
-            "\nThe model {} the lines-added baseline by {:.3} AUC on this history.\n",
+            "\nThe model {} lines added alone by {:.3} AUC on this history.\n",
             if m >= b { "beats" } else { "trails" },
             (m - b).abs()
         ));
+    }
+    if !r.reliability.is_empty() {
+        s.push_str("\nReliability (model): predicted → observed\n");
+        for b in &r.reliability {
+            s.push_str(&format!(
+                "  {:.1}–{:.1}  {:>5} commits  {:.3} → {:.3}\n",
+                b.from, b.to, b.commits, b.mean_predicted, b.observed
+            ));
+        }
+    }
+    if let Some(m) = &r.final_model {
+        s.push_str(&format!(
+            "\nThe model at {} (trained on {} commits, {} bug-inducing), coefficients per standard deviation:\n",
+            r.rev, m.trained.commits, m.trained.bug_inducing
+        ));
+        let mut terms: Vec<(&String, f64)> =
+            m.features.iter().zip(m.coef.iter().copied()).collect();
+        terms.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        for (f, c) in terms {
+            s.push_str(&format!("  {f:<26} {c:+.3}\n"));
+        }
     }
     for n in &r.notes {
         s.push_str(&format!("\nnote: {n}"));

@@ -205,13 +205,17 @@ fn print_timings(t: &engine::pipeline::Timings) {
     }
     if let Some(c) = &t.history_cache {
         eprintln!(
-            "history cache: {} loaded, {} hits, {} read, {} compared{}",
+            "history cache: {} loaded, {} hits, {} read, {} compared, {} line facts read{}",
             c.loaded,
             c.hits,
             c.read,
             c.computed,
+            c.facts,
             cache_outcome(c.written, &c.rebuilt, &c.write_error),
         );
+    }
+    if let Some(m) = &t.model_cache {
+        eprintln!("regression model: {m}");
     }
 }
 

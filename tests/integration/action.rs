@@ -419,7 +419,9 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
         body.contains("| Dimension | Score | Weight | Contribution |"),
         "{body}"
     );
-    assert!(body.contains("Regression unavailable"), "{body}");
+    // A short history: regression is scored by the prior model, and the comment says so.
+    assert!(body.contains("### Regression"), "{body}");
+    assert!(body.contains("(the prior model)"), "{body}");
     assert!(
         body.contains(&format!(
             "(https://github.com/{OWNER_REPO}/blob/{}/src/lib/pricing.ts)",
@@ -1184,6 +1186,13 @@ fn a_partial_clone_gets_its_missing_blobs_with_the_git_cli() {
     assert_eq!(
         report["dimensions"]["impact"]["evidence"]["files"][0]["downstream"],
         3
+    );
+    // The history's blobs are not there to train on: the prior model, and why.
+    let model = &report["dimensions"]["regression"]["evidence"]["model"];
+    assert_eq!(model["kind"], "prior", "{model}");
+    assert!(
+        model["reason"].as_str().unwrap().contains("partial clone"),
+        "{model}"
     );
 }
 

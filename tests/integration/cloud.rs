@@ -141,7 +141,9 @@ fn success_sends_the_exact_request() {
     assert_eq!(body["head_sha"], head.as_str());
     assert_eq!(body["head_ref"], "feature");
     assert_eq!(body["files_changed"], 1);
-    assert_eq!(body["dimensions"]["regression"]["available"], false);
+    // One commit of history: the prior model scores regression.
+    assert_eq!(body["dimensions"]["regression"]["available"], true);
+    assert!(body["regression_score"].is_u64(), "{body:#}");
     assert_eq!(
         body["findings"],
         json!({"total": 0, "truncated": false, "items": []})

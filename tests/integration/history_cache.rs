@@ -62,6 +62,7 @@ struct Counts {
     hits: usize,
     read: usize,
     compared: usize,
+    facts: usize,
 }
 
 fn counts(stderr: &str) -> Counts {
@@ -78,6 +79,7 @@ fn counts(stderr: &str) -> Counts {
         hits: n[1],
         read: n[2],
         compared: n[3],
+        facts: n[4],
     }
 }
 
@@ -111,6 +113,7 @@ fn second_run_reads_no_cached_commit_and_reports_the_same() {
     assert_eq!((first.loaded, first.hits), (0, 0));
     assert_eq!(first.read, 61, "every commit up to the merge-base");
     assert_eq!(first.compared, 61);
+    assert_eq!(first.facts, 61, "every commit's line facts, once");
     assert!(cache_file(&r).is_file(), "cache under the git dir");
     let (run, warm, second) = score(&r, "main");
     assert!(
@@ -119,7 +122,11 @@ fn second_run_reads_no_cached_commit_and_reports_the_same() {
         run.stderr
     );
     assert_eq!(second.loaded, 61);
-    assert_eq!((second.read, second.compared), (0, 0), "{second:?}");
+    assert_eq!(
+        (second.read, second.compared, second.facts),
+        (0, 0, 0),
+        "{second:?}"
+    );
     assert_eq!(second.hits, 61);
     assert_eq!(stable(cold.clone()), stable(warm));
     // And the same as a run that does not use the caches at all.

@@ -142,34 +142,57 @@ fn frequently_fixed_file_ranks_above_stable_file() {
     );
     let f = file(&hot, "src/hot.ts");
     assert_eq!(f["fixes"], 5);
+    assert_eq!(f["fixes_90d"], 5);
     assert_eq!(f["commits"], 6);
     assert_eq!(f["authors"], 2);
-    assert_eq!(f["age_days"], 56);
-    assert_eq!(f["last_change_days"], 0);
+    assert_eq!(f["age_days"], 60);
     let recent = f["recent_fixes"].as_array().unwrap();
     assert_eq!(recent.len(), 3);
     assert_eq!(recent[0]["subject"], "fix: rounding in hot #4");
     assert_eq!(recent[0]["date"], date(56));
     assert_eq!(recent[0]["sha"].as_str().unwrap().len(), 7);
-    assert!(f["risk"].as_f64().unwrap() > 0.5);
-    let s = file(&stable, "src/stable.ts");
-    assert_eq!(s["fixes"], 0);
-    assert_eq!(s["commits"], 2);
+    // A file without fixes is not listed.
+    assert_eq!(
+        regression(&stable)["evidence"]["files"],
+        serde_json::json!([])
+    );
     // The same shape: five source lines in one file.
     for v in [&hot, &stable] {
-        let shape = &regression(v)["evidence"]["shape"];
-        assert_eq!(shape["lines_added"], 5);
-        assert_eq!(shape["files"], 1);
+        let x = &regression(v)["evidence"]["features"];
+        assert_eq!(x["lines_added"], 5);
+        assert_eq!(x["code_lines_added"], 5);
+        assert_eq!(x["files"], 1);
     }
+    // 61 commits are too few to train on: the prior model, named as such.
+    let model = &regression(&hot)["evidence"]["model"];
+    assert_eq!(model["kind"], "prior", "{model}");
+    assert!(
+        model["reason"]
+            .as_str()
+            .unwrap()
+            .contains("too little history"),
+        "{model}"
+    );
+    let reasons = regression(&hot)["evidence"]["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "`src/hot.ts` had 5 fixes in the last 90 days"),
+        "{reasons:?}"
+    );
     // The terminal shows the evidence.
     let text = r.run(&["score", "--base", "main", "--head", "hot"]);
     assert!(
-        text.stdout.contains("Regression: +5 −0 source lines"),
+        text.stdout.contains("(the prior model): "),
         "{}{}",
         text.stdout,
         text.stderr
     );
-    assert!(text.stdout.contains("Riskiest files:"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Files with fix history:"),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains("fix: rounding in hot #4"),
         "{}",
@@ -252,7 +275,7 @@ fn history_factors_renames_merges_and_reverts() {
     assert_eq!(w["commits"], 57, "{w}");
     assert_eq!(w["merges"], 1);
     assert_eq!(w["reachable"], 58);
-    assert_eq!(w["fix_commits"], 3);
+    assert_eq!(w["fix_commits"], 2);
     assert_eq!(w["from"], date(0));
     assert_eq!(w["to"], date(57));
     assert_eq!(w["cut_by"], Value::Null);
@@ -260,13 +283,10 @@ fn history_factors_renames_merges_and_reverts() {
     let f = file(&v, "src/new.ts");
     // initial (as old.ts), fix, rename, fix, feature (via the merged branch), revert.
     assert_eq!(f["commits"], 6, "{f}");
-    assert_eq!(f["fixes"], 3, "{f}");
+    assert_eq!(f["fixes"], 2, "a revert is not a fix: {f}");
     assert_eq!(f["reverts"], 1);
     assert_eq!(f["authors"], 4);
-    assert_eq!(f["age_days"], 57);
-    assert_eq!(f["last_change_days"], 0);
-    // +3 initial, +1 −1, rename 0, +1 −1, +1 feature, −1 revert.
-    assert_eq!(f["lines_churned"], 9);
+    assert_eq!(f["age_days"], 62, "from day 0 to the head commit on day 62");
     let subjects: Vec<&str> = f["recent_fixes"]
         .as_array()
         .unwrap()
@@ -275,29 +295,34 @@ fn history_factors_renames_merges_and_reverts() {
         .collect();
     assert_eq!(
         subjects,
-        [
-            "Revert \"add feature to new\"",
-            "fix: another bug in new",
-            "fix: wrong constant in old"
-        ]
+        ["fix: another bug in new", "fix: wrong constant in old"]
     );
+    // The revert labels the feature it reverts bug-inducing.
+    assert_eq!(w["reverts"], 1);
+    assert!(w["bug_inducing"].as_u64().unwrap() >= 1, "{w}");
 
-    let shape = &reg["evidence"]["shape"];
-    assert_eq!(shape["lines_added"], 5, "{shape}");
-    assert_eq!(shape["lines_deleted"], 0);
-    assert_eq!(shape["files"], 3);
-    assert_eq!(shape["directories"], 3);
-    assert_eq!(shape["subsystems"], 2);
+    let x = &reg["evidence"]["features"];
+    assert_eq!(x["lines_added"], 5, "{x}");
+    assert_eq!(x["lines_deleted"], 0);
+    assert_eq!(x["files"], 3);
+    assert_eq!(x["directories"], 3);
+    assert_eq!(x["subsystems"], 2);
     let (p1, p2) = (0.4f64, 0.2f64);
     let entropy = -(2.0 * p1 * p1.log2() + p2 * p2.log2()) / 3f64.log2();
-    assert_eq!(shape["entropy"], (entropy * 1000.0).round() / 1000.0);
+    assert_eq!(x["entropy"], (entropy * 1000.0).round() / 1000.0);
     // Alice, Bob, Carol, Dave on new.ts; Alice on x.ts; Alice and Erin on z.ts.
-    assert_eq!(shape["prior_developers"], 5);
-    assert_eq!(shape["author"], "carol@example.com");
-    assert_eq!(shape["author_experience"], 1);
-    assert_eq!(shape["non_source_files"], 2);
+    assert_eq!(x["developers"], 5);
+    // Carol's earlier commit: the fix to new.ts (in new.ts and in src/).
+    assert_eq!(x["author_commits"], 1);
+    assert_eq!(x["author_file_commits"], 1);
+    assert_eq!(x["author_subsystem_commits"], 1);
+    // README.md and package-lock.json are counted apart.
+    assert_eq!(x["other_files"], 2);
     let formula = reg["formula"].as_str().unwrap();
-    assert!(formula.contains("ln(1+5)/ln(1+2000)"), "{formula}");
+    assert!(
+        formula.starts_with("regression = round(100 · p), p = σ("),
+        "{formula}"
+    );
 }
 
 #[test]
@@ -331,37 +356,28 @@ fn renames_are_not_followed_when_turned_off() {
     std::fs::remove_file(&cfg).unwrap();
     assert_eq!(file(&on, "src/new.ts")["fixes"], 1);
     assert_eq!(file(&on, "src/new.ts")["commits"], 3);
-    assert_eq!(file(&off, "src/new.ts")["fixes"], 0);
-    assert_eq!(file(&off, "src/new.ts")["commits"], 1);
+    assert_eq!(regression(&off)["evidence"]["files"], serde_json::json!([]));
+    assert_eq!(regression(&off)["evidence"]["features"]["prior_changes"], 1);
     assert!(score(&on) > score(&off));
 }
 
+/// Graph features: the files that import the changed file (fan-in) and reach it transitively.
 #[test]
-fn callers_count_at_a_lower_weight() {
+fn graph_features_count_importers() {
     let r = TestRepo::new();
     r.write("src/lib.ts", lines("l", 3))
-        .write("src/lib2.ts", lines("l", 3))
         .write(
             "src/caller.ts",
             "import { l1 } from './lib';\nexport const c = l1;\n",
         )
         .write(
-            "src/caller2.ts",
-            "import { l1 } from './lib2';\nexport const c = l1;\n",
+            "src/top.ts",
+            "import { c } from './caller';\nexport const t = c;\n",
         )
+        .write("src/lib.test.ts", "import { l1 } from './lib';\n")
         .write("src/misc.ts", "\n");
     r.commit_as("initial import", &who("Alice", 0));
     filler(&r, "src/misc.ts", 1, 50);
-    for i in 0..4 {
-        touch(
-            &r,
-            "src/caller.ts",
-            &format!("// {i}"),
-            &format!("fix bug {i} in caller"),
-            "Bob",
-            51 + i,
-        );
-    }
     r.branch("a");
     touch(
         &r,
@@ -371,33 +387,11 @@ fn callers_count_at_a_lower_weight() {
         "Alice",
         60,
     );
-    r.checkout("main").branch("b");
-    touch(
-        &r,
-        "src/lib2.ts",
-        "export const l4 = 4;\nexport const l5 = 5;",
-        "grow lib2",
-        "Alice",
-        60,
-    );
-
     let (_, a) = r.score_json(&["--base", "main", "--head", "a"]);
-    let (_, b) = r.score_json(&["--base", "main", "--head", "b"]);
-    let ea = &regression(&a)["evidence"];
-    let eb = &regression(&b)["evidence"];
-    assert_eq!(ea["callers"], 1);
-    assert_eq!(eb["callers"], 1);
-    let c = file(&a, "src/caller.ts");
-    assert_eq!(c["role"], "caller");
-    assert_eq!(c["calls"], serde_json::json!(["src/lib.ts"]));
-    assert_eq!(c["fixes"], 4);
-    let caller_history = ea["factors"]["callers_history"].as_f64().unwrap();
-    assert!(caller_history > 0.0 && caller_history <= 0.25, "{ea}");
-    assert_eq!(eb["factors"]["callers_history"], 0.0);
-    assert_eq!(ea["factors"]["files_history"], 0.0);
-    assert_eq!(ea["factors"]["size"], eb["factors"]["size"]);
-    assert_eq!(ea["factors"]["shape"], eb["factors"]["shape"]);
-    assert!(score(&a) > score(&b), "{ea}\n{eb}");
+    let x = &regression(&a)["evidence"]["features"];
+    assert_eq!(x["fan_in"], 1, "tests do not count: {x}");
+    assert_eq!(x["reach"], 2, "caller and top: {x}");
+    assert!(x.get("symbol_reach").is_none(), "not computed yet: {x}");
 }
 
 #[test]
@@ -438,10 +432,12 @@ fn nothing_after_the_merge_base_is_read() {
     assert_eq!(w["to"], date(57), "{w}");
     assert_eq!(w["commits"], 58);
     assert_eq!(w["fix_commits"], 2);
+    assert_eq!(regression(&v)["evidence"]["features"]["fix"], false);
     let f = file(&v, "src/hot.ts");
     assert_eq!(f["fixes"], 2);
     assert_eq!(f["commits"], 3);
     assert_eq!(f["authors"], 2);
+    // The pull request's own "fix" commit is not the head: the change is not a fix.
     let subjects: Vec<&str> = f["recent_fixes"]
         .as_array()
         .unwrap()
@@ -452,7 +448,7 @@ fn nothing_after_the_merge_base_is_read() {
 }
 
 #[test]
-fn too_little_history_is_unavailable() {
+fn too_little_history_uses_the_prior_model() {
     let r = TestRepo::new();
     r.write("src/a.ts", "export const a = 1;\n");
     r.commit("initial");
@@ -471,26 +467,30 @@ fn too_little_history_is_unavailable() {
     let (run, v) = r.score_json(&["--base", "main", "--head", "pr"]);
     run.assert_code(0);
     let reg = regression(&v);
-    assert_eq!(reg["available"], false);
-    assert_eq!(reg["score"], Value::Null);
-    let reason = reg["reason"].as_str().unwrap();
-    assert!(reason.contains("only 9 commit(s)"), "{reason}");
-    assert!(reason.contains("regression.min-commits (50)"), "{reason}");
-    assert!(reason.contains("fetch-depth: 0"), "{reason}");
-    assert!(v["composite"]["note"]
-        .as_str()
+    assert_eq!(reg["available"], true, "{reg}");
+    let model = &reg["evidence"]["model"];
+    assert_eq!(model["kind"], "prior");
+    let reason = model["reason"].as_str().unwrap();
+    assert!(reason.contains("too little history"), "{reason}");
+    assert!(reason.contains("regression.min-commits (200)"), "{reason}");
+    assert!(!model["trained"]["repositories"]
+        .as_array()
         .unwrap()
-        .contains("regression"));
-    let text = r.run(&["score", "--base", "main", "--head", "pr"]);
+        .is_empty());
+    let p = reg["evidence"]["probability"].as_f64().unwrap();
+    assert_eq!(reg["score"].as_u64().unwrap(), (100.0 * p).round() as u64);
+    assert_eq!(v["composite"]["renormalized"], false);
+    let text = r.run(&["score", "--base", "main", "--head", "pr", "--explain"]);
+    assert!(text.stdout.contains("(the prior model)"), "{}", text.stdout);
     assert!(
-        text.stdout.contains("unavailable: only 9 commit(s)"),
+        text.stdout.contains("Regression contributions"),
         "{}",
         text.stdout
     );
 }
 
 #[test]
-fn shallow_clone_is_unavailable() {
+fn shallow_clone_uses_the_change_only_prior() {
     let r = TestRepo::new();
     r.write("src/a.ts", "export const a = 1;\n");
     r.commit("initial");
@@ -503,10 +503,18 @@ fn shallow_clone_is_unavailable() {
     let (run, v) = r.score_json(&["--base", "main", "--head", "pr"]);
     run.assert_code(0);
     let reg = regression(&v);
-    assert_eq!(reg["available"], false, "{reg}");
-    let reason = reg["reason"].as_str().unwrap();
+    assert_eq!(reg["available"], true, "{reg}");
+    assert_eq!(reg["evidence"]["model"]["kind"], "prior-change-only");
+    let reason = reg["evidence"]["model"]["reason"].as_str().unwrap();
     assert!(reason.contains("shallow clone"), "{reason}");
     assert!(reason.contains("fetch-depth: 0"), "{reason}");
+    let used: Vec<&str> = reg["evidence"]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["feature"].as_str().unwrap())
+        .collect();
+    assert!(!used.contains(&"recent_fixes"), "{used:?}");
 }
 
 /// A history with two known bug-introducing commits, fixes that blame to them, and fixes that
@@ -575,16 +583,30 @@ fn eval_json(r: &TestRepo, args: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
 
+/// A configuration that lets the backtest train on a tiny history.
+fn tiny_training(r: &TestRepo) -> String {
+    let cfg = r.path().join("..").join(format!(
+        "{}-tiny.yml",
+        r.path().file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(
+        &cfg,
+        "regression:\n  min-commits: 2\n  min-bug-inducing: 1\n  maturity-days: 0\n",
+    )
+    .unwrap();
+    cfg.to_string_lossy().into_owned()
+}
+
 #[test]
-fn eval_labels_bug_introducing_commits_and_reports_auc() {
+fn eval_labels_bug_introducing_commits_and_reports_metrics() {
     let (r, c) = eval_history();
     let v = eval_json(&r, &["--maturity", "0d"]);
     assert_eq!(v["commits_walked"], 10);
-    assert_eq!(v["fix_commits"], 4);
+    // c5, c6 and the whitespace fix c10; "fix: typo in a comment" is never a fix.
+    assert_eq!(v["fix_commits"], 3);
     assert_eq!(v["no_source"], 1);
     assert_eq!(v["immature"], 0);
-    assert_eq!(v["evaluated"], 9);
-    assert_eq!(v["bug_introducing"], 2);
+    assert_eq!(v["bug_inducing_found"], 2);
     assert_eq!(
         v["labels"],
         serde_json::json!([
@@ -592,135 +614,97 @@ fn eval_labels_bug_introducing_commits_and_reports_auc() {
             {"sha": short(c[3]), "subject": "add feature y", "fixed_by": [short(c[5])]},
         ])
     );
-    // Lines added: c1 30, c2 20 (buggy), c3 2, c4 5 (buggy), c5 1, c6 1, c8 3, c9 1, c10 1.
-    // c2 and c4 each outrank 6 of the 7 clean commits (not c1): AUC = 12/14.
-    assert_eq!(v["baseline"]["roc_auc"], 0.8571);
-    // The model's AUC is what its per-commit scores say.
-    let commits = v["commits"].as_array().unwrap();
-    let scores: Vec<f64> = commits
+    // Ten commits are too few for the default training minimum: every fold is left out, said so.
+    assert_eq!(v["evaluated"], 0);
+    assert_eq!(v["folds_used"], 0);
+    assert!(v["notes"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|x| x["score"].as_f64().unwrap())
+        .any(|n| n.as_str().unwrap().contains("regression.min-commits (200)")));
+    // With a tiny minimum, folds are trained on what precedes them and predicted.
+    let cfg = tiny_training(&r);
+    let v = eval_json(&r, &["--maturity", "0d", "--folds", "2", "--config", &cfg]);
+    let commits = v["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 9, "every source commit is listed");
+    let predicted: Vec<&Value> = commits.iter().filter(|x| x["fold"] != 0).collect();
+    assert_eq!(predicted.len(), v["evaluated"].as_u64().unwrap() as usize);
+    assert!(!predicted.is_empty(), "{v:#}");
+    let probs: Vec<f64> = predicted
+        .iter()
+        .map(|x| x["probability"].as_f64().unwrap())
         .collect();
-    let labels: Vec<bool> = commits
+    assert!(probs.iter().all(|p| (0.0..=1.0).contains(p)));
+    let labels: Vec<bool> = predicted
         .iter()
         .map(|x| x["bug_introducing"].as_bool().unwrap())
         .collect();
-    let auc = engine::eval::roc_auc(&scores, &labels).unwrap();
-    assert_eq!(v["model"]["roc_auc"], (auc * 10_000.0).round() / 10_000.0);
-    // Scored with prior history only: c10 adds as many lines as c9 but follows a fix to b.ts.
-    let by = |sha: &str| commits.iter().find(|x| x["sha"] == sha).unwrap();
-    assert_eq!(
-        by(&short(c[8]))["lines_added"],
-        by(&short(c[9]))["lines_added"]
-    );
-    assert!(by(&short(c[9]))["score"].as_f64() > by(&short(c[8]))["score"].as_f64());
-    // …and a commit's score does not depend on anything after it.
-    let upto = eval_json(&r, &["--maturity", "0d", "--rev", &c[1].to_string()]);
-    let early = upto["commits"].as_array().unwrap();
-    assert_eq!(early.last().unwrap()["sha"], short(c[1]));
-    assert_eq!(early.last().unwrap()["score"], by(&short(c[1]))["score"]);
-    // Recall at 20% of the 68 changed lines (13.6): the baseline takes nothing (c1 alone is 30
-    // lines), so it finds no bug-introducing commit.
-    assert_eq!(v["baseline"]["recall_at_20pct_lines"], 0.0);
+    let auc = engine::eval::roc_auc(&probs, &labels).map(|a| (a * 10_000.0).round() / 10_000.0);
+    assert_eq!(v["model"]["roc_auc"].as_f64(), auc);
+    let brier = engine::eval::brier(&probs, &labels).map(|a| (a * 10_000.0).round() / 10_000.0);
+    assert_eq!(v["model"]["brier"].as_f64(), brier);
+    for m in ["model", "lines_added", "random", "prior"] {
+        for k in ["catch_5", "catch_10", "catch_20"] {
+            assert!(v[m].get(k).is_some(), "{m}.{k}");
+        }
+    }
+    // A commit labelled later is known bug-inducing only from its fix's time.
+    let c2 = commits.iter().find(|x| x["sha"] == short(c[1])).unwrap();
+    assert!(c2["bug_known_at"].as_i64().unwrap() > c2["time"].as_i64().unwrap());
+    std::fs::remove_file(&cfg).unwrap();
 }
 
 #[test]
 fn eval_drops_immature_commits_and_bounds_the_walk() {
     let (r, _) = eval_history();
     let v = eval_json(&r, &["--maturity", "3d"]);
-    // The newest commit is on day 10: days 8, 9 and 10 are younger than 3 days.
+    // The newest commit is on day 10: the source commits of days 8, 9 and 10 are too young.
     assert_eq!(v["immature"], 3);
     assert_eq!(v["maturity_days"], 3);
     let v = eval_json(&r, &["--maturity", "0d", "--max-commits", "4"]);
     assert_eq!(v["commits_walked"], 4);
-    assert_eq!(v["bug_introducing"], 0);
+    assert_eq!(v["bug_inducing_found"], 0);
     let text = r.run(&["eval", "regression", "--maturity", "0d"]);
     text.assert_code(0);
     assert!(text.stdout.contains("lines added only"), "{}", text.stdout);
-    assert!(text.stdout.contains("0.857"), "{}", text.stdout);
+    assert!(text.stdout.contains("catch@10%"), "{}", text.stdout);
     let bad = r.run(&["eval", "regression", "--maturity", "soon"]);
     bad.assert_code(2);
+    let two = r.run(&["eval", "regression", "--repo", ".", "--repo", "."]);
+    two.assert_code(2);
 }
 
-/// Equal-sized commits that lines added cannot tell apart, where only the history can: the
-/// bug-introducing ones touch a file that was fixed recently.
+/// `--train-prior` trains the shipped models' shape on several repositories.
 #[test]
-fn eval_shows_history_beating_lines_added_when_it_should() {
-    use engine::score::regression::{decay, file_risk, model, ShapeInput};
-    let r = TestRepo::new();
-    let mut c = Vec::new();
-    // The first fix only adds a guard: nothing to blame, so the initial import stays clean.
-    let hot = |extra: &str| lines("h", 5) + "export const guard = true;\n" + extra;
-    r.write("src/hot.ts", lines("h", 5))
-        .write("src/ca.ts", lines("a", 5))
-        .write("src/cb.ts", lines("b", 5));
-    c.push(r.commit_as("initial import", &who("Alice", 0))); // c0: +15
-    r.write("src/hot.ts", hot(""));
-    c.push(r.commit_as("fix: hot crash", &who("Alice", 100))); // c1: +1, labels nothing
-    let f1 = "export const f1 = 1;\nexport const f2 = 2;\nexport const f3 = 3;\n";
-    r.write("src/hot.ts", hot(f1));
-    c.push(r.commit_as("add h feature", &who("Alice", 101))); // c2: +3, buggy
-    r.write(
-        "src/ca.ts",
-        lines("a", 5) + "export const q1 = 1;\nexport const q2 = 2;\nexport const q3 = 3;\n",
-    );
-    c.push(r.commit_as("add a feature", &who("Alice", 102))); // c3: +3
-    let f1_fixed = f1.replace("f1 = 1", "f1 = 100");
-    r.write("src/hot.ts", hot(&f1_fixed));
-    c.push(r.commit_as("fix: h feature", &who("Alice", 103))); // c4: +1 −1 → c2
-    r.write(
-        "src/cb.ts",
-        lines("b", 5) + "export const w1 = 1;\nexport const w2 = 2;\nexport const w3 = 3;\n",
-    );
-    c.push(r.commit_as("add b feature", &who("Alice", 104))); // c5: +3
-    let g = "export const g1 = 1;\nexport const g2 = 2;\nexport const g3 = 3;\n";
-    r.write("src/hot.ts", hot(&(f1_fixed.clone() + g)));
-    c.push(r.commit_as("add h2", &who("Alice", 105))); // c6: +3, buggy
-    let g_fixed = g.replace("g2 = 2", "g2 = 20");
-    r.write("src/hot.ts", hot(&(f1_fixed + &g_fixed)));
-    c.push(r.commit_as("fix: h2", &who("Alice", 106))); // c7: +1 −1 → c6
-
-    let v = eval_json(&r, &["--maturity", "0d"]);
-    let labelled: Vec<&str> = v["labels"]
+fn train_prior_writes_both_models() {
+    let (a, _) = eval_history();
+    let (b, _) = eval_history();
+    let cfg = tiny_training(&a);
+    let run = a.run(&[
+        "eval",
+        "regression",
+        "--train-prior",
+        "--config",
+        &cfg,
+        "--repo",
+        a.path().to_str().unwrap(),
+        "--repo",
+        b.path().to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(v["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("pr-risk eval regression --train-prior"));
+    for m in ["full", "change_only"] {
+        let model: engine::score::regression::model::Model =
+            serde_json::from_value(v[m].clone()).unwrap();
+        model.validate().unwrap();
+        assert_eq!(model.trained.repositories.len(), 2);
+    }
+    assert!(!v["change_only"]["features"]
         .as_array()
         .unwrap()
-        .iter()
-        .map(|l| l["subject"].as_str().unwrap())
-        .collect();
-    assert_eq!(labelled, ["add h feature", "add h2"]);
-    // Baseline: c2 and c6 (3 lines each) lose to c0 (15), beat the three 1-line fixes and tie
-    // with c3 and c5: (3 + 1) / 6 each, 8 / 12 in all.
-    assert_eq!(v["baseline"]["roc_auc"], 0.6667);
-    // The model puts c2 and c6 above everything except that c2 trails the fix c7 (which touches
-    // the same file after two fixes to it): (5 + 6) / 12.
-    assert_eq!(
-        v["model"]["roc_auc"], 0.9167,
-        "{}\n{:#}",
-        v["model"], v["commits"]
-    );
-    // c2's score, by hand: hot.ts has one fix (day 100) in the window [day 0, day 101]; Alice
-    // made both earlier commits to it.
-    let p = decay(100.0 / 101.0);
-    let expected = model(
-        &ShapeInput {
-            lines_added: 3,
-            files: 1,
-            directories: 1,
-            subsystems: 1,
-            entropy: 0.0,
-            prior_developers: 1,
-            author_experience: 2,
-        },
-        [file_risk(p)],
-        [],
-        2000,
-        0.0,
-    );
-    let c2 = v["commits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["sha"] == short(c[2]))
-        .unwrap();
-    assert_eq!(c2["score"], (expected.risk * 100_000.0).round() / 1000.0);
+        .contains(&Value::from("recent_fixes")));
 }

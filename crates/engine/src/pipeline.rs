@@ -11,9 +11,11 @@ use rayon::prelude::*;
 use crate::cache::{self, HistoryCache, ParseCache};
 use crate::deps::{self, AdvisoryMode, AdvisorySettings, Dependencies};
 use crate::error::Result;
+use crate::git;
 use crate::git::diff::{self, ChangeSet};
 use crate::git::files::{self, FileSource};
-use crate::git::history::{self, FixMatcher};
+use crate::git::history;
+use crate::git::hunks::{facts_between, CommitFacts};
 use crate::git::revisions::{self, Revisions};
 use crate::git::snapshot::Snapshot;
 use crate::git::{Oid, Repo};
@@ -32,7 +34,9 @@ use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::score::coupling::rules::CouplingSettings;
 use crate::score::impact::ImpactSettings;
-use crate::score::regression::{Mined, RegressionSettings};
+use crate::score::regression::features::HistoryState;
+use crate::score::regression::model::Model;
+use crate::score::regression::{ModelSource, RegressionSettings};
 use crate::score::security::{self, RuleFile, RuleSet, SecuritySettings};
 use crate::score::{self, coupling, impact, regression, Weights};
 
@@ -145,6 +149,8 @@ pub struct Timings {
     pub caches_refused: Option<String>,
     /// What the advisory cache did (None: disabled, or nothing was checked).
     pub osv_cache: Option<cache::osv::Stats>,
+    /// What the regression model cache did (None: disabled or not used).
+    pub model_cache: Option<String>,
 }
 
 impl Timings {
@@ -396,19 +402,27 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 .map(|(d, k)| HistoryCache::open(d, k))
         });
         let filter = cfg.regression.source_filter(&cfg.files.exclude);
-        let mined = t.time(obs, "history", || {
-            mine(
-                repo,
-                &revs,
-                &changes,
-                &head.graph,
-                cfg,
-                &tests,
-                history_cache
-                    .as_mut()
-                    .map(|c| c as &mut dyn history::CommitMemo),
-            )
-        });
+        let mut scratch = history::Commits::default();
+        let memo: &mut dyn history::CommitMemo = match history_cache.as_mut() {
+            Some(c) => c,
+            None => &mut scratch,
+        };
+        let ctx = regression::features::Context {
+            filter: &filter,
+            tests: &tests,
+            follow_renames: cfg.regression.follow_renames,
+        };
+        let prepared = prepare_regression(
+            repo,
+            &revs,
+            cfg,
+            &ctx,
+            memo,
+            cache_dir.as_deref().zip(cache_key.as_ref()),
+            &base.graph,
+            &mut t,
+            obs,
+        );
         // Saving overlaps the regression model.
         let save = scope.spawn(move || {
             let started = Instant::now();
@@ -418,21 +432,39 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             });
             (stats, started.elapsed())
         });
-        let regression = t.time(obs, "regression", || match mined {
-            Ok(m) => regression::score(
-                regression::RegressionInput {
-                    history: &m.history,
-                    changes: &changes,
-                    head: &head.graph,
-                    author: m.author,
-                    filter: &filter,
-                    tests: &tests,
-                    weight: cfg.weights.regression,
-                },
-                &cfg.regression,
-            ),
-            Err(reason) => regression::unavailable(cfg.weights.regression, reason),
+        let head_graph = regression::features::GraphReach::new(&head.graph, &tests);
+        let regression = t.time(obs, "regression", || match &prepared {
+            Ok(p) => {
+                let commits: Vec<(git::Oid, &history::CommitRecord)> =
+                    p.records.iter().map(|(id, r)| (*id, r)).collect();
+                regression::score(
+                    regression::RegressionInput {
+                        model: &p.model,
+                        source: p.source.clone(),
+                        change: &p.change.files,
+                        state: &p.state,
+                        labels: &p.labels,
+                        commits: &commits,
+                        window: p.window.clone(),
+                        author: p.author.clone(),
+                        time: p.time,
+                        fix: p.fix,
+                        ctx: regression::features::Context {
+                            filter: &filter,
+                            tests: &tests,
+                            follow_renames: cfg.regression.follow_renames,
+                        },
+                        graph: &head_graph,
+                        weight: cfg.weights.regression,
+                    },
+                    &cfg.regression,
+                )
+            }
+            Err(reason) => regression::unavailable(cfg.weights.regression, reason.clone()),
         });
+        if let Ok(p) = &prepared {
+            t.model_cache = p.cache_note.clone();
+        }
         let (impact, impact_took, coupling, coupling_took) = graphs
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -760,44 +792,213 @@ impl guide::affected::RustTestNames for RustTestNames {
     }
 }
 
-/// Mine the history the regression model needs, up to the merge-base (with the history cache
-/// when given); `Err` is why the dimension is unavailable (shallow clone, too little history,
-/// bad patterns).
-fn mine(
+/// Why a partial clone is scored by the prior model.
+const PARTIAL: &str = "the checkout is a partial clone (actions/checkout with `filter: blob:none`), so the history's file contents needed to train this repository's model are not there; drop `filter:` to train on the history";
+
+/// Everything the regression scorer needs, read from the repository.
+pub struct PreparedRegression {
+    pub model: Model,
+    pub source: ModelSource,
+    /// The window's commits, oldest first (the state's commit indexes point here).
+    pub records: Vec<(git::Oid, history::CommitRecord)>,
+    pub labels: regression::labels::Labels,
+    pub state: HistoryState,
+    pub window: regression::Window,
+    /// The change's line facts, author, time and purpose.
+    pub change: CommitFacts,
+    pub author: String,
+    pub time: i64,
+    pub fix: bool,
+    /// What the model cache did (for `--timings`).
+    pub cache_note: Option<String>,
+}
+
+/// Mine the history up to the merge-base (with the history cache when given), then take the
+/// model: the cached one when the window has not moved materially, else one trained now on the
+/// window's labelled commits, else the prior; `Err` is why not even the change can be read.
+#[allow(clippy::too_many_arguments)]
+fn prepare_regression(
     repo: &Repo,
     revs: &Revisions,
-    changes: &ChangeSet,
-    head: &DepGraph,
     cfg: &Settings,
-    tests: &GlobList,
-    cache: Option<&mut dyn history::CommitMemo>,
-) -> std::result::Result<Mined, String> {
+    ctx: &regression::features::Context,
+    memo: &mut dyn history::CommitMemo,
+    cache_dir: Option<(&Path, &cache::store::Key)>,
+    base_graph: &DepGraph,
+    t: &mut Timings,
+    obs: &dyn Observer,
+) -> std::result::Result<PreparedRegression, String> {
     let rc = &cfg.regression;
+    let matcher = rc.matcher().map_err(|e| e.to_string())?;
+    let change = facts_between(repo, revs.merge_base_oid, revs.head_oid)
+        .map_err(|e| format!("reading the change failed: {e}"))?;
+    let (author, time, message) = history::head_commit(repo, revs.head_oid)
+        .ok_or_else(|| "the head commit cannot be read".to_string())?;
+    let fix = matcher.kind(&message).fix && change.files.iter().any(|f| ctx.production(&f.path));
+    let prior = regression::model::prior();
     if repo.is_shallow() {
-        return Err(regression::SHALLOW.to_string());
+        return Ok(PreparedRegression {
+            model: prior.change_only,
+            source: ModelSource::ChangeOnly(regression::SHALLOW.to_string()),
+            records: Vec::new(),
+            labels: Default::default(),
+            state: HistoryState::default(),
+            window: regression::Window::default(),
+            change,
+            author,
+            time,
+            fix,
+            cache_note: None,
+        });
     }
-    let matcher =
-        FixMatcher::new(&rc.fix_patterns, &rc.revert_patterns).map_err(|e| e.to_string())?;
-    let filter = rc.source_filter(&cfg.files.exclude);
-    let churn_for = regression::churn_for(changes, head, &filter, tests);
+    let no_churn = std::collections::HashSet::new();
     let opts = history::MineOptions {
         max_commits: rc.max_commits,
         max_age_days: rc.max_age_days,
-        min_commits: rc.min_commits,
+        min_commits: 1,
         follow_renames: rc.follow_renames,
         matcher: &matcher,
-        churn_for: &churn_for,
+        churn_for: &no_churn,
     };
-    let mined = history::mine(repo, revs.merge_base_oid, &opts, cache)
+    let mined = t
+        .time(obs, "history", || {
+            history::mine(repo, revs.merge_base_oid, &opts, Some(&mut *memo))
+        })
         .map_err(|e| format!("mining the history failed: {e}"))?;
-    if let Some(why) = regression::too_little_history(mined.reachable, rc) {
-        return Err(why);
+    let mut window = regression::Window::of(&mined);
+    let key = rc.training_key(&cfg.files.exclude, &cfg.files.tests);
+    let version = cache::store::tool_version();
+    let maturity = i64::from(rc.maturity_days) * 86_400;
+    let cutoff = mined.base_time;
+    let mut cache_note = None;
+    let cached =
+        cache_dir.and_then(
+            |(d, secret)| match cache::model::load(d, version, secret, key) {
+                Ok(c) => c,
+                Err(why) => {
+                    cache_note = Some(format!("rebuilt ({why})"));
+                    None
+                }
+            },
+        );
+    let fresh = cached.filter(|c| {
+        regression::still_fresh(
+            c.newest,
+            c.cutoff,
+            c.model.trained.commits,
+            cutoff,
+            maturity,
+            mined.commits.iter().map(|c| c.time),
+        )
+    });
+    if git::fetch::is_partial_clone(repo) {
+        // The history's file contents are not in a blobless checkout: no line facts to train on
+        // (and none to cache wrong). The prior reads the change's own lines and the history's
+        // paths, which the checkout has.
+        let records = window_records(&mined.window, &*memo);
+        let commits: Vec<(git::Oid, &history::CommitRecord)> =
+            records.iter().map(|(id, r)| (*id, r)).collect();
+        let state = regression::state_of(&commits, &matcher, ctx, rc.bulk_files);
+        drop(commits);
+        return Ok(PreparedRegression {
+            model: prior.full,
+            source: ModelSource::Prior(PARTIAL.to_string()),
+            records,
+            labels: Default::default(),
+            state,
+            window,
+            change,
+            author,
+            time,
+            fix,
+            cache_note,
+        });
     }
-    let author = history::author_of(repo, revs.head_oid).unwrap_or_default();
-    Ok(Mined {
-        history: mined,
-        author,
+    t.time(obs, "line facts", || {
+        history::fill_facts(repo, &mined.window, &mut *memo)
     })
+    .map_err(|e| format!("reading the history's changes failed: {e}"))?;
+    let records = window_records(&mined.window, &*memo);
+    let commits: Vec<(git::Oid, &history::CommitRecord)> =
+        records.iter().map(|(id, r)| (*id, r)).collect();
+    let production = |p: &str| ctx.production(p);
+    let (model, source, labels, state) = match fresh {
+        Some(c) => {
+            cache_note = Some(format!(
+                "model reused (trained on {} commits)",
+                c.model.trained.commits
+            ));
+            let (labels, state) = t.time(obs, "labels", || {
+                (
+                    regression::labels::label(&commits, &matcher, &production, rc.bulk_files),
+                    regression::state_of(&commits, &matcher, ctx, rc.bulk_files),
+                )
+            });
+            (c.model, ModelSource::Repository, labels, state)
+        }
+        None => t.time(obs, "training", || {
+            let graph = regression::features::GraphReach::new(base_graph, ctx.tests);
+            let ds = regression::dataset(&commits, &matcher, ctx, &graph, rc.bulk_files);
+            match regression::fit(&ds, cutoff, rc, &rc.feature_names()) {
+                Ok(m) => {
+                    if let Some((d, secret)) = cache_dir {
+                        let newest = regression::training_set(&ds, cutoff, maturity)
+                            .0
+                            .last()
+                            .map_or(0, |s| s.time);
+                        let entry = cache::model::Cached {
+                            newest,
+                            cutoff,
+                            model: m.clone(),
+                        };
+                        cache_note =
+                            Some(match cache::model::save(d, version, secret, key, &entry) {
+                                Ok(()) => "model trained and written".to_string(),
+                                Err(e) => format!("model trained, not written ({e})"),
+                            });
+                    }
+                    (m, ModelSource::Repository, ds.labels, ds.state)
+                }
+                Err(why) => (
+                    prior.full,
+                    ModelSource::Prior(format!(
+                        "too little history to train this repository's model: {why}"
+                    )),
+                    ds.labels,
+                    ds.state,
+                ),
+            }
+        }),
+    };
+    window.fix_commits = labels.fixes;
+    window.reverts = Some(labels.reverts);
+    window.bug_inducing = Some(labels.inducing.len());
+    drop(commits);
+    Ok(PreparedRegression {
+        model,
+        source,
+        records,
+        labels,
+        state,
+        window,
+        change,
+        author,
+        time,
+        fix,
+        cache_note,
+    })
+}
+
+/// The window's records, oldest first.
+fn window_records(
+    window: &[git::Oid],
+    memo: &dyn history::CommitMemo,
+) -> Vec<(git::Oid, history::CommitRecord)> {
+    window
+        .iter()
+        .rev()
+        .filter_map(|id| memo.get(*id).map(|r| (*id, r.clone())))
+        .collect()
 }
 
 /// The dependency graph of one revision on its own (for `pr-risk graph` and tests).

@@ -27,10 +27,11 @@ use super::binfmt::{Parsed, Reader, Writer};
 use super::store::{self, Key, Kind};
 use crate::git::diff::Status;
 use crate::git::history::{Change, CommitMemo, CommitRecord, IdMap};
+use crate::git::hunks::{CommitFacts, FileDiff, Hunk};
 use crate::git::Oid;
 
 /// Bump when what is cached changes shape or meaning (say, how changes are computed).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// The history cache in the store.
 pub const KIND: Kind = Kind {
     name: "history",
@@ -50,6 +51,8 @@ pub struct Stats {
     pub read: usize,
     /// Commits compared with their parent in this run (their changes were not cached).
     pub computed: usize,
+    /// Commits whose line facts were read in this run (they were not cached).
+    pub facts: usize,
     pub written: bool,
     /// Why the file on disk was not used (absent files are not a reason).
     pub rebuilt: Option<String>,
@@ -151,6 +154,9 @@ impl HistoryCache {
                         if mine.changes.is_none() {
                             mine.changes = r.changes;
                         }
+                        if mine.facts.is_none() {
+                            mine.facts = r.facts;
+                        }
                     }
                     None => {
                         self.records.insert(id, r);
@@ -199,6 +205,14 @@ impl CommitMemo for HistoryCache {
         }
     }
 
+    fn set_facts(&mut self, id: Oid, facts: CommitFacts) {
+        if let Some(r) = self.records.get_mut(&id) {
+            r.facts = Some(facts);
+            self.stats.facts += 1;
+            self.grown = true;
+        }
+    }
+
     fn hit(&mut self) {
         self.stats.hits += 1;
     }
@@ -227,6 +241,53 @@ const NEW_PATH: u8 = 2;
 const OLD_ID: u8 = 4;
 const NEW_ID: u8 = 8;
 const SUBMODULE: u8 = 16;
+const LINES: u8 = 32;
+const OTHER: u8 = 64;
+
+fn hunks_out(w: &mut Writer, hunks: &[Hunk]) {
+    w.varint(hunks.len() as u64);
+    for h in hunks {
+        for v in [h.old_start, h.old_lines, h.new_start, h.new_lines] {
+            w.varint(u64::from(v));
+        }
+        w.varint(h.meaningful.len() as u64);
+        let mut last = 0u32;
+        for m in &h.meaningful {
+            w.varint(u64::from(m - last));
+            last = *m;
+        }
+    }
+}
+
+fn u32_of(r: &mut Reader) -> Parsed<u32> {
+    u32::try_from(r.varint()?).map_err(|_| "a line number out of range".into())
+}
+
+fn hunks_in(r: &mut Reader) -> Parsed<Vec<Hunk>> {
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (old_start, old_lines, new_start, new_lines) =
+            (u32_of(r)?, u32_of(r)?, u32_of(r)?, u32_of(r)?);
+        let k = r.count()?;
+        let mut meaningful = Vec::with_capacity(k);
+        let mut last = 0u32;
+        for _ in 0..k {
+            last = last
+                .checked_add(u32_of(r)?)
+                .ok_or("a line offset out of range")?;
+            meaningful.push(last);
+        }
+        out.push(Hunk {
+            old_start,
+            old_lines,
+            new_start,
+            new_lines,
+            meaningful,
+        });
+    }
+    Ok(out)
+}
 
 /// The body: the string table (paths and authors), then the records.
 fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) -> Vec<u8> {
@@ -266,6 +327,40 @@ fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) ->
                     }
                     for o in [&c.old_id, &c.new_id].into_iter().flatten() {
                         recs.oid(o);
+                    }
+                }
+            }
+        }
+        match &r.facts {
+            None => recs.u8(0),
+            Some(f) => {
+                recs.u8(1);
+                recs.varint(f.files.len() as u64);
+                for d in &f.files {
+                    let flags = if d.old_path.is_some() { OLD_PATH } else { 0 }
+                        | if d.old_id.is_some() { OLD_ID } else { 0 }
+                        | if d.new_id.is_some() { NEW_ID } else { 0 }
+                        | if d.lines { LINES } else { 0 }
+                        | if d.other.is_some() { OTHER } else { 0 };
+                    recs.u8(status_code(d.status));
+                    recs.u8(flags);
+                    recs.varint(intern(&d.path));
+                    if let Some(o) = &d.old_path {
+                        recs.varint(intern(o));
+                    }
+                    for o in [&d.old_id, &d.new_id].into_iter().flatten() {
+                        recs.oid(o);
+                    }
+                    if d.lines {
+                        recs.varint(u64::from(d.old_total));
+                        recs.varint(u64::from(d.added));
+                        recs.varint(u64::from(d.deleted));
+                        recs.varint(u64::from(d.code_added));
+                        hunks_out(&mut recs, &d.hunks);
+                    }
+                    if let Some((o, h)) = &d.other {
+                        recs.oid(o);
+                        hunks_out(&mut recs, h);
                     }
                 }
             }
@@ -350,6 +445,56 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
             }
             _ => return Err("bad changes marker".into()),
         };
+        let facts = match r.u8()? {
+            0 => None,
+            1 => {
+                let nf = r.count()?;
+                let mut files = Vec::with_capacity(nf);
+                for _ in 0..nf {
+                    let status = status_of(r.u8()?).ok_or("unknown change status")?;
+                    let flags = r.u8()?;
+                    let path = r.index(&strings)?.clone();
+                    let old_path = if flags & OLD_PATH != 0 {
+                        Some(r.index(&strings)?.clone())
+                    } else {
+                        None
+                    };
+                    let old_id = if flags & OLD_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
+                    let new_id = if flags & NEW_ID != 0 {
+                        Some(r.oid()?)
+                    } else {
+                        None
+                    };
+                    let mut d = FileDiff {
+                        path,
+                        old_path,
+                        status,
+                        old_id,
+                        new_id,
+                        lines: flags & LINES != 0,
+                        ..FileDiff::default()
+                    };
+                    if d.lines {
+                        d.old_total = u32_of(&mut r)?;
+                        d.added = u32_of(&mut r)?;
+                        d.deleted = u32_of(&mut r)?;
+                        d.code_added = u32_of(&mut r)?;
+                        d.hunks = hunks_in(&mut r)?;
+                    }
+                    if flags & OTHER != 0 {
+                        let o = r.oid()?;
+                        d.other = Some((o, hunks_in(&mut r)?));
+                    }
+                    files.push(d);
+                }
+                Some(CommitFacts { files })
+            }
+            _ => return Err("bad facts marker".into()),
+        };
         out.insert(
             id,
             CommitRecord {
@@ -358,6 +503,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
                 author,
                 message,
                 changes,
+                facts,
             },
         );
     }
@@ -423,6 +569,36 @@ mod tests {
                         submodule: false,
                     },
                 ]
+            }),
+            facts: (!n.is_multiple_of(3)).then(|| CommitFacts {
+                files: vec![
+                    FileDiff {
+                        path: format!("src/new{n}.ts"),
+                        old_path: Some("src/old.ts".into()),
+                        status: Status::Renamed,
+                        old_id: Some(oid(1000 + n)),
+                        new_id: Some(oid(2000 + n)),
+                        lines: true,
+                        old_total: 40 + n,
+                        added: 3,
+                        deleted: 2,
+                        code_added: 2,
+                        hunks: vec![Hunk {
+                            old_start: 5,
+                            old_lines: 2,
+                            new_start: 5,
+                            new_lines: 3,
+                            meaningful: vec![0, 1],
+                        }],
+                        other: merge.then(|| (oid(9), vec![Hunk::default()])),
+                    },
+                    FileDiff {
+                        path: "README.md".into(),
+                        status: Status::Added,
+                        new_id: Some(oid(4000)),
+                        ..FileDiff::default()
+                    },
+                ],
             }),
         }
     }
@@ -616,5 +792,65 @@ mod tests {
         assert_eq!(c.stats.loaded, 4);
         mine(&repo, base, &opts, Some(&mut c)).unwrap();
         assert_eq!((c.stats.read, c.stats.computed), (5, 4), "{:?}", c.stats);
+    }
+
+    /// Line facts are read once, kept by commit id, and the same as without the cache; a newer
+    /// merge-base reads only the new commits' facts.
+    #[test]
+    fn line_facts_are_cached_and_extended() {
+        use crate::git::history::tests::scripted;
+        use crate::git::history::{fill_facts, mine, Commits, FixMatcher, MineOptions};
+        let (_dir, repo, ids) = scripted();
+        let [_, _, _, c3, _, _, _, _, base] = ids[..] else {
+            unreachable!()
+        };
+        let matcher = FixMatcher::defaults();
+        let churn = Default::default();
+        let opts = MineOptions {
+            max_commits: 100,
+            max_age_days: 3650,
+            min_commits: 1,
+            follow_renames: true,
+            matcher: &matcher,
+            churn_for: &churn,
+        };
+        let mut plain = Commits::default();
+        let h = mine(&repo, base, &opts, Some(&mut plain)).unwrap();
+        assert_eq!(fill_facts(&repo, &h.window, &mut plain).unwrap(), 9);
+        let cache_dir = tempfile::tempdir().unwrap();
+        let mut c = HistoryCache::open(cache_dir.path(), &test_key());
+        let old = mine(&repo, c3, &opts, Some(&mut c)).unwrap();
+        assert_eq!(fill_facts(&repo, &old.window, &mut c).unwrap(), 4);
+        c.save();
+        let mut c = HistoryCache::open(cache_dir.path(), &test_key());
+        let h2 = mine(&repo, base, &opts, Some(&mut c)).unwrap();
+        assert_eq!(
+            fill_facts(&repo, &h2.window, &mut c).unwrap(),
+            5,
+            "only the newer commits"
+        );
+        assert_eq!(c.stats.facts, 5);
+        c.save();
+        let full = HistoryCache::open(cache_dir.path(), &test_key());
+        for id in &h.window {
+            assert_eq!(
+                full.get(*id).unwrap().facts,
+                plain.records[id].facts,
+                "{id}"
+            );
+        }
+        // The merge's facts: only files whose merged content differs from both parents (none).
+        let merge = ids[6];
+        assert_eq!(
+            full.get(merge).unwrap().facts.as_ref().unwrap().files.len(),
+            0
+        );
+        // The renamed file's facts carry its old path.
+        let s2 = ids[5];
+        let f = &full.get(s2).unwrap().facts.as_ref().unwrap().files;
+        assert!(f.iter().any(|d| d.path == "lib/longer.ts"
+            && d.old_path.as_deref() == Some("lib/long.ts")
+            && d.added == 1
+            && d.lines));
     }
 }

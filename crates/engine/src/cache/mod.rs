@@ -1,5 +1,6 @@
-//! Caches kept between runs: parse facts by blob, history records by commit, the resolution memo,
-//! and advisory answers by package version ([`osv`], kept for a day).
+//! Caches kept between runs: parse facts by blob, history records (and their line facts) by
+//! commit, the resolution memo, the trained regression model, and advisory answers by package
+//! version ([`osv`], kept for a day).
 //!
 //! One store ([`store`]) holds them all: each cache is one file `<name>-v<format>.bin` in the cache
 //! directory with the same header (magic, cache name, the cache's own format, tool version, a key,
@@ -20,6 +21,7 @@
 
 pub mod binfmt;
 pub mod history;
+pub mod model;
 pub mod osv;
 pub mod parse;
 pub mod resolve;

@@ -11,10 +11,11 @@ use serde::Serialize;
 
 use crate::error::Result;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Added,
+    #[default]
     Modified,
     Deleted,
     Renamed,

@@ -27,22 +27,69 @@ use rayon::prelude::*;
 use regex::{Regex, RegexBuilder};
 
 use super::diff::Status;
+use super::hunks::{self, CommitFacts};
 use super::{Oid, Repo};
 use crate::error::{Error, Result};
 use crate::glob::GlobList;
 
-/// Default bug-fix patterns (case-insensitive regexes matched against the whole message).
+/// Conventional-commit types that mark a bug fix.
+pub const DEFAULT_FIX_TYPES: &[&str] = &["fix", "hotfix", "bugfix"];
+
+/// Conventional-commit types (or scopes) that never mark a bug fix, whatever the subject says.
+pub const DEFAULT_NOT_FIX_TYPES: &[&str] = &[
+    "release",
+    "chore",
+    "docs",
+    "doc",
+    "style",
+    "lint",
+    "ci",
+    "build",
+    "deps",
+    "deps-dev",
+    "test",
+    "tests",
+    "bump",
+    "version",
+    "changelog",
+    "typo",
+    "format",
+    "fmt",
+];
+
+/// Default bug-fix patterns, matched against the **subject** (case-insensitive).
 pub const DEFAULT_FIX_PATTERNS: &[&str] = &[
     r"\b(fix|fixes|fixed|fixing|bugfix|bugfixes|hotfix|hotfixes)\b",
     r"\bbugs?\b",
-    r"\bregressions?\b",
-    r"\b(revert|reverts|reverted)\b",
-    r"\b(close[sd]?|resolve[sd]?|fix(e[sd])?)\s*:?\s+(#|gh-|[a-z][a-z0-9]+-)\d+",
+];
+
+/// Default issue-link patterns, matched against the whole message: `Fixes #12`,
+/// `Closes org/repo#3`, `resolves GH-7`.
+pub const DEFAULT_FIX_LINK_PATTERNS: &[&str] =
+    &[r"\b(fix(e[sd])?|close[sd]?|resolve[sd]?)\s*:?\s+([\w.-]+/[\w.-]+)?(#|gh-)\d+"];
+
+/// Subjects that are never bug fixes: releases, version bumps, lint, formatting, typos.
+pub const DEFAULT_NOT_FIX_PATTERNS: &[&str] = &[
+    r"^\s*(release|releasing|prepare release|version packages|bump version|publish)\b",
+    r"^\s*v?\d+\.\d+\.\d+\S*\s*$",
+    r"\b(bump|bumps|bumped|upgrade|update)\b.*\b(from|to) v?\d+\.\d+",
+    r"\b(lint|linting|linter|clippy|eslint|prettier|rustfmt|formatting|typos?|spelling)\b",
 ];
 
 /// Default revert patterns (`^` matches at the start of every line of the message).
 pub const DEFAULT_REVERT_PATTERNS: &[&str] =
     &[r#"^Revert ""#, r"^This reverts commit [0-9a-f]{7,}"];
+
+/// Conventional-commit types that are not fixes but are not excluded either (a `feat:` is a
+/// feature, whatever its subject says).
+const OTHER_TYPES: &[&str] = &[
+    "feat",
+    "feature",
+    "refactor",
+    "perf",
+    "revert",
+    "improvement",
+];
 
 /// Paths whose lines are not counted as source: lock files, generated files, docs.
 pub const DEFAULT_NOT_SOURCE: &[&str] = &[
@@ -89,16 +136,63 @@ pub fn compile_pattern(p: &str) -> std::result::Result<Regex, regex::Error> {
         .build()
 }
 
+/// What [`FixMatcher`] reads from a commit message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MessageKind {
+    /// A bug fix by its message (the labeller also requires it to change production code).
+    pub fix: bool,
+    /// A revert (never a fix: the commit it reverts is bug-inducing instead).
+    pub revert: bool,
+}
+
+/// The patterns that say what a commit message is.
+#[derive(Debug, Clone, Default)]
+pub struct FixPatterns {
+    pub fix_types: Vec<String>,
+    pub not_fix_types: Vec<String>,
+    pub fix: Vec<String>,
+    pub fix_links: Vec<String>,
+    pub not_fix: Vec<String>,
+    pub revert: Vec<String>,
+}
+
+impl FixPatterns {
+    pub fn defaults() -> FixPatterns {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        FixPatterns {
+            fix_types: s(DEFAULT_FIX_TYPES),
+            not_fix_types: s(DEFAULT_NOT_FIX_TYPES),
+            fix: s(DEFAULT_FIX_PATTERNS),
+            fix_links: s(DEFAULT_FIX_LINK_PATTERNS),
+            not_fix: s(DEFAULT_NOT_FIX_PATTERNS),
+            revert: s(DEFAULT_REVERT_PATTERNS),
+        }
+    }
+}
+
 /// Classifies commit messages as bug fixes and reverts.
+///
+/// A conventional-commit subject (`type(scope)!: text`) decides by its type: a fix type is a fix,
+/// an excluded type (or scope: `fix(deps)` is a dependency bump) never is, another known type
+/// (`feat`, `refactor`, `perf`) is not. Any other subject — `printer: fix …` is a component,
+/// not a type — is a fix when the subject matches a fix pattern or the message links an issue it
+/// fixes. The not-fix patterns (releases, version bumps, lint, typos) veto all of that. A revert is
+/// never a fix.
 #[derive(Debug, Clone)]
 pub struct FixMatcher {
+    fix_types: Vec<String>,
+    not_fix_types: Vec<String>,
     fix: Vec<Regex>,
+    links: Vec<Regex>,
+    not_fix: Vec<Regex>,
     revert: Vec<Regex>,
+    reverts_commit: Regex,
+    conventional: Regex,
 }
 
 impl FixMatcher {
     /// Patterns are validated by the configuration; an invalid one here is an error.
-    pub fn new(fix: &[String], revert: &[String]) -> Result<FixMatcher> {
+    pub fn new(p: &FixPatterns) -> Result<FixMatcher> {
         let compile = |ps: &[String]| -> Result<Vec<Regex>> {
             ps.iter()
                 .map(|p| {
@@ -107,23 +201,87 @@ impl FixMatcher {
                 })
                 .collect()
         };
+        let lower = |v: &[String]| v.iter().map(|t| t.to_lowercase()).collect();
         Ok(FixMatcher {
-            fix: compile(fix)?,
-            revert: compile(revert)?,
+            fix_types: lower(&p.fix_types),
+            not_fix_types: lower(&p.not_fix_types),
+            fix: compile(&p.fix)?,
+            links: compile(&p.fix_links)?,
+            not_fix: compile(&p.not_fix)?,
+            revert: compile(&p.revert)?,
+            reverts_commit: compile_pattern(r"This reverts commit ([0-9a-f]{7,40})")
+                .expect("a valid pattern"),
+            conventional: Regex::new(r"^([A-Za-z][\w-]*)(?:\(([^)]*)\))?!?:\s")
+                .expect("a valid pattern"),
         })
     }
 
     pub fn defaults() -> FixMatcher {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        FixMatcher::new(&s(DEFAULT_FIX_PATTERNS), &s(DEFAULT_REVERT_PATTERNS))
-            .expect("built-in patterns are valid")
+        FixMatcher::new(&FixPatterns::defaults()).expect("built-in patterns are valid")
     }
 
-    /// `(fix, revert)`; a revert is also a fix.
+    /// What the message says the commit is.
+    pub fn kind(&self, message: &str) -> MessageKind {
+        if self.revert.iter().any(|r| r.is_match(message)) {
+            return MessageKind {
+                fix: false,
+                revert: true,
+            };
+        }
+        let subject = message.lines().next().unwrap_or("").trim();
+        if self.not_fix.iter().any(|r| r.is_match(subject)) {
+            return MessageKind::default();
+        }
+        let linked = || self.links.iter().any(|r| r.is_match(message));
+        let fix = match self.conventional.captures(subject) {
+            Some(c) => {
+                let ty = c[1].to_lowercase();
+                let scopes: Vec<String> = c
+                    .get(2)
+                    .map(|s| {
+                        s.as_str()
+                            .split([',', '/'])
+                            .map(|x| x.trim().to_lowercase())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let known = |t: &str| {
+                    self.fix_types.iter().any(|x| x == t)
+                        || self.not_fix_types.iter().any(|x| x == t)
+                        || OTHER_TYPES.contains(&t)
+                };
+                if self.not_fix_types.contains(&ty)
+                    || scopes
+                        .iter()
+                        .any(|s| self.not_fix_types.iter().any(|x| x == s))
+                {
+                    false
+                } else if self.fix_types.contains(&ty) {
+                    true
+                } else if known(&ty) {
+                    false
+                } else {
+                    self.fix.iter().any(|r| r.is_match(subject)) || linked()
+                }
+            }
+            None => self.fix.iter().any(|r| r.is_match(subject)) || linked(),
+        };
+        MessageKind { fix, revert: false }
+    }
+
+    /// `(fix, revert)`.
     pub fn classify(&self, message: &str) -> (bool, bool) {
-        let revert = self.revert.iter().any(|r| r.is_match(message));
-        let fix = revert || self.fix.iter().any(|r| r.is_match(message));
-        (fix, revert)
+        let k = self.kind(message);
+        (k.fix, k.revert)
+    }
+
+    /// The (possibly abbreviated) ids of the commits a revert message names
+    /// (`This reverts commit <sha>`).
+    pub fn reverted(&self, message: &str) -> Vec<String> {
+        self.reverts_commit
+            .captures_iter(message)
+            .map(|c| c[1].to_lowercase())
+            .collect()
     }
 }
 
@@ -245,6 +403,14 @@ pub fn author_of(repo: &Repo, id: Oid) -> Option<String> {
     Some(who)
 }
 
+/// The author identity, committer time and message of commit `id`.
+pub fn head_commit(repo: &Repo, id: Oid) -> Option<(String, i64, String)> {
+    let c = repo.raw().find_commit(id).ok()?;
+    let who = identity(&c.author());
+    let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
+    Some((who, c.time().seconds(), message))
+}
+
 /// How an author is identified: the lower-cased e-mail, or the name when there is none.
 pub fn identity(sig: &git2::Signature) -> String {
     let email = String::from_utf8_lossy(sig.email_bytes())
@@ -280,6 +446,8 @@ pub struct History {
     pub window_start: i64,
     /// Mined commits, newest first (merges excluded).
     pub commits: Vec<CommitInfo>,
+    /// Every commit of the window, merges included, in walk order (newest first).
+    pub window: Vec<Oid>,
     pub merges: usize,
     pub authors: Authors,
     pub files: HashMap<String, FileStats>,
@@ -333,6 +501,8 @@ pub struct CommitRecord {
     /// What the commit changed against its first parent, renames paired; `None` when not computed
     /// yet (merge commits, and commits only walked past, are never compared).
     pub changes: Option<Vec<Change>>,
+    /// The line facts of its code files ([`super::hunks`]); `None` when not read yet.
+    pub facts: Option<CommitFacts>,
 }
 
 impl CommitRecord {
@@ -344,6 +514,7 @@ impl CommitRecord {
             author: identity(&commit.author()),
             message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
             changes: None,
+            facts: None,
         }
     }
 }
@@ -356,6 +527,8 @@ pub trait CommitMemo {
     fn insert(&mut self, id: Oid, record: CommitRecord);
     /// Remember the changes of a remembered commit.
     fn set_changes(&mut self, id: Oid, changes: Vec<Change>);
+    /// Remember the line facts of a remembered commit.
+    fn set_facts(&mut self, id: Oid, facts: CommitFacts);
     /// The walk found a commit remembered (for `--timings`).
     fn hit(&mut self) {}
 }
@@ -378,6 +551,12 @@ impl CommitMemo for Commits {
     fn set_changes(&mut self, id: Oid, changes: Vec<Change>) {
         if let Some(r) = self.records.get_mut(&id) {
             r.changes = Some(changes);
+        }
+    }
+
+    fn set_facts(&mut self, id: Oid, facts: CommitFacts) {
+        if let Some(r) = self.records.get_mut(&id) {
+            r.facts = Some(facts);
         }
     }
 }
@@ -573,9 +752,43 @@ pub fn commit_changes(
     };
     let mut out = Vec::new();
     compare(repo, old, Some(new), "", &mut out)?;
-    if !renames || old.is_none() {
-        return Ok(out);
+    match old {
+        // A blob that cannot be read (a clone missing some objects) leaves renames unpaired.
+        Some(old) if renames => Ok(pair_renames(repo, old, new, out.clone()).unwrap_or(out)),
+        _ => Ok(out),
     }
+}
+
+/// Every path that differs between two trees (no rename pairing), in git's tree order.
+pub fn compare_trees(
+    repo: &Repo,
+    old: Option<Oid>,
+    new: Option<Oid>,
+    out: &mut Vec<Change>,
+) -> std::result::Result<(), git2::Error> {
+    compare(repo, old, new, "", out)
+}
+
+/// What changed between two trees, renames paired as [`commit_changes`] pairs them.
+pub fn changes_between_trees(
+    repo: &Repo,
+    old: Oid,
+    new: Oid,
+) -> std::result::Result<Vec<Change>, git2::Error> {
+    let mut out = Vec::new();
+    compare(repo, Some(old), Some(new), "", &mut out)?;
+    Ok(pair_renames(repo, old, new, out.clone()).unwrap_or(out))
+}
+
+/// Pair the additions and deletions of `out` (the comparison of tree `old` with tree `new`) into
+/// renames: exact ones by blob id, inexact ones by libgit2's similarity.
+fn pair_renames(
+    repo: &Repo,
+    old: Oid,
+    new: Oid,
+    out: Vec<Change>,
+) -> std::result::Result<Vec<Change>, git2::Error> {
+    let mut out = out;
     let is = |c: &Change, d: Status| c.status == d && !c.submodule;
     if !(out.iter().any(|c| is(c, Status::Added)) && out.iter().any(|c| is(c, Status::Deleted))) {
         return Ok(out);
@@ -624,7 +837,7 @@ pub fn commit_changes(
     for i in adds.iter().chain(dels.iter()) {
         opts.pathspec(out[*i].path());
     }
-    let old_tree = repo.raw().find_tree(old.unwrap_or(Oid::ZERO_SHA1))?;
+    let old_tree = repo.raw().find_tree(old)?;
     let new_tree = repo.raw().find_tree(new)?;
     let mut diff =
         repo.raw()
@@ -716,7 +929,8 @@ pub fn mine(
         shallow: repo.raw().is_shallow(),
         ..History::default()
     };
-    let window = walk(repo, (base, base_parents), cutoff, opts, cache, &mut h)?;
+    let (window, all) = walk(repo, (base, base_parents), cutoff, opts, cache, &mut h)?;
+    h.window = all;
     let missing: Vec<Oid> = window
         .iter()
         .copied()
@@ -794,7 +1008,7 @@ fn walk(
     opts: &MineOptions,
     cache: &mut dyn CommitMemo,
     h: &mut History,
-) -> Result<Vec<Oid>> {
+) -> Result<(Vec<Oid>, Vec<Oid>)> {
     // Newest first; among equal times, the first reached (a smaller sequence number, unique, so
     // the id and parents never take part in the order).
     let mut queue: BinaryHeap<(i64, Reverse<u64>, Oid, Vec<Oid>)> = BinaryHeap::new();
@@ -803,6 +1017,7 @@ fn walk(
     queue.push((h.base_time, Reverse(seq), base, base_parents));
     seen.insert(base);
     let mut window = Vec::new();
+    let mut all = Vec::new();
     let mut mining = true;
     let mut oldest = h.base_time;
     while let Some((time, _, id, parents)) = queue.pop() {
@@ -830,6 +1045,7 @@ fn walk(
             continue;
         }
         oldest = oldest.min(time);
+        all.push(id);
         if parents.len() > 1 {
             h.merges += 1;
         } else {
@@ -841,7 +1057,24 @@ fn walk(
     } else {
         oldest
     };
-    Ok(window)
+    Ok((window, all))
+}
+
+/// Read the line facts ([`hunks`]) of the commits of `ids` that `memo` has no facts for (in
+/// parallel), and remember them; returns how many were read.
+pub fn fill_facts(repo: &Repo, ids: &[Oid], memo: &mut dyn CommitMemo) -> Result<usize> {
+    let jobs: Vec<(Oid, Option<Vec<Change>>)> = ids
+        .iter()
+        .filter_map(|id| {
+            let r = memo.get(*id)?;
+            r.facts.is_none().then(|| (*id, r.changes.clone()))
+        })
+        .collect();
+    let n = jobs.len();
+    for (id, facts) in hunks::facts_of(repo, &jobs)? {
+        memo.set_facts(id, facts);
+    }
+    Ok(n)
 }
 
 /// A rename as git reports it without rename detection: a deletion and an addition.
@@ -948,23 +1181,48 @@ pub(crate) mod tests {
     #[test]
     fn classifies_messages() {
         let m = FixMatcher::defaults();
-        assert_eq!(m.classify("fix: crash on empty cart"), (true, false));
-        assert_eq!(m.classify("Fixes a race in the scheduler"), (true, false));
-        assert_eq!(m.classify("hotfix for prod"), (true, false));
-        assert_eq!(m.classify("Bug in totals"), (true, false));
-        assert_eq!(m.classify("Closes #123"), (true, false));
-        assert_eq!(m.classify("resolves JIRA-42"), (true, false));
-        assert_eq!(m.classify("Add a regression test harness"), (true, false));
-        assert_eq!(
-            m.classify("Revert \"add cache\"\n\nThis reverts commit abcdef1234."),
-            (true, true)
+        let fix = |msg: &str| m.kind(msg).fix;
+        // Conventional fix types, fix keywords in the subject, issue links in the body.
+        assert!(fix("fix: crash on empty cart"));
+        assert!(fix("fix(router)!: wrong params"));
+        assert!(fix("hotfix: prod"));
+        assert!(fix("Fixes a race in the scheduler"));
+        assert!(
+            fix("printer: fix a panic with -o"),
+            "a component, not a type"
         );
-        assert_eq!(m.classify("add feature flags"), (false, false));
-        assert_eq!(
-            m.classify("debugging output, prefix fixture"),
-            (false, false)
-        );
-        assert_eq!(m.classify("Closes #12 by adding docs"), (true, false));
+        assert!(fix("Bug in totals"));
+        assert!(fix("handle empty input\n\nFixes #123"));
+        assert!(fix("handle empty input\n\nCloses acme/widgets#3"));
+        assert!(fix("cleanup, closes #12"));
+        // Never: releases, version bumps, chores, docs, style, lint, CI, dependencies, typos.
+        assert!(!fix("fix: lint project"));
+        assert!(!fix("chore: fix the release script"));
+        assert!(!fix("docs: fix a broken link"));
+        assert!(!fix("ci: fix the workflow"));
+        assert!(!fix("fix(deps): update dependency vite to v5"));
+        assert!(!fix("Version Packages\n\n- Fixed a revert (#123)"));
+        assert!(!fix("v1.2.3"));
+        assert!(!fix("Release 4.0.0\n\nFixes #99"));
+        assert!(!fix("fix typo in README"));
+        assert!(!fix("style: fix formatting"));
+        // A typed feature is not a fix, whatever its subject says.
+        assert!(!fix("feat: fix-free mode"));
+        assert!(!fix("add feature flags"));
+        assert!(!fix("debugging output, prefix fixture"));
+        assert!(!fix("Add a regression test harness"));
+        // A revert is a revert, not a fix, and names what it reverts.
+        let r = "Revert \"add cache\"\n\nThis reverts commit abcdef1234.";
+        assert_eq!(m.classify(r), (false, true));
+        assert_eq!(m.reverted(r), vec!["abcdef1234".to_string()]);
+        // Configurable: a strict matcher that only knows `bug:`.
+        let strict = FixMatcher::new(&FixPatterns {
+            fix_types: vec!["bug".into()],
+            ..FixPatterns::default()
+        })
+        .unwrap();
+        assert!(strict.kind("bug: off by one").fix);
+        assert!(!strict.kind("fix: off by one").fix);
     }
 
     /// A commit on top of HEAD whose tree has exactly `files` (path → content).
@@ -1083,9 +1341,14 @@ pub(crate) mod tests {
         );
     }
 
+    /// A new repository in `dir` (for tests of other layers, which may not name git2).
+    pub(crate) fn init(dir: &std::path::Path) -> Repo {
+        Repo::from(git2::Repository::init(dir).unwrap())
+    }
+
     /// A commit with exactly `files` (path → content), `parents` and committer time `time`; no ref
     /// moves.
-    fn commit_at(
+    pub(crate) fn commit_at(
         repo: &Repo,
         parents: &[Oid],
         time: i64,
@@ -1294,10 +1557,15 @@ pub(crate) mod tests {
         assert_eq!(h.files["src/a.ts"].commits, 4, "c4, c3, c1, root");
         assert_eq!(h.files["lib/longer.ts"].commits, 3, "s2, s1, root");
         assert_eq!(h.files["lib/longer.ts"].fixes.len(), 1);
+        assert_eq!(h.window.len(), 9, "the merge is in the window's walk order");
         assert!(h.files["lib/longer.ts"].churn_counted);
         assert!(!h.files.contains_key("a.ts"));
         assert_eq!(h.files["c.ts"].commits, 2);
-        assert_eq!(h.fix_commits(), 4, "c5, c4 (revert), s1, c2");
+        assert_eq!(
+            h.fix_commits(),
+            3,
+            "c5 (closes #12), s1, c2; the revert c4 is not a fix"
+        );
     }
 
     #[test]

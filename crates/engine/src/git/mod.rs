@@ -3,18 +3,19 @@
 //! Everything the other stages know about a repository comes through here: [`Repo`] (a handle on
 //! one repository), [`revisions`] (base, head, merge-base), [`diff`] (the change set),
 //! [`snapshot`] (a commit's files, read from objects), [`worktree`] (uncommitted changes as a
-//! commit), [`history`] (the commit walk that regression mining reads), [`blame`] (SZZ labels for
-//! the backtest), [`push`] (the pre-push hook's refs), [`fetch`] (the `git` CLI for missing
-//! objects) and [`files::FileSource`], the one reader of settings, rules and templates.
+//! commit), [`history`] (the commit walk that regression mining reads), [`hunks`] (each commit's
+//! line facts, which the SZZ labeller and the size features read), [`push`] (the pre-push hook's
+//! refs), [`fetch`] (the `git` CLI for missing objects) and [`files::FileSource`], the one reader
+//! of settings, rules and templates.
 //!
 //! A `Repo` is not shared between threads (libgit2 handles are not `Sync`); a worker opens its own
 //! with [`Repo::open`] or borrows one per thread with [`with_thread_repo`].
 
-pub mod blame;
 pub mod diff;
 pub mod fetch;
 pub mod files;
 pub mod history;
+pub mod hunks;
 pub mod push;
 pub mod revisions;
 pub mod snapshot;
