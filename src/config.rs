@@ -438,6 +438,7 @@ impl Config {
             .advisories
             .validate()
             .map_err(|(key, m)| at(key, m))?;
+        self.guidance.validate().map_err(|(key, m)| at(key, m))?;
         Ok(())
     }
 

@@ -1,9 +1,45 @@
-//! Reviewer guidance: suggested reviewers from CODEOWNERS (of the base commit), and the tests that
-//! reach the change — `pr-risk affected-tests` and the report.
+//! Reviewer guidance: suggested reviewers from CODEOWNERS (of the base commit) and the history
+//! (time-decayed authorship, the base's `.mailmap`, bots and the author excluded), expected
+//! partners (co-change with an import or test link), and the tests that reach the change —
+//! `pr-risk affected-tests` and the report.
 
 use serde_json::Value;
 
-use crate::support::{RunPrRisk, TestRepo};
+use crate::support::{Author, RunPrRisk, TestRepo, EPOCH};
+
+const DAY: i64 = 86_400;
+
+/// `who` and `kind` of each suggested reviewer.
+fn reviewers(v: &Value) -> Vec<(String, String)> {
+    v["guidance"]["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["who"].as_str().unwrap().to_string(),
+                r["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An author with a given e-mail.
+fn person(name: &str, email: &str, time: i64) -> Author {
+    Author {
+        name: name.to_string(),
+        email: email.to_string(),
+        time,
+    }
+}
+
+fn append(r: &TestRepo, path: &str, line: &str) {
+    let p = r.path().join(path);
+    let mut text = std::fs::read_to_string(&p).unwrap_or_default();
+    text.push_str(line);
+    text.push('\n');
+    r.write(path, text);
+}
 
 /// A TypeScript project with vitest-style `*.test.ts`, jest-style `__tests__/` and an e2e spec.
 fn ts_repo() -> TestRepo {
@@ -91,7 +127,10 @@ fn the_report_suggests_owners_from_the_base_and_says_what_no_test_reaches() {
         .run(&["score", "--base", "main", "--format", "markdown"])
         .stdout;
     assert!(md.contains("⚠️ no test reaches `src/tax.ts`"), "{md}");
-    assert!(md.contains("**Suggested reviewers**: `@acme/core`"), "{md}");
+    assert!(
+        md.contains("**Suggested reviewers**:\n- `@acme/core` — owns `*`"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -147,5 +186,257 @@ fn affected_tests_for_rust_integration_and_unit_tests() {
     assert_eq!(
         run.stdout,
         "(package(geo) & binary(area)) | (package(geo) & kind(lib) & test(/^shapes::/))\n"
+    );
+}
+
+/// Two years of history, then a PR by Pat that edits `src/pricing.ts` and `src/tax.ts`:
+/// - Olga wrote `pricing.ts` 700 days ago (eleven commits): with a 180-day half-life she counts
+///   for little, with a very long one she is the main author;
+/// - Ana (`101+ana-dev@users.noreply.github.com`: login `ana-dev`) changed it four times a month
+///   ago, and CODEOWNERS names `@ana-dev` for it: one reviewer, both reasons;
+/// - dependabot changed it five times last week: a bot, never suggested;
+/// - Bo committed to `tax.ts` as `bo@old-laptop` and `bo@example.com`: the base's `.mailmap` makes
+///   them one person, "Bo Real" (no login: shown by name, never requestable); the PR's own
+///   `.mailmap` (which renames Bo) is not read;
+/// - Pat, the PR's author, wrote most of `tax.ts`: never suggested.
+fn history_repo() -> TestRepo {
+    let r = TestRepo::new();
+    let start = EPOCH;
+    let olga = |d: i64| person("Olga", "olga@example.com", start + d * DAY);
+    r.write("package.json", r#"{"name":"shop"}"#)
+        .write("src/pricing.ts", "export const price = 1;\n")
+        .write("src/tax.ts", "export const tax = 1;\n")
+        .write(".github/CODEOWNERS", "src/pricing.ts @ana-dev\n")
+        .write(".mailmap", "Bo Real <bo@example.com> <bo@old-laptop>\n");
+    r.commit_as("shop", &olga(0));
+    for k in 1..=10 {
+        append(&r, "src/pricing.ts", &format!("export const p{k} = {k};"));
+        r.commit_as(&format!("feat: price {k}"), &olga(k));
+    }
+    for k in 0..6 {
+        append(&r, "src/tax.ts", &format!("export const pat{k} = {k};"));
+        r.commit_as(
+            &format!("feat: tax {k}"),
+            &person("Pat", "pat@example.com", start + (600 + k) * DAY),
+        );
+    }
+    for (k, email) in ["bo@old-laptop", "bo@old-laptop", "bo@example.com"]
+        .iter()
+        .enumerate()
+    {
+        append(&r, "src/tax.ts", &format!("export const bo{k} = {k};"));
+        r.commit_as(
+            &format!("feat: bo {k}"),
+            &person("bo", email, start + (650 + k as i64) * DAY),
+        );
+    }
+    for k in 0..4 {
+        append(&r, "src/pricing.ts", &format!("export const ana{k} = {k};"));
+        r.commit_as(
+            &format!("feat: ana {k}"),
+            &person(
+                "Ana",
+                "101+ana-dev@users.noreply.github.com",
+                start + (670 + k) * DAY,
+            ),
+        );
+    }
+    for k in 0..5 {
+        append(&r, "src/pricing.ts", &format!("export const dep{k} = {k};"));
+        r.commit_as(
+            &format!("chore(deps): bump {k}"),
+            &person(
+                "dependabot[bot]",
+                "49699333+dependabot[bot]@users.noreply.github.com",
+                start + (690 + k) * DAY,
+            ),
+        );
+    }
+    r.branch("feature");
+    append(&r, "src/pricing.ts", "export const pr = 1;");
+    append(&r, "src/tax.ts", "export const pr = 1;");
+    r.write(".mailmap", "Mallory <bo@example.com> <bo@old-laptop>\n");
+    r.commit_as(
+        "pr: price and tax",
+        &person("Pat", "pat@example.com", start + 700 * DAY),
+    );
+    r
+}
+
+#[test]
+fn reviewers_from_history_decay_mailmap_bots_and_the_author() {
+    let r = history_repo();
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    assert_eq!(
+        reviewers(&v),
+        [
+            ("@ana-dev".to_string(), "login".to_string()),
+            ("Bo Real".to_string(), "name".to_string()),
+        ]
+    );
+    let ana = &v["guidance"]["reviewers"][0];
+    assert_eq!(ana["login"], "ana-dev");
+    assert_eq!(
+        ana["reasons"][0],
+        "owns `src/pricing.ts` (1 of the changed files, .github/CODEOWNERS:1)"
+    );
+    let why = ana["reasons"][1].as_str().unwrap();
+    assert!(
+        why.starts_with("made ")
+            && why.contains("of the recent commits to `src/pricing.ts` (4 of 20"),
+        "{why}"
+    );
+    let bo = &v["guidance"]["reviewers"][1];
+    assert!(bo.get("login").is_none(), "a name is never a login: {bo}");
+    assert!(
+        bo["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("(3 of 10, weighted by recency)"),
+        "both e-mails count for Bo: {bo}"
+    );
+    let text = r.run(&["score", "--base", "main"]).stdout;
+    assert!(
+        text.contains("- Bo Real (git author name, not a GitHub login) — made"),
+        "{text}"
+    );
+
+    // Without decay, Olga's eleven old commits make her the main author of pricing.ts.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pr-risk.yml");
+    std::fs::write(&config, "guidance:\n  half-life-days: 100000\n").unwrap();
+    let (_, v) = r.score_json(&["--base", "main", "--config", config.to_str().unwrap()]);
+    let who: Vec<String> = reviewers(&v).into_iter().map(|(w, _)| w).collect();
+    assert_eq!(who, ["@ana-dev", "Olga", "Bo Real"]);
+    // CODEOWNERS only.
+    std::fs::write(&config, "guidance:\n  authorship: false\n").unwrap();
+    let (_, v) = r.score_json(&["--base", "main", "--config", config.to_str().unwrap()]);
+    assert_eq!(
+        reviewers(&v),
+        [("@ana-dev".to_string(), "login".to_string())]
+    );
+    assert_eq!(
+        v["guidance"]["reviewers"][0]["reasons"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Eight commits change `src/handler.ts` (the first adds every file): its test changed with it in
+/// 7, `src/db.ts` (which the handler imports) in 6, `CHANGELOG.md` in all 8 (no link: not a
+/// partner), `src/cache.ts` (imported too) in 4 (50 %: too few). The PR changes the handler and
+/// the changelog only.
+fn partners_repo() -> TestRepo {
+    let r = TestRepo::new();
+    r.write("package.json", r#"{"name":"api"}"#)
+        .write(
+            "src/handler.ts",
+            "import { db } from './db';\nimport { cache } from './cache';\nexport const handle = () => db + cache;\n",
+        )
+        .write(
+            "src/handler.test.ts",
+            "import { handle } from './handler';\ntest('h', () => handle());\n",
+        )
+        .write("src/db.ts", "export const db = 1;\n")
+        .write("src/cache.ts", "export const cache = 1;\n")
+        .write("CHANGELOG.md", "# changes\n");
+    r.commit("api");
+    for k in 0..7 {
+        append(&r, "src/handler.ts", &format!("// {k}"));
+        append(&r, "CHANGELOG.md", &format!("- {k}"));
+        if k < 6 {
+            append(&r, "src/handler.test.ts", &format!("// {k}"));
+        }
+        if k < 5 {
+            append(&r, "src/db.ts", &format!("// {k}"));
+        }
+        if k < 3 {
+            append(&r, "src/cache.ts", &format!("// {k}"));
+        }
+        r.commit(&format!("feat: handler {k}"));
+    }
+    r.branch("feature");
+    append(&r, "src/handler.ts", "export const v2 = 2;");
+    append(&r, "CHANGELOG.md", "- v2");
+    r.commit("handler v2");
+    r
+}
+
+#[test]
+fn expected_partners_need_support_confidence_and_a_link() {
+    let r = partners_repo();
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    assert_eq!(
+        v["guidance"]["partners"],
+        serde_json::json!([
+            {"path": "src/handler.test.ts", "changed": "src/handler.ts", "together": 7,
+             "commits": 8, "percent": 88, "link": "test"},
+            {"path": "src/db.ts", "changed": "src/handler.ts", "together": 6,
+             "commits": 8, "percent": 75, "link": "imports"},
+        ])
+    );
+    let text = r.run(&["score", "--base", "main"]).stdout;
+    assert!(
+        text.contains("~ you changed src/handler.ts but not src/handler.test.ts (its test; changed together in 88 % of 8 commits)"),
+        "{text}"
+    );
+    let md = r
+        .run(&["score", "--base", "main", "--format", "markdown"])
+        .stdout;
+    assert!(
+        md.contains("- you changed `src/handler.ts` but not `src/db.ts` (it imports it; changed together in 75 % of 8 commits)"),
+        "{md}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pr-risk.yml");
+    let with = |yaml: &str| {
+        std::fs::write(&config, yaml).unwrap();
+        let (run, v) = r.score_json(&["--base", "main", "--config", config.to_str().unwrap()]);
+        run.assert_code(0);
+        v["guidance"]["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        with("guidance:\n  partners-min-support: 3\n  partners-min-confidence: 0.4\n"),
+        ["src/handler.test.ts", "src/db.ts", "src/cache.ts"]
+    );
+    assert_eq!(
+        with("guidance:\n  partners-min-confidence: 0.8\n  partners-min-support: 7\n"),
+        ["src/handler.test.ts"]
+    );
+    assert_eq!(
+        with("guidance:\n  partners-min-support: 8\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(with("guidance:\n  partners: false\n"), Vec::<String>::new());
+    // Bulk commits (over regression.bulk-files files) do not count.
+    assert_eq!(
+        with("regression:\n  bulk-files: 2\n"),
+        Vec::<String>::new(),
+        "all but one of the handler's commits changed 3 or more files"
+    );
+    // Bad values are refused with the key.
+    std::fs::write(&config, "guidance:\n  partners-min-confidence: 60\n").unwrap();
+    let run = r.run(&[
+        "score",
+        "--base",
+        "main",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("partners-min-confidence"),
+        "{}",
+        run.stderr
     );
 }

@@ -353,6 +353,8 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         ),
         None => Vec::new(),
     };
+    // The mined history, kept for the reviewer guidance once the regression dimension is scored.
+    let mut mined: Option<std::result::Result<PreparedRegression, String>> = None;
     // Impact and coupling (graph traversals) run on their own thread while the history is mined,
     // and so does the dependency stage (lock files, then the advisory database over the network).
     let (impact, coupling, regression, dependencies) = std::thread::scope(|scope| {
@@ -465,6 +467,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         if let Ok(p) = &prepared {
             t.model_cache = p.cache_note.clone();
         }
+        mined = Some(prepared);
         let (impact, impact_took, coupling, coupling_took) = graphs
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -484,7 +487,8 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         (impact, coupling, regression, dependencies)
     });
     let guidance = t.time(obs, "guidance", || {
-        guidance(repo, req, &revs, &changes, &head, &store, &tests)
+        let sides = (&head, &base.graph, &store);
+        guidance(repo, req, &revs, &changes, sides, &tests, mined.as_ref())
     });
     let dimensions = Dimensions {
         regression,
@@ -653,38 +657,86 @@ pub fn affected_tests(repo: &Repo, req: &Request) -> Result<guide::AffectedTests
     ))
 }
 
-/// Reviewer guidance: the owners of the changed files (`CODEOWNERS` of the base commit) and the
-/// tests that reach the change in the head graph.
+/// Reviewer guidance: the suggested reviewers (`CODEOWNERS` and `.mailmap` of the base commit,
+/// authorship from the mined history), the expected partners (the history and the base graph),
+/// and the tests that reach the change in the head graph.
 fn guidance(
     repo: &Repo,
     req: &Request,
     revs: &Revisions,
     changes: &ChangeSet,
-    head: &Side,
-    store: &ParseStore,
+    (head, base_graph, store): (&Side, &DepGraph, &ParseStore),
     tests: &GlobList,
+    mined: Option<&std::result::Result<PreparedRegression, String>>,
 ) -> Guidance {
     let s = &req.settings.guidance;
     let mut g = Guidance::default();
-    if s.reviewers {
+    if s.reviewers || s.partners {
         let source = Oid::from_str(&revs.base.sha)
             .ok()
             .map(|commit| FileSource::Commit {
                 git_dir: repo.git_dir().to_path_buf(),
                 commit,
             });
-        let found = guide::codeowners::LOCATIONS.iter().find_map(|loc| {
-            let text = source.as_ref()?.read(loc).ok()??;
-            Some(CodeOwners::parse(loc, &text))
-        });
-        if let Some(owners) = found {
-            let changed: Vec<&str> = changes.files.iter().map(|f| f.path.as_str()).collect();
-            let author = guide::reviewers::Author {
-                login: req.author_login.clone(),
-                email: history::author_of(repo, revs.head_oid),
-            };
-            g.reviewers =
-                guide::reviewers::from_codeowners(&owners, &changed, &author, s.max_reviewers);
+        let read = |path: &str| source.as_ref()?.read(path).ok()?;
+        let owners = if s.reviewers {
+            guide::codeowners::LOCATIONS
+                .iter()
+                .find_map(|loc| Some(CodeOwners::parse(loc, &read(loc)?)))
+        } else {
+            None
+        };
+        let author = history::author_name_of(repo, revs.head_oid);
+        let rc = &req.settings.regression;
+        let filter = rc.source_filter(&req.settings.files.exclude);
+        let ctx = regression::features::Context {
+            filter: &filter,
+            tests,
+            follow_renames: rc.follow_renames,
+        };
+        let code = |p: &str| ctx.category(p) != regression::features::Category::Other;
+        let base_time = history::head_commit(repo, revs.merge_base_oid).map_or(0, |c| c.1);
+        let history = match mined {
+            Some(Ok(p)) => Ok(guide::HistoryInput {
+                commits: &p.records,
+                files: &p.state.files,
+                base_time,
+                bulk_files: rc.bulk_files,
+                change: &p.change,
+            }),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err("it was not mined".to_string()),
+        };
+        let history = match (history, mined) {
+            (Ok(h), Some(Ok(p))) if h.commits.is_empty() => match &p.source {
+                ModelSource::ChangeOnly(why) => Err(why.clone()),
+                _ => Ok(h),
+            },
+            (h, _) => h,
+        };
+        let (reviewers, partners, notes) = guide::review(
+            guide::ReviewInput {
+                changes,
+                owners: owners.as_ref(),
+                mailmap: read(".mailmap")
+                    .map(|t| git::mailmap::Mailmap::parse(&t))
+                    .unwrap_or_default(),
+                author: guide::reviewers::Author {
+                    login: req.author_login.clone(),
+                    name: author.as_ref().map(|a| a.0.clone()),
+                    email: author.map(|a| a.1),
+                },
+                history,
+                base_graph,
+                tests,
+                code: &code,
+            },
+            s,
+        );
+        g.reviewers = reviewers;
+        g.partners = partners;
+        g.notes.extend(notes);
+        if let Some(owners) = owners {
             g.notes.extend(owners.skipped.iter().cloned());
             g.codeowners = Some(owners.path.clone());
         }

@@ -358,6 +358,7 @@ fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
                 .guidance
                 .reviewers
                 .iter()
+                .filter(|r| r.requestable())
                 .map(|r| r.who.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),

@@ -2,7 +2,7 @@
 //!
 //! A commit never changes, so everything the history walk needs from it can be kept: its parents
 //! and committer time (to walk the graph without reading commit objects), its author identity
-//! ([`history::identity`]), its whole message (classified as a fix or revert at use time, so
+//! ([`history::identity`]) and name (reviewer guidance shows it, through the mailmap), its whole message (classified as a fix or revert at use time, so
 //! changing `regression.fix-patterns` needs no rebuild) and the paths it changed against its first
 //! parent ([`history::Change`], with rename detection; a run with `follow-renames: false` splits
 //! each rename into a deletion and an addition). Line counts are not kept: they are read from the
@@ -31,7 +31,7 @@ use crate::git::hunks::{CommitFacts, FileDiff, Hunk};
 use crate::git::Oid;
 
 /// Bump when what is cached changes shape or meaning (say, how changes are computed).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 /// The history cache in the store.
 pub const KIND: Kind = Kind {
     name: "history",
@@ -308,6 +308,7 @@ fn encode<'a>(records: impl Iterator<Item = (Oid, &'a CommitRecord)> + Clone) ->
         }
         recs.i64(r.time);
         recs.varint(intern(&r.author));
+        recs.varint(intern(&r.author_name));
         recs.str(&r.message);
         match &r.changes {
             None => recs.u8(0),
@@ -404,6 +405,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
         }
         let time = r.i64()?;
         let author = r.index(&strings)?.clone();
+        let author_name = r.index(&strings)?.clone();
         let message = r.str()?.to_string();
         let changes = match r.u8()? {
             0 => None,
@@ -501,6 +503,7 @@ fn decode(body: &[u8], entries: u64) -> Parsed<IdMap<CommitRecord>> {
                 parents,
                 time,
                 author,
+                author_name,
                 message,
                 changes,
                 facts,
@@ -541,6 +544,7 @@ mod tests {
             },
             time: 1_700_000_000 + i64::from(n) * 60,
             author: format!("dev{}@example.com", n % 3),
+            author_name: format!("Dev {}", n % 3),
             message: format!("fix: change {n}\n\nbody ünïcode"),
             changes: (!merge).then(|| {
                 vec![

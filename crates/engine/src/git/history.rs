@@ -423,6 +423,18 @@ pub fn identity(sig: &git2::Signature) -> String {
     }
 }
 
+/// The author's name as a signature spells it, trimmed.
+pub fn author_name(sig: &git2::Signature) -> String {
+    String::from_utf8_lossy(sig.name_bytes()).trim().to_string()
+}
+
+/// The author's name and identity ([`identity`]) of commit `id`.
+pub fn author_name_of(repo: &Repo, id: Oid) -> Option<(String, String)> {
+    let c = repo.raw().find_commit(id).ok()?;
+    let sig = c.author();
+    Some((author_name(&sig), identity(&sig)))
+}
+
 /// What to mine.
 #[derive(Debug, Clone)]
 pub struct MineOptions<'a> {
@@ -496,6 +508,8 @@ pub struct CommitRecord {
     pub time: i64,
     /// The author's identity ([`identity`]).
     pub author: String,
+    /// The author's name as the commit spells it (for display and the mailmap; may be empty).
+    pub author_name: String,
     /// The whole message.
     pub message: String,
     /// What the commit changed against its first parent, renames paired; `None` when not computed
@@ -512,6 +526,7 @@ impl CommitRecord {
             parents: commit.parent_ids().collect(),
             time: commit.time().seconds(),
             author: identity(&commit.author()),
+            author_name: author_name(&commit.author()),
             message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
             changes: None,
             facts: None,

@@ -4,9 +4,9 @@
 //! one repository), [`revisions`] (base, head, merge-base), [`diff`] (the change set),
 //! [`snapshot`] (a commit's files, read from objects), [`worktree`] (uncommitted changes as a
 //! commit), [`history`] (the commit walk that regression mining reads), [`hunks`] (each commit's
-//! line facts, which the SZZ labeller and the size features read), [`push`] (the pre-push hook's
-//! refs), [`fetch`] (the `git` CLI for missing objects) and [`files::FileSource`], the one reader
-//! of settings, rules and templates.
+//! line facts, which the SZZ labeller and the size features read), [`mailmap`] (canonical author
+//! identities), [`push`] (the pre-push hook's refs), [`fetch`] (the `git` CLI for missing objects)
+//! and [`files::FileSource`], the one reader of settings, rules and templates.
 //!
 //! A `Repo` is not shared between threads (libgit2 handles are not `Sync`); a worker opens its own
 //! with [`Repo::open`] or borrows one per thread with [`with_thread_repo`].
@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod files;
 pub mod history;
 pub mod hunks;
+pub mod mailmap;
 pub mod push;
 pub mod revisions;
 pub mod snapshot;

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 
 use crate::git::diff::Status;
-use crate::git::history::{CommitRecord, FixMatcher, IdMap};
+use crate::git::history::{CommitRecord, FixMatcher, IdMap, IdSet};
 use crate::git::hunks::{FileDiff, Hunk};
 use crate::git::Oid;
 
@@ -280,6 +280,65 @@ pub fn label(
         }
     }
     labels
+}
+
+/// Who wrote each line of the blobs `wanted`, tracked forward through `commits` (the window, oldest
+/// first, with line facts) exactly as [`label`] tracks them: for each wanted blob the window
+/// writes, its lines as `(origin, run length)` runs, the origin an index into `commits`, or `None`
+/// for a line older than the window (or written by a merge itself). Reviewer guidance reads the
+/// origins of the lines a change edits at its merge-base.
+pub fn line_origins(
+    commits: &[(Oid, &CommitRecord)],
+    wanted: &IdSet,
+) -> IdMap<Vec<(Option<u32>, u32)>> {
+    let mut origins: IdMap<Runs> = IdMap::default();
+    if wanted.is_empty() {
+        return IdMap::default();
+    }
+    for (i, (_, record)) in commits.iter().enumerate() {
+        let Some(facts) = &record.facts else {
+            continue;
+        };
+        if record.parents.len() > 1 {
+            for f in &facts.files {
+                merge_file(&mut origins, f);
+            }
+            continue;
+        }
+        for f in &facts.files {
+            let Some(new) = f.new_id.filter(|_| f.lines && f.status != Status::Deleted) else {
+                continue;
+            };
+            if origins.contains_key(&new) {
+                continue;
+            }
+            let empty = Runs::new();
+            let before: Option<Runs> = f.old_id.map(|o| {
+                origins
+                    .get(&o)
+                    .cloned()
+                    .unwrap_or_else(|| vec![(BEFORE, f.old_total)])
+            });
+            let runs = apply(
+                before.as_ref().unwrap_or(&empty),
+                f.old_total,
+                &f.hunks,
+                i as u32,
+            );
+            origins.insert(new, runs);
+        }
+    }
+    wanted
+        .iter()
+        .filter_map(|id| {
+            let runs = origins.get(id)?;
+            let known = runs
+                .iter()
+                .map(|(o, n)| ((*o < NONE).then_some(*o), *n))
+                .collect();
+            Some((*id, known))
+        })
+        .collect()
 }
 
 /// The origins of a merged blob that differs from both parents: each line from the first parent
