@@ -330,6 +330,16 @@ fn reviewers_from_history_decay_mailmap_bots_and_the_author() {
 /// partner), `src/cache.ts` (imported too) in 4 (50 %: too few). The PR changes the handler and
 /// the changelog only.
 fn partners_repo() -> TestRepo {
+    let r = partners_history();
+    r.branch("feature");
+    append(&r, "src/handler.ts", "export const v2 = 2;");
+    append(&r, "CHANGELOG.md", "- v2");
+    r.commit("handler v2");
+    r
+}
+
+/// The history of [`partners_repo`], on `main`.
+fn partners_history() -> TestRepo {
     let r = TestRepo::new();
     r.write("package.json", r#"{"name":"api"}"#)
         .write(
@@ -358,10 +368,6 @@ fn partners_repo() -> TestRepo {
         }
         r.commit(&format!("feat: handler {k}"));
     }
-    r.branch("feature");
-    append(&r, "src/handler.ts", "export const v2 = 2;");
-    append(&r, "CHANGELOG.md", "- v2");
-    r.commit("handler v2");
     r
 }
 
@@ -439,4 +445,144 @@ fn expected_partners_need_support_confidence_and_a_link() {
         "{}",
         run.stderr
     );
+}
+
+/// A partner the pull request changes itself is not listed; nor is a frequent co-change without a
+/// link from the changed file (the test does not import `src/db.ts`).
+#[test]
+fn expected_partners_the_pr_changes_are_not_listed() {
+    let partners_of = |r: &TestRepo| {
+        let (run, v) = r.score_json(&["--base", "main"]);
+        run.assert_code(0);
+        v["guidance"]["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} for {} ({})",
+                    p["path"].as_str().unwrap(),
+                    p["changed"].as_str().unwrap(),
+                    p["link"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // The handler and its test: only the imported db is missing.
+    let r = partners_history();
+    r.branch("feature");
+    append(&r, "src/handler.ts", "export const v2 = 2;");
+    append(&r, "src/handler.test.ts", "test('v2', () => 2);");
+    r.commit("handler v2 with its test");
+    assert_eq!(partners_of(&r), ["src/db.ts for src/handler.ts (imports)"]);
+
+    // Everything that usually changes with the handler is in the PR: nothing to say.
+    append(&r, "src/db.ts", "export const v2 = 2;");
+    r.commit("db v2");
+    assert_eq!(partners_of(&r), Vec::<String>::new());
+    let text = r.run(&["score", "--base", "main"]).stdout;
+    assert!(!text.contains("you changed"), "{text}");
+    let md = r
+        .run(&["score", "--base", "main", "--format", "markdown"])
+        .stdout;
+    assert!(!md.contains("you changed"), "{md}");
+
+    // Only the test: its source is the partner (7 of 7 commits); db.ts changed with the test in 6
+    // of 7, but the test does not import it.
+    let r = partners_history();
+    r.branch("feature");
+    append(&r, "src/handler.test.ts", "test('more', () => 3);");
+    r.commit("more tests");
+    assert_eq!(
+        partners_of(&r),
+        ["src/handler.ts for src/handler.test.ts (source)"]
+    );
+}
+
+/// CODEOWNERS names a team for `src/`; the history knows Ana (a no-reply e-mail: `@ana-dev`) on
+/// `tax.ts` and Carl (a plain e-mail: shown by name) on both files; Pat, the PR's author, made
+/// most of the recent commits to `pricing.ts` as `pat@laptop`, which the base's `.mailmap` (when
+/// `mailmap`) maps to the e-mail the PR is authored with.
+fn team_repo(mailmap: bool) -> TestRepo {
+    let r = TestRepo::new();
+    let carl = |d: i64| person("Carl", "carl@example.com", EPOCH + d * DAY);
+    r.write("package.json", r#"{"name":"shop"}"#)
+        .write("src/pricing.ts", "export const price = 1;\n")
+        .write("src/tax.ts", "export const tax = 1;\n")
+        .write(".github/CODEOWNERS", "# billing\nsrc/ @shop/billing\n");
+    if mailmap {
+        r.write(".mailmap", "Pat <pat@example.com> <pat@laptop>\n");
+    }
+    r.commit_as("shop", &carl(0));
+    for k in 0..3 {
+        append(&r, "src/pricing.ts", &format!("export const c{k} = {k};"));
+        r.commit_as(&format!("feat: carl {k}"), &carl(100 + k));
+    }
+    for k in 0..2 {
+        append(&r, "src/tax.ts", &format!("export const a{k} = {k};"));
+        r.commit_as(
+            &format!("feat: ana {k}"),
+            &person(
+                "Ana",
+                "101+ana-dev@users.noreply.github.com",
+                EPOCH + (150 + k) * DAY,
+            ),
+        );
+    }
+    for k in 0..8 {
+        append(&r, "src/pricing.ts", &format!("export const p{k} = {k};"));
+        r.commit_as(
+            &format!("feat: pat {k}"),
+            &person("Pat Laptop", "pat@laptop", EPOCH + (180 + k) * DAY),
+        );
+    }
+    r.branch("feature");
+    append(&r, "src/pricing.ts", "export const pr = 1;");
+    append(&r, "src/tax.ts", "export const pr = 1;");
+    r.commit_as("pr", &person("Pat", "pat@example.com", EPOCH + 190 * DAY));
+    r
+}
+
+#[test]
+fn owners_team_and_authors_merge_and_the_author_is_known_through_the_mailmap() {
+    let r = team_repo(true);
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    assert_eq!(
+        reviewers(&v),
+        [
+            ("@shop/billing".to_string(), "team".to_string()),
+            ("@ana-dev".to_string(), "login".to_string()),
+            ("Carl".to_string(), "name".to_string()),
+        ]
+    );
+    let team = &v["guidance"]["reviewers"][0];
+    assert_eq!(team["team"], true);
+    assert_eq!(team["login"], "shop/billing");
+    assert_eq!(
+        team["reasons"],
+        serde_json::json!(["owns `src/` (2 of the changed files, .github/CODEOWNERS:2)"])
+    );
+    let ana = v["guidance"]["reviewers"][1]["reasons"][0]
+        .as_str()
+        .unwrap();
+    assert!(
+        ana.contains("of the recent commits to `src/tax.ts` (2 of 3, weighted by recency)"),
+        "{ana}"
+    );
+    let md = r
+        .run(&["score", "--base", "main", "--format", "markdown"])
+        .stdout;
+    assert!(
+        md.contains("- `@shop/billing` — owns `src/` (2 of the changed files"),
+        "{md}"
+    );
+    assert!(!md.contains("Pat"), "the author is never suggested: {md}");
+
+    // Without the mailmap, `pat@laptop` is somebody else, and the main author of pricing.ts.
+    let r = team_repo(false);
+    let (_, v) = r.score_json(&["--base", "main"]);
+    let who: Vec<String> = reviewers(&v).into_iter().map(|(w, _)| w).collect();
+    assert!(who.contains(&"Pat Laptop".to_string()), "{who:?}");
 }
