@@ -110,10 +110,19 @@ impl People {
         i
     }
 
-    /// The people a commit is credited to: its author, then its co-authors (each once).
+    /// The people a commit is credited to: its author, then its co-authors (each once). A
+    /// co-author with the author's own name (a commit made with one address and co-signed with
+    /// another) is the author: that spelling is remembered as theirs.
     pub fn of_commit(&mut self, record: &CommitRecord) -> Vec<u32> {
-        let mut out = vec![self.intern(&record.author_name, &record.author)];
+        let author = self.intern(&record.author_name, &record.author);
+        let mut out = vec![author];
         for (name, email) in co_authors(&record.message) {
+            let same =
+                |other: &str| !name.is_empty() && name.to_lowercase() == other.to_lowercase();
+            if same(&record.author_name) || same(&self.persons[author as usize].name) {
+                self.seen.entry((name, email)).or_insert(author);
+                continue;
+            }
             let p = self.intern(&name, &email);
             if !out.contains(&p) {
                 out.push(p);
@@ -253,6 +262,31 @@ mod tests {
                 )
             ]
         );
+    }
+
+    #[test]
+    fn a_co_author_with_the_authors_name_is_the_author() {
+        let mut people = People::default();
+        let record = |name: &str, email: &str, message: &str| CommitRecord {
+            author_name: name.to_string(),
+            author: email.to_string(),
+            message: message.to_string(),
+            parents: Vec::new(),
+            time: 0,
+            changes: None,
+            facts: None,
+        };
+        let c = record(
+            "Theo B",
+            "7+theo@users.noreply.github.com",
+            "feat: x\n\nCo-authored-by: theo b <theo@example.com>\nCo-authored-by: Ana <ana@example.com>\n",
+        );
+        let credited = people.of_commit(&c);
+        assert_eq!(credited.len(), 2, "Theo once, and Ana");
+        assert_eq!(people.get(credited[0]).display(), "@theo");
+        assert_eq!(people.get(credited[1]).display(), "Ana");
+        // The other spelling is Theo's from now on.
+        assert_eq!(people.intern("theo b", "theo@example.com"), credited[0]);
     }
 
     #[test]
