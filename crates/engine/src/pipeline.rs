@@ -649,6 +649,7 @@ fn rust_imports(
             imports: Vec::new(),
             notes: Vec::new(),
             crates: 0,
+            world: None,
         };
     }
     match Repo::open(git_dir) {

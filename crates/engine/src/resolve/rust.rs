@@ -39,7 +39,9 @@ use rayon::prelude::*;
 use super::cargo::{self, CargoModel, DepKind, DepSource, TargetKind};
 use super::Target;
 use crate::git::snapshot::Snapshot;
+use super::symbols::{Link, LinkTo, Linked, ModLoc};
 use crate::lang::rust::{RustFacts, UseBinding};
+use crate::lang::symbols::{Ref, Symbols};
 use crate::lang::{FileFacts, Import, ImportKind};
 use crate::resolve::ResolvedImport;
 
@@ -60,6 +62,8 @@ enum ExternRef {
 #[derive(Debug)]
 struct Module {
     krate: CrateId,
+    /// Its name in its parent (`""` for a crate root).
+    name: String,
     file: String,
     parent: Option<ModId>,
     /// Directory that holds the files of child modules (no trailing slash).
@@ -82,7 +86,8 @@ struct Crate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Res {
     Module(ModId),
-    Item(ModId),
+    /// An item of a module, by name.
+    Item(ModId, String),
     Extern(ExternRef),
 }
 
@@ -99,6 +104,8 @@ pub struct RustResolution {
     pub notes: Vec<String>,
     /// Number of crates (targets) found.
     pub crates: usize,
+    /// The crates and module trees, kept to link symbols later ([`RustWorld::link`]).
+    pub world: Option<Arc<RustWorld>>,
 }
 
 /// One file's facts, by path.
@@ -134,12 +141,19 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         ..
     } = b;
     let crates_len = crates.len();
-    let world = World {
+    let mut by_file: HashMap<String, usize> = HashMap::default();
+    for (i, inst) in instances.iter().enumerate() {
+        by_file.entry(inst.file.clone()).or_insert(i);
+    }
+    let world = RustWorld {
         modules,
         crates,
-        sources,
+        sources: sources.clone(),
+        instances,
+        by_file,
     };
-    let mut imports: Vec<ResolvedImport> = instances
+    let mut imports: Vec<ResolvedImport> = world
+        .instances
         .par_iter()
         .flat_map_iter(|inst| world.resolve_instance(inst))
         .collect();
@@ -165,6 +179,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         imports,
         notes,
         crates: crates_len,
+        world: Some(Arc::new(world)),
     }
 }
 
@@ -208,12 +223,14 @@ impl Builder<'_> {
     fn new_module(
         &mut self,
         krate: CrateId,
+        name: &str,
         file: &str,
         parent: Option<ModId>,
         dir: String,
     ) -> ModId {
         self.modules.push(Module {
             krate,
+            name: name.to_string(),
             file: file.to_string(),
             parent,
             dir,
@@ -248,7 +265,7 @@ impl Builder<'_> {
             });
         }
         for (ci, (_, _, root)) in targets.iter().enumerate() {
-            let m = self.new_module(ci, root, None, parent_dir(root).to_string());
+            let m = self.new_module(ci, "", root, None, parent_dir(root).to_string());
             self.crates[ci].root = m;
             self.place_tree(ci, root.clone(), m);
         }
@@ -353,7 +370,7 @@ impl Builder<'_> {
                 im.path_attr.as_deref().unwrap_or(&im.name),
             );
             let dir = cargo::normalize("", &dir).unwrap_or(dir);
-            let m = self.new_module(krate, file, Some(parent), dir);
+            let m = self.new_module(krate, &im.name, file, Some(parent), dir);
             self.modules[parent].children.insert(im.name.clone(), m);
             scopes.push(m);
         }
@@ -452,7 +469,7 @@ impl Builder<'_> {
                 if !in_crate.insert(child_file.clone()) {
                     continue; // already in this crate (a `#[path]` cycle or a duplicate)
                 }
-                let child = self.new_module(krate, &child_file, Some(m), child_dir);
+                let child = self.new_module(krate, &d.name, &child_file, Some(m), child_dir);
                 if i == 0 {
                     self.modules[m].children.insert(d.name.clone(), child);
                 }
@@ -538,7 +555,7 @@ impl Builder<'_> {
                 root: usize::MAX,
                 prelude,
             });
-            let m = self.new_module(ci, file, None, parent_dir(file).to_string());
+            let m = self.new_module(ci, "", file, None, parent_dir(file).to_string());
             self.crates[ci].root = m;
             self.place_tree(ci, file.to_string(), m);
             return;
@@ -553,15 +570,20 @@ impl Builder<'_> {
                 None => break,
             }
         }
-        let m = self.new_module(krate, file, Some(parent), stem_dir(file));
+        let name = parts.last().copied().unwrap_or("").to_string();
+        let m = self.new_module(krate, &name, file, Some(parent), stem_dir(file));
         self.place_tree(krate, file.to_string(), m);
     }
 }
 
-struct World<'a> {
+/// The crates of a snapshot and their module trees: what names mean in each module.
+pub struct RustWorld {
     modules: Vec<Module>,
     crates: Vec<Crate>,
-    sources: &'a RustSources,
+    sources: RustSources,
+    instances: Vec<Instance>,
+    /// A file's first instance (a file in several crates resolves alike in each).
+    by_file: HashMap<String, usize>,
 }
 
 struct Ctx {
@@ -584,7 +606,7 @@ impl Ctx {
 /// Bound on nested lookups (a chain of re-exports or globs this long is not real code).
 const MAX_DEPTH: usize = 96;
 
-impl World<'_> {
+impl RustWorld {
     fn root_of(&self, m: ModId) -> ModId {
         self.crates[self.modules[m].krate].root
     }
@@ -627,7 +649,7 @@ impl World<'_> {
         }
         if result.is_none() && module.items.contains(name) {
             result = Some(Found {
-                res: Res::Item(x),
+                res: Res::Item(x, name.to_string()),
                 via: Vec::new(),
             });
         }
@@ -733,7 +755,7 @@ impl World<'_> {
                     cur = f.res;
                 }
                 None => {
-                    cur = Res::Item(x);
+                    cur = Res::Item(x, segs[i].clone());
                     break;
                 }
             }
@@ -756,7 +778,7 @@ impl World<'_> {
             });
         }
         match &f.res {
-            Res::Module(x) | Res::Item(x) => push(Target::File {
+            Res::Module(x) | Res::Item(x, _) => push(Target::File {
                 path: self.modules[*x].file.clone(),
             }),
             Res::Extern(ExternRef::External(p)) => push(Target::External { package: p.clone() }),
@@ -915,6 +937,123 @@ impl World<'_> {
                     t,
                 );
             }
+        }
+        out
+    }
+}
+
+impl RustWorld {
+    /// The module of each scope of `file`'s symbols (scope 0 is the file, then its inline
+    /// modules, see [`Symbols::scopes`]); `None` when the file is in no crate.
+    fn symbol_scopes(&self, file: &str, syms: &Symbols) -> Option<Vec<ModId>> {
+        let inst = &self.instances[*self.by_file.get(file)?];
+        let top = *inst.scopes.first()?;
+        let mut out = vec![top];
+        for sc in &syms.scopes {
+            let parent = out.get(sc.parent as usize).copied().unwrap_or(top);
+            let m = self.modules[parent]
+                .children
+                .get(&sc.name)
+                .copied()
+                .unwrap_or(parent);
+            out.push(m);
+        }
+        Some(out)
+    }
+
+    /// A module's path from its crate root.
+    fn mod_loc(&self, m: ModId) -> ModLoc {
+        let mut path = Vec::new();
+        let mut cur = m;
+        while let Some(p) = self.modules[cur].parent {
+            path.push(self.modules[cur].name.clone());
+            cur = p;
+        }
+        path.reverse();
+        ModLoc {
+            krate: self.modules[m].krate as u32,
+            path,
+        }
+    }
+
+    /// An item's name qualified by the inline modules that hold it inside its file
+    /// (`tests::helper`), as [`Symbols`] names it.
+    fn qualified(&self, m: ModId, item: &str) -> String {
+        let mut names = Vec::new();
+        let mut cur = m;
+        while let Some(p) = self.modules[cur].parent {
+            if self.modules[p].file != self.modules[cur].file {
+                break;
+            }
+            names.push(self.modules[cur].name.as_str());
+            cur = p;
+        }
+        names.reverse();
+        names.push(item);
+        names.join("::")
+    }
+
+    fn link_path(&self, m: ModId, segs: &[String], file: &str, syms: &Symbols) -> Option<LinkTo> {
+        let mut ctx = Ctx::new();
+        let f = self.resolve_path(m, segs, &mut ctx)?;
+        match f.res {
+            Res::Item(x, name) => {
+                let target = self.modules[x].file.clone();
+                let name = self.qualified(x, &name);
+                if target == file {
+                    if let Some(i) = syms.decls_named(&name).next() {
+                        return Some(LinkTo::Local(i));
+                    }
+                }
+                Some(LinkTo::Name { file: target, name })
+            }
+            Res::Extern(ExternRef::External(p)) => Some(LinkTo::External { package: p }),
+            _ => None,
+        }
+    }
+
+    /// Link the symbols of the Rust file `file`: each path a declaration uses, resolved in the
+    /// declaration's module to the item it names (through `use` bindings, re-exports and globs).
+    pub fn link(&self, file: &str, syms: &Symbols) -> Linked {
+        let mut out = Linked {
+            rust: true,
+            ..Linked::default()
+        };
+        let Some(scopes) = self.symbol_scopes(file, syms) else {
+            out.refs = vec![Vec::new(); syms.decls.len()];
+            out.owners = vec![None; syms.decls.len()];
+            return out;
+        };
+        out.scopes = scopes.iter().map(|&m| self.mod_loc(m)).collect();
+        // Within one file the same name is looked up from many declarations.
+        let mut memo: HashMap<(ModId, Vec<String>), Option<LinkTo>> = HashMap::default();
+        let mut link = |m: ModId, segs: &[String]| -> Option<LinkTo> {
+            memo.entry((m, segs.to_vec()))
+                .or_insert_with(|| self.link_path(m, segs, file, syms))
+                .clone()
+        };
+        for d in &syms.decls {
+            let m = scopes.get(d.scope as usize).copied().unwrap_or(scopes[0]);
+            let mut links: Vec<Link> = d
+                .refs
+                .iter()
+                .filter_map(|r| {
+                    let to = match &r.target {
+                        Ref::Decl(i) => Some(LinkTo::Local(*i)),
+                        Ref::Path(p) => link(m, p),
+                        Ref::Binding { .. } => None,
+                    };
+                    to.map(|to| Link { to, sig: r.sig })
+                })
+                .collect();
+            links.sort();
+            links.dedup();
+            out.refs.push(links);
+            out.owners.push(match &d.owner {
+                Some(Ref::Path(p)) => link(m, p),
+                Some(Ref::Decl(i)) => Some(LinkTo::Local(*i)),
+                _ => None,
+            });
         }
         out
     }
@@ -1087,5 +1226,56 @@ mod tests {
             },
         );
         assert!(got.contains(&e("src/lib.rs", "src/a.rs", ImportKind::Use)));
+    }
+    #[test]
+    fn symbols_link_to_items() {
+        let files = [
+            ("src/lib.rs", "pub mod a;\nmod b;\npub use a::Shape as Figure;\n"),
+            (
+                "src/a.rs",
+                "pub struct Shape;\nimpl Shape { pub fn new() -> Shape { helper(); Shape } }\nfn helper() {}\nmod tests { fn t() { super::helper(); } }\n",
+            ),
+            (
+                "src/b.rs",
+                "use crate::Figure;\nuse crate::a;\npub(crate) fn g() { Figure::new(); a::helper(); unknown::x(); }\n",
+            ),
+        ];
+        let src = world(&files);
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("demo", "")],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let link = |file: &str| {
+            let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, {
+                files.iter().find(|(p, _)| *p == file).unwrap().1
+            });
+            (w.link(file, &syms), syms)
+        };
+        let (b, bs) = link("src/b.rs");
+        let g = bs.decls_named("g").next().unwrap() as usize;
+        let to: Vec<LinkTo> = b.refs[g].iter().map(|l| l.to.clone()).collect();
+        let name = |f: &str, n: &str| LinkTo::Name {
+            file: f.into(),
+            name: n.into(),
+        };
+        assert_eq!(
+            to,
+            vec![
+                name("src/a.rs", "Shape"),
+                name("src/a.rs", "helper"),
+            ]
+        );
+        assert_eq!(b.scopes[0].path, vec!["b".to_string()]);
+        let (a, as_) = link("src/a.rs");
+        let new = as_.decls_named("Shape::new").next().unwrap() as usize;
+        assert_eq!(a.owners[new], Some(LinkTo::Local(0)));
+        let t = as_.decls_named("tests::t").next().unwrap() as usize;
+        let helper = as_.decls_named("helper").next().unwrap();
+        assert_eq!(a.refs[t][0].to, LinkTo::Local(helper));
+        assert_eq!(a.scopes[1].path, vec!["a".to_string(), "tests".to_string()]);
     }
 }
