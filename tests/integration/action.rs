@@ -849,6 +849,8 @@ fn impact_files(n: usize) -> ImpactEvidence {
                 dependents: Vec::new(),
                 dependents_truncated: false,
                 stopped_at: Vec::new(),
+                reached: 9 - i.min(8),
+                ..ImpactFile::default()
             })
             .collect(),
         ..ImpactEvidence::default()

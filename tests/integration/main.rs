@@ -7,6 +7,7 @@ mod coupling;
 mod docs;
 mod engine;
 mod golden;
+mod impact;
 mod layers;
 mod odd_repos;
 mod server;

@@ -46,7 +46,7 @@ pub fn extract(source: &str) -> Symbols {
     let mut r = Reader {
         src: source.as_bytes(),
         syms: Symbols {
-            syntax_errors: root.has_error(),
+            syntax_errors: super::ts_symbols::top_level_errors(root),
             ..Symbols::default()
         },
         parts: Vec::new(),

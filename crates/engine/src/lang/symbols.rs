@@ -41,7 +41,9 @@ pub struct Symbols {
     pub scopes: Vec<Scope>,
     /// Forms read only at file level (an `export import`, a computed `module.exports[…]`, …).
     pub unknown: Vec<Unknown>,
-    /// The parse had errors: declarations may be missing, so the file is read at file level.
+    /// The parse broke the file's top-level structure (an error among its top-level items):
+    /// declarations may be missing, so the file is read at file level. Errors inside a
+    /// declaration stay in its tokens.
     pub syntax_errors: bool,
     /// The file assigns `module.exports` (CommonJS): a name it does not export by itself is a
     /// property of its default export.

@@ -34,7 +34,7 @@ pub fn extract(lang: Lang, source: &str) -> Symbols {
     let mut r = Reader {
         src: source.as_bytes(),
         syms: Symbols {
-            syntax_errors: root.has_error(),
+            syntax_errors: top_level_errors(root),
             ..Symbols::default()
         },
         parts: Vec::new(),
@@ -469,6 +469,7 @@ impl<'s, 't> Reader<'s, 't> {
             });
             return;
         };
+        let before = self.syms.bindings.len();
         let mut c = clause.walk();
         for part in clause.named_children(&mut c) {
             match part.kind() {
@@ -512,6 +513,17 @@ impl<'s, 't> Reader<'s, 't> {
                 }
                 _ => {}
             }
+        }
+        if self.syms.bindings.len() == before {
+            // `import type {} from "x"` (for a module augmentation): it names the module, and
+            // uses nothing of it.
+            self.binding(Binding {
+                local: String::new(),
+                specifier: spec,
+                imported: Imported::SideEffect,
+                type_only: true,
+                line: line(node),
+            });
         }
     }
 
@@ -1306,6 +1318,16 @@ enum CjsTarget {
 fn kind_mark(kind: &str) -> u16 {
     let h = crate::hash::fnv1a(kind.as_bytes());
     (h as u16) ^ ((h >> 16) as u16) ^ ((h >> 32) as u16)
+}
+
+/// Whether the parse broke the file's top-level structure: an error node among the top-level
+/// statements (errors inside a declaration stay in that declaration's tokens).
+pub(super) fn top_level_errors(root: Node) -> bool {
+    let mut c = root.walk();
+    let broken = root
+        .children(&mut c)
+        .any(|n| n.is_error() || n.is_missing());
+    broken
 }
 
 /// `(x)` with no type, default or modifier: the identifier.
