@@ -784,7 +784,8 @@ fn unsafe_geteuid() -> u32 {
 use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
 use engine::score::coupling::rules::Severity as Level;
 use engine::score::coupling::{CouplingEvidence, Violation};
-use engine::score::impact::{ImpactEvidence, ImpactFile};
+use engine::lang::symbols::{ChangeKind, DeclKind};
+use engine::score::impact::{ChangedSymbol, ImpactEvidence, ImpactFile};
 use engine::score::security::rules::Severity;
 use engine::score::security::{Finding, SecurityEvidence};
 use engine::score::{Dimension, Rating, Weights};
@@ -850,6 +851,14 @@ fn impact_files(n: usize) -> ImpactEvidence {
                 dependents_truncated: false,
                 stopped_at: Vec::new(),
                 reached: 9 - i.min(8),
+                changed: vec![ChangedSymbol {
+                    name: "render".into(),
+                    kind: DeclKind::Function,
+                    change: ChangeKind::Body,
+                    exported: true,
+                    line: 3,
+                    label: "render()".into(),
+                }],
                 ..ImpactFile::default()
             })
             .collect(),

@@ -8,18 +8,14 @@ use serde_json::Value;
 
 use crate::support::{RunPrRisk, TestRepo};
 
-/// Every production file the changed symbols reach (from the per-file paths).
+/// Every production file the changed symbols reach.
 fn reached(v: &Value) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for f in v["dimensions"]["impact"]["evidence"]["files"]
+    v["dimensions"]["impact"]["evidence"]["paths"]
         .as_array()
         .unwrap()
-    {
-        for p in f["paths"].as_array().unwrap() {
-            out.insert(p["path"].as_str().unwrap().to_string());
-        }
-    }
-    out
+        .iter()
+        .map(|p| p["path"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -144,7 +140,7 @@ fn ts_body_change_reaches_only_that_exports_users() {
     assert_eq!(ev["reached_files"], 2);
     assert_eq!(ev["downstream"], 40);
     // One symbol path per reached file.
-    let paths = &ev["files"][0]["paths"];
+    let paths = &ev["paths"];
     assert_eq!(
         paths[1]["via"],
         serde_json::json!(["src/lib.ts#f7", "src/use7.ts#g7", "src/top7.ts#top7"])
@@ -492,7 +488,7 @@ fn rust_reexports_and_module_paths_are_followed() {
         vec![("Thing::go".to_string(), "body".to_string())]
     );
     assert_eq!(reached(&v), set(&["src/client.rs", "src/bin/tool.rs"]));
-    let path = &evidence(&v)["files"][0]["paths"][1]["via"];
+    let path = &evidence(&v)["paths"][1]["via"];
     assert_eq!(
         path,
         &serde_json::json!([

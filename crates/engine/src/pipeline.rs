@@ -907,6 +907,12 @@ pub fn reach(
 ) -> Reach {
     let h = SideSymbols::new(git_dir, head, store, memo);
     let b = SideSymbols::new(git_dir, base, store, memo);
+    let workspace: BTreeSet<String> = head
+        .packages
+        .iter()
+        .chain(&base.packages)
+        .map(|p| p.name.clone())
+        .collect();
     graph::reach::compute(&ReachInput {
         changes,
         head: SideInput {
@@ -920,6 +926,7 @@ pub fn reach(
         tests,
         stop,
         data,
+        workspace: &workspace,
     })
 }
 

@@ -99,6 +99,8 @@ pub struct ReachInput<'a> {
     /// `impact.stop-at`: reached, never propagating.
     pub stop: &'a GlobList,
     pub data: &'a [DataChange],
+    /// The names of the repository's own packages (workspaces), at head and base.
+    pub workspace: &'a BTreeSet<String>,
 }
 
 /// What the walk found.
@@ -152,7 +154,7 @@ pub struct Fallback {
 }
 
 pub const FALLBACK_UNREADABLE: &str = "symbols unavailable (a file that was not parsed)";
-pub const FALLBACK_SYNTAX: &str = "syntax errors";
+pub const FALLBACK_SYNTAX: &str = "code the parser could not read";
 pub const FALLBACK_UNCOVERED: &str = "an import form the symbol reader does not follow";
 pub const FALLBACK_MACRO: &str = "items made by a macro";
 
@@ -204,9 +206,17 @@ pub fn compute(input: &ReachInput) -> Reach {
                 cr.seeded = true;
                 match change {
                     Ok(c) => {
-                        head.seed_package(k, &f.path, c, true);
-                        base.seed_package(k, &f.path, c, false);
-                        cr.package = Some(c.clone());
+                        // A range on one of the repository's own packages names its code here.
+                        let mut c = c.clone();
+                        let (own, other): (Vec<_>, Vec<_>) = c
+                            .dependencies
+                            .into_iter()
+                            .partition(|d| input.workspace.contains(&d.package));
+                        c.dependencies = other;
+                        c.workspace = own;
+                        head.seed_package(k, &f.path, &c, true);
+                        base.seed_package(k, &f.path, &c, false);
+                        cr.package = Some(c);
                     }
                     Err(why) => cr.whole = Some(format!("package.json could not be read: {why}")),
                 }
@@ -249,14 +259,25 @@ pub fn compute(input: &ReachInput) -> Reach {
         }
         cr.seeded = true;
         let unreadable = (f.exists_at_head() && h.is_none())
-            || (f.base_path().is_some() && b.is_none());
-        let broken = h.as_ref().is_some_and(|x| x.syms.syntax_errors)
+            || (f.base_path().is_some() && b.is_none())
+            || h.as_ref().is_some_and(|x| x.syms.syntax_errors)
             || b.as_ref().is_some_and(|x| x.syms.syntax_errors);
+        let changes = if unreadable {
+            Vec::new()
+        } else {
+            symbols::diff(
+                b.as_ref().map(|x| x.syms.as_ref()),
+                h.as_ref().map(|x| x.syms.as_ref()),
+            )
+        };
+        // Code the parser could not read changed: what it declares is unknown.
+        let broken = changes.iter().any(|c| c.kind == DeclKind::Unparsed);
         if unreadable || broken {
             cr.whole = Some(if unreadable {
                 "its symbols could not be read".to_string()
             } else {
-                "it has syntax errors, so its declarations could not be compared".to_string()
+                "code the parser could not read changed, so its declarations could not be compared"
+                    .to_string()
             });
             let reason = if unreadable {
                 FALLBACK_UNREADABLE
@@ -270,13 +291,10 @@ pub fn compute(input: &ReachInput) -> Reach {
             if let Some(p) = f.base_path() {
                 base.seed_whole(k, p, reason, &counted);
             }
+            cr.symbols = changes;
             reach.changed.push(cr);
             continue;
         }
-        let changes = symbols::diff(
-            b.as_ref().map(|x| x.syms.as_ref()),
-            h.as_ref().map(|x| x.syms.as_ref()),
-        );
         for c in &changes {
             let level = if c.change == ChangeKind::TypeOnly {
                 Level::TypeProp
@@ -670,24 +688,26 @@ impl<'a> Walk<'a> {
             }
         }
         if syms.syntax_errors && !self.changed.contains(&f) {
-            // Declarations may be missing: what the file imports reaches all of it.
-            let targets: Vec<FileId> = self
-                .users
-                .iter()
-                .filter(|(_, us)| us.iter().any(|u| u.file == f))
-                .map(|(t, _)| *t)
-                .collect();
-            for t in targets {
-                self.add_user(
-                    t,
-                    User {
-                        file: f,
-                        kind: UserKind::AllDecls,
-                        name: None,
-                        sig: true,
-                        coarse: Some(FALLBACK_SYNTAX),
-                    },
-                );
+            // Nothing could be read: every edge from it is read at file level.
+            if let Some(n) = self.graph.node(&path) {
+                let targets: Vec<String> = self
+                    .graph
+                    .direct_dependencies_used(n)
+                    .map(|t| self.graph.path(t).to_string())
+                    .collect();
+                for t in targets {
+                    let tid = self.id(&t);
+                    self.add_user(
+                        tid,
+                        User {
+                            file: f,
+                            kind: UserKind::AllDecls,
+                            name: None,
+                            sig: true,
+                            coarse: Some(FALLBACK_SYNTAX),
+                        },
+                    );
+                }
             }
         }
     }
@@ -1170,8 +1190,21 @@ impl<'a> Walk<'a> {
                     self.touch(u.file, next.clone());
                     self.merge_name(u.file, ALL, next.clone());
                 }
+                let fs = self.loaded.get(&u.file).cloned().flatten();
                 for d in 0..count as u32 {
-                    self.merge_node(u.file, d, next.clone());
+                    let type_level = fs
+                        .as_ref()
+                        .is_some_and(|fs| fs.syms.decls[d as usize].type_level);
+                    if let Some(level) = carry(next.level, true, type_level) {
+                        self.merge_node(
+                            u.file,
+                            d,
+                            State {
+                                level,
+                                ..next.clone()
+                            },
+                        );
+                    }
                 }
             }
         }
@@ -1322,6 +1355,8 @@ impl<'a> Walk<'a> {
 /// The level a user gets from a dependency at `level`, used in its signature or not.
 fn carry(level: Level, sig: bool, user_type_level: bool) -> Option<Level> {
     match level {
+        // A type-level declaration has no runtime behaviour to change: its type may.
+        Level::Runtime if user_type_level => Some(Level::TypeProp),
         Level::Runtime => Some(Level::Runtime),
         Level::TypeProp if sig || user_type_level => Some(Level::TypeProp),
         Level::TypeProp => Some(Level::TypeLeaf),

@@ -47,6 +47,10 @@ pub struct PackageJsonChange {
     /// `scripts`, tool settings, …
     pub metadata: Vec<String>,
     pub dependencies: Vec<DependencyChange>,
+    /// Dependencies on packages of this repository (a workspace) whose version range changed:
+    /// the code they name is the repository's own, so the range changes nothing (set by the
+    /// caller, which knows the workspace).
+    pub workspace: Vec<DependencyChange>,
     /// Changed fields that decide how the package resolves.
     pub resolution: Vec<String>,
 }

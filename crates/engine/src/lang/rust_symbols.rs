@@ -45,10 +45,7 @@ pub fn extract(source: &str) -> Symbols {
     let root = tree.root_node();
     let mut r = Reader {
         src: source.as_bytes(),
-        syms: Symbols {
-            syntax_errors: super::ts_symbols::top_level_errors(root),
-            ..Symbols::default()
-        },
+        syms: Symbols::default(),
         parts: Vec::new(),
         by_name: HashMap::new(),
         uses: HashMap::new(),
@@ -131,6 +128,24 @@ fn type_path(node: Node, src: &[u8]) -> Vec<String> {
         }
     }
 }
+
+/// Nodes whose `name` field declares a name.
+const DECLARING: &[&str] = &[
+    "function_item",
+    "function_signature_item",
+    "struct_item",
+    "union_item",
+    "enum_item",
+    "enum_variant",
+    "type_item",
+    "trait_item",
+    "const_item",
+    "static_item",
+    "mod_item",
+    "macro_definition",
+    "associated_type",
+    "constrained_type_parameter",
+];
 
 const ITEM_KINDS: &[(&str, DeclKind)] = &[
     ("function_item", DeclKind::Function),
@@ -297,7 +312,25 @@ impl<'s, 't> Reader<'s, 't> {
                 "extern_crate_declaration" | "empty_statement" => {}
                 _ => {
                     if node.is_error() {
-                        self.syms.syntax_errors = true;
+                        let n = self
+                            .syms
+                            .decls
+                            .iter()
+                            .filter(|d| d.kind == DeclKind::Unparsed)
+                            .count();
+                        parts.push(Part {
+                            node,
+                            header_only: false,
+                        });
+                        self.decl(
+                            scope,
+                            format!("{prefix}<unparsed {}>", n + 1),
+                            DeclKind::Unparsed,
+                            Vis::Private,
+                            None,
+                            parts,
+                            node,
+                        );
                     }
                 }
             }
@@ -546,8 +579,8 @@ impl<'s, 't> Reader<'s, 't> {
                 h.text(kind, in_body, false);
                 h.text(text, in_body, false);
                 if matches!(kind, "identifier" | "type_identifier") {
-                    let declares = matches!(field, Some("name") | Some("pattern"))
-                        && !matches!(parent, "macro_invocation" | "struct_expression")
+                    let declares = field == Some("name") && DECLARING.contains(&parent)
+                        || field == Some("pattern")
                         || matches!(parent, "type_parameters" | "lifetime");
                     if !declares {
                         self.path_ref(vec![text.to_string()], sig, scope, owner, me, h, in_body);

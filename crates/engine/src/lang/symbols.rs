@@ -41,9 +41,9 @@ pub struct Symbols {
     pub scopes: Vec<Scope>,
     /// Forms read only at file level (an `export import`, a computed `module.exports[…]`, …).
     pub unknown: Vec<Unknown>,
-    /// The parse broke the file's top-level structure (an error among its top-level items):
-    /// declarations may be missing, so the file is read at file level. Errors inside a
-    /// declaration stay in its tokens.
+    /// The parser could not read the file at all (no declarations). Top-level code it could not
+    /// read is an [`DeclKind::Unparsed`] declaration; errors inside a declaration stay in its
+    /// tokens.
     pub syntax_errors: bool,
     /// The file assigns `module.exports` (CommonJS): a name it does not export by itself is a
     /// property of its default export.
@@ -116,10 +116,13 @@ pub enum DeclKind {
     Macro,
     /// An item-position macro call (`lazy_static! { … }`): the items it makes are unknown.
     MacroCall,
+    /// Top-level code the parser could not read (`<unparsed 1>`): a change inside it changes
+    /// the file as a whole.
+    Unparsed,
 }
 
 impl DeclKind {
-    pub const ALL: [DeclKind; 17] = [
+    pub const ALL: [DeclKind; 18] = [
         DeclKind::Function,
         DeclKind::Class,
         DeclKind::Variable,
@@ -137,6 +140,7 @@ impl DeclKind {
         DeclKind::Static,
         DeclKind::Macro,
         DeclKind::MacroCall,
+        DeclKind::Unparsed,
     ];
 }
 

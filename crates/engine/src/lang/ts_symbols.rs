@@ -33,19 +33,18 @@ pub fn extract(lang: Lang, source: &str) -> Symbols {
     let root = tree.root_node();
     let mut r = Reader {
         src: source.as_bytes(),
-        syms: Symbols {
-            syntax_errors: top_level_errors(root),
-            ..Symbols::default()
-        },
+        syms: Symbols::default(),
         parts: Vec::new(),
         names: HashMap::new(),
         members: HashMap::new(),
         effects: None,
         deferred: Vec::new(),
         seen_refs: Vec::new(),
+        unparsed: 0,
     };
     let mut c = root.walk();
-    for child in root.named_children(&mut c) {
+    let children: Vec<Node> = root.named_children(&mut c).collect();
+    for child in children {
         r.statement(child, None);
     }
     r.finish_exports();
@@ -84,6 +83,8 @@ struct Reader<'s, 't> {
     /// `export { a as b }` and `export default a`: (exported, local, line), resolved after pass 1.
     deferred: Vec<(String, String, u32)>,
     seen_refs: Vec<RefAt>,
+    /// Top-level regions the parser could not read, so far.
+    unparsed: u32,
 }
 
 fn line(n: Node) -> u32 {
@@ -110,6 +111,32 @@ const FUNCTION_LIKE: &[&str] = &[
     "generator_function",
     "arrow_function",
     "method_definition",
+];
+
+/// Nodes whose `name` field declares a name (elsewhere, `name` is a use: `generic_type`, JSX
+/// elements).
+const DECLARING: &[&str] = &[
+    "function_declaration",
+    "generator_function_declaration",
+    "function_signature",
+    "function_expression",
+    "generator_function",
+    "class_declaration",
+    "abstract_class_declaration",
+    "class",
+    "interface_declaration",
+    "type_alias_declaration",
+    "enum_declaration",
+    "variable_declarator",
+    "method_definition",
+    "method_signature",
+    "abstract_method_signature",
+    "public_field_definition",
+    "property_signature",
+    "internal_module",
+    "module",
+    "type_parameter",
+    "enum_assignment",
 ];
 
 /// Subtrees that are erased at compile time.
@@ -279,6 +306,19 @@ impl<'s, 't> Reader<'s, 't> {
     /// One top-level statement; `export` is the exported name when it sits in `export …`
     /// (`Some("")`: exported under its own name).
     fn statement(&mut self, node: Node<'t>, export: Option<&str>) {
+        if node.is_error() {
+            self.unparsed += 1;
+            let name = format!("<unparsed {}>", self.unparsed);
+            self.decl(
+                &name,
+                DeclKind::Unparsed,
+                Self::part(node),
+                false,
+                None,
+                Vis::Private,
+            );
+            return;
+        }
         match node.kind() {
             "comment" | "hash_bang_line" | "empty_statement" => {}
             "import_statement" => self.import(node),
@@ -1281,10 +1321,7 @@ impl<'s, 't> Reader<'s, 't> {
         }
         // Names being declared, not used.
         let declares = match field {
-            Some("name") => !matches!(
-                parent,
-                "jsx_opening_element" | "jsx_self_closing_element" | "jsx_closing_element"
-            ),
+            Some("name") => DECLARING.contains(&parent),
             Some("pattern") | Some("label") | Some("parameter") | Some("alias") => true,
             _ => matches!(parent, "type_parameter" | "array_pattern" | "rest_pattern"),
         };
@@ -1318,16 +1355,6 @@ enum CjsTarget {
 fn kind_mark(kind: &str) -> u16 {
     let h = crate::hash::fnv1a(kind.as_bytes());
     (h as u16) ^ ((h >> 16) as u16) ^ ((h >> 32) as u16)
-}
-
-/// Whether the parse broke the file's top-level structure: an error node among the top-level
-/// statements (errors inside a declaration stay in that declaration's tokens).
-pub(super) fn top_level_errors(root: Node) -> bool {
-    let mut c = root.walk();
-    let broken = root
-        .children(&mut c)
-        .any(|n| n.is_error() || n.is_missing());
-    broken
 }
 
 /// `(x)` with no type, default or modifier: the identifier.
@@ -1437,6 +1464,15 @@ mod tests {
             "import { Button } from './button';\nimport * as UI from './ui';\nexport const Page = () => <div><Button label=\"x\" /><UI.Card>hi   there</UI.Card></div>;\n",
         );
         assert_eq!(refs_of(&s, "Page"), vec!["./button#Button", "./ui#UI.Card"]);
+    }
+
+    #[test]
+    fn generic_type_names_are_uses() {
+        let s = syms(
+            "import type { P } from './p';\ntype R<T> = Box<P<T>>;\ninterface I<T> { r: R<T> }\n",
+        );
+        assert_eq!(refs_of(&s, "R"), vec!["./p#P"]);
+        assert_eq!(refs_of(&s, "I"), vec!["R"]);
     }
 
     #[test]

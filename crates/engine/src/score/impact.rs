@@ -104,6 +104,10 @@ pub struct ImpactEvidence {
     pub entry_points: Vec<EntryPoint>,
     /// Changed files outside the dependency graph (not sources, or not imported by any source).
     pub outside_graph: usize,
+    /// The production files reached, each with one path of uses from a changed symbol (runtime
+    /// first, then by path; capped at `MAX_LISTED`).
+    pub paths: Vec<ReachPath>,
+    pub paths_truncated: bool,
     /// Uses read at file level (symbols missing or a form not followed), by reason.
     pub fallbacks: Vec<FallbackCount>,
     /// Files whose symbols were read.
@@ -134,9 +138,6 @@ pub struct ImpactFile {
     pub reached: usize,
     /// Test files its changed symbols reach.
     pub reached_tests: usize,
-    /// The production files reached, each with one symbol path (capped at `MAX_LISTED`).
-    pub paths: Vec<ReachPath>,
-    pub paths_truncated: bool,
 }
 
 /// A changed declaration.
@@ -157,6 +158,8 @@ pub struct ChangedSymbol {
 pub struct ReachPath {
     pub path: String,
     pub via: Vec<String>,
+    /// The changed files whose symbols reach it.
+    pub from: Vec<String>,
     /// Reached only by type-only changes.
     pub type_only: bool,
     /// The path goes through a use read at file level.
@@ -323,30 +326,15 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
                 continue;
             }
         }
-        let mut paths: Vec<ReachPath> = Vec::new();
-        for (path, r) in &reach.reached {
-            if !r.origins.contains(&k) {
-                continue;
-            }
-            if r.test {
-                file.reached_tests += 1;
-            } else {
-                paths.push(ReachPath {
-                    path: path.clone(),
-                    via: r.path.clone(),
-                    type_only: !r.runtime,
-                    fallback: r.fallback,
-                });
+        for r in reach.reached.values() {
+            if r.origins.contains(&k) {
+                if r.test {
+                    file.reached_tests += 1;
+                } else {
+                    file.reached += 1;
+                }
             }
         }
-        // Runtime first, then the shortest paths, then by path.
-        paths.sort_by(|a, b| {
-            (a.type_only, a.via.len(), &a.path).cmp(&(b.type_only, b.via.len(), &b.path))
-        });
-        file.reached = paths.len();
-        file.paths_truncated = paths.len() > MAX_LISTED;
-        paths.truncate(MAX_LISTED);
-        file.paths = paths;
         files.push(file);
     }
     files.sort_by(|a, b| {
@@ -360,11 +348,23 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
     let mut type_files = 0usize;
     let mut tests_affected = 0usize;
     let mut entry_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut paths: Vec<ReachPath> = Vec::new();
     for (path, r) in &reach.reached {
         if r.test || tests.is_match(path) {
             tests_affected += 1;
             continue;
         }
+        paths.push(ReachPath {
+            path: path.clone(),
+            via: r.path.clone(),
+            from: r
+                .origins
+                .iter()
+                .filter_map(|k| input.changes.files.get(*k).map(|f| f.path.clone()))
+                .collect(),
+            type_only: !r.runtime,
+            fallback: r.fallback,
+        });
         if r.runtime {
             runtime_files += 1;
         } else {
@@ -387,6 +387,12 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
             .then(a.path.cmp(&b.path))
     });
     entry_points.truncate(settings.top.max(1) * 2);
+    // Runtime first, then the shortest paths, then by path.
+    paths.sort_by(|a, b| {
+        (a.type_only, a.via.len(), &a.path).cmp(&(b.type_only, b.via.len(), &b.path))
+    });
+    let paths_truncated = paths.len() > MAX_LISTED;
+    paths.truncate(MAX_LISTED);
 
     let tw = settings.type_weight;
     let value_reach = runtime_files as f64 + tw * type_files as f64;
@@ -466,6 +472,8 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
             files,
             entry_points,
             outside_graph: outside,
+            paths,
+            paths_truncated,
             fallbacks,
             symbols_read: reach.loaded,
         },
@@ -476,18 +484,29 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
 fn data_summary(cr: &crate::graph::reach::ChangedReach) -> Option<String> {
     if let Some(p) = &cr.package {
         let mut parts = Vec::new();
-        if !p.dependencies.is_empty() {
-            let deps: Vec<String> = p
-                .dependencies
-                .iter()
-                .map(|d| match (&d.from, &d.to) {
+        let list = |deps: &[crate::lang::json::DependencyChange]| -> String {
+            let mut seen: Vec<String> = Vec::new();
+            for d in deps {
+                let t = match (&d.from, &d.to) {
                     (Some(a), Some(b)) => format!("{} {a} → {b}", d.package),
                     (None, Some(b)) => format!("{} added ({b})", d.package),
                     (Some(a), None) => format!("{} removed ({a})", d.package),
                     (None, None) => d.package.clone(),
-                })
-                .collect();
-            parts.push(format!("dependencies: {}", deps.join(", ")));
+                };
+                if !seen.contains(&t) {
+                    seen.push(t);
+                }
+            }
+            seen.join(", ")
+        };
+        if !p.dependencies.is_empty() {
+            parts.push(format!("dependencies: {}", list(&p.dependencies)));
+        }
+        if !p.workspace.is_empty() {
+            parts.push(format!(
+                "ranges on the repository's own packages (reach nothing): {}",
+                list(&p.workspace)
+            ));
         }
         if !p.resolution.is_empty() {
             parts.push(format!("resolution fields: {}", p.resolution.join(", ")));
