@@ -148,7 +148,7 @@ fn ts_body_change_reaches_only_that_exports_users() {
     // The text report says it the way a reviewer reads it.
     let text = r.run(&["score", "--base", "main", "--explain", "--format", "text"]).stdout;
     assert!(
-        text.contains("src/lib.ts — f7() changed; 2 of its 40 dependents use it"),
+        text.contains("src/lib.ts — f7() changed; 2 of its 40 dependents use it (20 direct)"),
         "{text}"
     );
     assert!(

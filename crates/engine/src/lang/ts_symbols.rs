@@ -899,6 +899,23 @@ impl<'s, 't> Reader<'s, 't> {
         }
     }
 
+    /// The specifier of `import("x")` or `require("x")`.
+    fn import_call(&self, n: Node) -> Option<String> {
+        if n.kind() != "call_expression" {
+            return None;
+        }
+        let f = n.child_by_field_name("function")?;
+        let dynamic =
+            f.kind() == "import" || (f.kind() == "identifier" && self.text(f) == "require");
+        if !dynamic {
+            return None;
+        }
+        let args = n.child_by_field_name("arguments")?;
+        let mut c = args.walk();
+        let first = args.named_children(&mut c).find(|x| x.kind() != "comment");
+        first.and_then(|x| self.literal(x))
+    }
+
     /// Names a declaration pattern binds.
     fn pattern_names(&self, p: Node, out: &mut Vec<String>) {
         match p.kind() {
@@ -1181,6 +1198,27 @@ impl<'s, 't> Reader<'s, 't> {
                 };
                 if let (Some(obj), Some(prop)) = (obj, prop) {
                     let member = self.text(prop).to_string();
+                    // `import("x").T`, `require("x").f`: one name of the module.
+                    if let Some(spec) = self.import_call(obj) {
+                        let b = self.binding(Binding {
+                            local: String::new(),
+                            specifier: spec,
+                            imported: Imported::Namespace,
+                            type_only: in_type,
+                            line: line(node),
+                        });
+                        self.add_ref(
+                            Ref::Binding {
+                                binding: b,
+                                member: Some(member.clone()),
+                            },
+                            !in_body || in_type,
+                            me,
+                        );
+                        h.text(kind, in_body, in_type);
+                        h.text(self.text(node), in_body, in_type);
+                        continue;
+                    }
                     if obj.kind() == "identifier" {
                         if let Some(Name::Binding(b)) = self.lookup(self.text(obj)) {
                             if self.syms.bindings[b as usize].imported == Imported::Namespace {
@@ -1209,35 +1247,22 @@ impl<'s, 't> Reader<'s, 't> {
                 }
             }
             // Dynamic `import("x")` and `require("x")` inside a declaration: the whole module.
-            if kind == "call_expression" {
-                if let Some(f) = node.child_by_field_name("function") {
-                    let dynamic = f.kind() == "import"
-                        || (f.kind() == "identifier" && self.text(f) == "require");
-                    if dynamic {
-                        let spec = node.child_by_field_name("arguments").and_then(|a| {
-                            let mut c = a.walk();
-                            let first = a.named_children(&mut c).find(|n| n.kind() != "comment");
-                            first.and_then(|x| self.literal(x))
-                        });
-                        if let Some(spec) = spec {
-                            let b = self.binding(Binding {
-                                local: String::new(),
-                                specifier: spec,
-                                imported: Imported::Namespace,
-                                type_only: in_type,
-                                line: line(node),
-                            });
-                            self.add_ref(
-                                Ref::Binding {
-                                    binding: b,
-                                    member: None,
-                                },
-                                !in_body || in_type,
-                                me,
-                            );
-                        }
-                    }
-                }
+            if let Some(spec) = self.import_call(node) {
+                let b = self.binding(Binding {
+                    local: String::new(),
+                    specifier: spec,
+                    imported: Imported::Namespace,
+                    type_only: in_type,
+                    line: line(node),
+                });
+                self.add_ref(
+                    Ref::Binding {
+                        binding: b,
+                        member: None,
+                    },
+                    !in_body || in_type,
+                    me,
+                );
             }
             h.mark(kind_mark(kind), in_body, in_type);
             stack.push(Step::Exit(in_body, in_type));
@@ -1464,6 +1489,13 @@ mod tests {
             "import { Button } from './button';\nimport * as UI from './ui';\nexport const Page = () => <div><Button label=\"x\" /><UI.Card>hi   there</UI.Card></div>;\n",
         );
         assert_eq!(refs_of(&s, "Page"), vec!["./button#Button", "./ui#UI.Card"]);
+    }
+
+    #[test]
+    fn import_type_members_name_one_export() {
+        let s = syms("export type Page = import('./checkout').default;\nexport const f = () => require('./x').y;\n");
+        assert_eq!(refs_of(&s, "Page"), vec!["./checkout#.default"]);
+        assert_eq!(refs_of(&s, "f"), vec!["./x#.y"]);
     }
 
     #[test]
