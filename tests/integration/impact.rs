@@ -462,6 +462,22 @@ fn rust_private_fn_reaches_only_its_module() {
 }
 
 #[test]
+fn rust_test_modules_in_production_files_count_as_tests() {
+    let r = rust_twenty();
+    edit(&r, "src/lib.rs", |s| format!("{s}pub mod checks;\n"));
+    r.write(
+        "src/checks.rs",
+        "pub fn unrelated() -> u32 {\n    0\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn f1_adds_one() {\n        assert_eq!(crate::a::f1(1), 2);\n    }\n}\n",
+    );
+    r.commit("checks");
+    edit(&r, "src/a.rs", |s| s.replace("x + 1\n", "x + 100\n"));
+    r.commit("f1");
+    let (_, v) = r.score_json(&["--base", "HEAD~1"]);
+    assert_eq!(reached(&v), set(&["src/use1.rs", "src/top1.rs"]));
+    assert_eq!(evidence(&v)["tests_affected"], 1);
+}
+
+#[test]
 fn rust_reexports_and_module_paths_are_followed() {
     let r = rust_twenty();
     edit(&r, "src/lib.rs", |s| {

@@ -547,7 +547,7 @@ fn encode_symbols(w: &mut Writer, s: &Symbols) {
         w.u64(d.hash);
         w.u64(d.sig);
         w.u64(d.runtime);
-        w.u8(u8::from(d.type_level));
+        w.u8(u8::from(d.type_level) | u8::from(d.test) << 1);
         w.varint(d.refs.len() as u64);
         for r in &d.refs {
             w.u8(u8::from(r.sig));
@@ -641,7 +641,8 @@ fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
         let hash = r.u64()?;
         let sig = r.u64()?;
         let runtime = r.u64()?;
-        let type_level = r.u8()? != 0;
+        let flags = r.u8()?;
+        let (type_level, test) = (flags & 1 != 0, flags & 2 != 0);
         let mut refs = Vec::new();
         for _ in 0..r.count()? {
             let sig = r.u8()? != 0;
@@ -662,6 +663,7 @@ fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
             sig,
             runtime,
             type_level,
+            test,
             refs,
         });
     }

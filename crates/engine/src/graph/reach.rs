@@ -959,6 +959,10 @@ impl<'a> Walk<'a> {
         let Some((fs, di)) = self.decl_info(f, d) else {
             return;
         };
+        // Test code in a production file (`#[cfg(test)] mod tests`): reached, never propagating.
+        if fs.syms.decls[di].test {
+            return;
+        }
         let me = Pred::Node(f, d);
         // Users in the same file.
         let locals = self
@@ -1255,9 +1259,20 @@ impl<'a> Walk<'a> {
     fn reached(&self) -> Vec<(String, Reached)> {
         let mut by_file: BTreeMap<FileId, (Level, Vec<u64>, Option<(u32, bool)>, bool)> =
             BTreeMap::new();
+        // Files reached only in their test code count as tests.
+        let mut production: HashSet<FileId> = self.touched.keys().copied().collect();
         for ((f, d), st) in &self.nodes {
             if self.changed.contains(f) {
                 continue;
+            }
+            let test_decl = self
+                .loaded
+                .get(f)
+                .and_then(|x| x.as_ref())
+                .and_then(|fs| fs.syms.decls.get(*d as usize))
+                .is_some_and(|x| x.test);
+            if !test_decl {
+                production.insert(*f);
             }
             let e = by_file
                 .entry(*f)
@@ -1315,7 +1330,7 @@ impl<'a> Walk<'a> {
                     self.files[f as usize].clone(),
                     Reached {
                         runtime: level == Level::Runtime,
-                        test: self.is_test(f),
+                        test: self.is_test(f) || !production.contains(&f),
                         origins,
                         path,
                         fallback,

@@ -50,6 +50,7 @@ pub fn extract(source: &str) -> Symbols {
         by_name: HashMap::new(),
         uses: HashMap::new(),
         refs: Vec::new(),
+        test_scopes: Vec::new(),
     };
     r.items(root, 0, "");
     r.hash_and_refs();
@@ -73,6 +74,8 @@ struct Reader<'s, 't> {
     /// (scope, bound name) → the path its `use` names.
     uses: HashMap<(u32, String), String>,
     refs: Vec<RefAt>,
+    /// Whether each inline module (scope `i + 1`) is test code (`#[cfg(test)]`).
+    test_scopes: Vec<bool>,
 }
 
 fn line(n: Node) -> u32 {
@@ -165,6 +168,29 @@ impl<'s, 't> Reader<'s, 't> {
         n.utf8_text(self.src).unwrap_or("")
     }
 
+    fn test_scope(&self, scope: u32) -> bool {
+        scope > 0 && self.test_scopes.get(scope as usize - 1).copied().unwrap_or(false)
+    }
+
+    /// `#[cfg(test)]`, `#[test]`, `#[tokio::test]`, `#[rstest]` …: the item is test code.
+    fn is_test_attr(&self, n: Node) -> bool {
+        if n.kind() != "attribute_item" {
+            return false;
+        }
+        let t: String = self
+            .text(n)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let inner = t.trim_start_matches("#[").trim_end_matches(']');
+        inner == "test"
+            || inner == "cfg(test)"
+            || inner.ends_with("::test")
+            || inner.starts_with("rstest")
+            || inner.starts_with("test_case")
+            || inner.starts_with("cfg(all(test")
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn decl(
         &mut self,
@@ -198,6 +224,7 @@ impl<'s, 't> Reader<'s, 't> {
             sig: 0,
             runtime: 0,
             type_level: kind == DeclKind::Type,
+            test: self.test_scope(scope) || parts.iter().any(|p| self.is_test_attr(p.node)),
             refs: Vec::new(),
         });
         self.parts.push(parts);
@@ -255,10 +282,12 @@ impl<'s, 't> Reader<'s, 't> {
                         continue; // `mod x;`: structure, resolved with the crate
                     };
                     let name = self.text(n).to_string();
+                    let test = self.test_scope(scope) || parts.iter().any(|p| self.is_test_attr(p.node));
                     self.syms.scopes.push(Scope {
                         name: name.clone(),
                         parent: scope,
                     });
+                    self.test_scopes.push(test);
                     let inner = self.syms.scopes.len() as u32;
                     self.items(body, inner, &format!("{prefix}{name}::"));
                 }

@@ -86,6 +86,9 @@ pub struct Decl {
     pub runtime: u64,
     /// Erased at compile time (TypeScript `type`, `interface`, `declare`; Rust `type` aliases).
     pub type_level: bool,
+    /// Test code inside a production file (Rust `#[cfg(test)]` modules, `#[test]` functions):
+    /// reached like a test file, never propagating.
+    pub test: bool,
     /// What it references (each target once; `sig` when one use is outside its body).
     pub refs: Vec<RefAt>,
 }

@@ -253,6 +253,7 @@ impl<'s, 't> Reader<'s, 't> {
             sig: 0,
             runtime: 0,
             type_level,
+            test: false,
             refs: Vec::new(),
         });
         self.parts.push(vec![part]);
