@@ -781,10 +781,10 @@ fn unsafe_geteuid() -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Template snapshots: a low, a medium and a blocked critical report, built as typed reports.
 
+use engine::lang::symbols::{ChangeKind, DeclKind};
 use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
 use engine::score::coupling::rules::Severity as Level;
 use engine::score::coupling::{CouplingEvidence, Violation};
-use engine::lang::symbols::{ChangeKind, DeclKind};
 use engine::score::impact::{ChangedSymbol, ImpactEvidence, ImpactFile};
 use engine::score::security::rules::Severity;
 use engine::score::security::{Finding, SecurityEvidence};

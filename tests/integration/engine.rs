@@ -286,7 +286,10 @@ fn dependents_of_each_changed_file() {
     assert_eq!(ev["reached_files"], 5);
     assert_eq!(ev["type_only_files"], 1);
     assert_eq!(ev["reach"], 4.25);
-    assert_eq!(impact_file(&v, "packages/shared/src/numbers.ts")["reached"], 0);
+    assert_eq!(
+        impact_file(&v, "packages/shared/src/numbers.ts")["reached"],
+        0
+    );
     assert_eq!(ev["tests_affected"], 1);
     // 1 − e^(−4.25/12) = 0.298 → 30
     assert_eq!(v["dimensions"]["impact"]["score"], 30);

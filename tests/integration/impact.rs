@@ -70,7 +70,10 @@ fn ts_twenty() -> TestRepo {
             format!("import {{ g{i} }} from './use{i}';\n\nexport const top{i} = () => g{i}();\n"),
         );
     }
-    r.write("package.json", "{\n  \"name\": \"shop\",\n  \"version\": \"1.0.0\"\n}\n");
+    r.write(
+        "package.json",
+        "{\n  \"name\": \"shop\",\n  \"version\": \"1.0.0\"\n}\n",
+    );
     r.commit("twenty exports");
     r.branch("feature");
     r
@@ -128,7 +131,9 @@ fn ts_formatting_only_edit_reaches_nothing() {
 #[test]
 fn ts_body_change_reaches_only_that_exports_users() {
     let r = ts_twenty();
-    edit(&r, "src/lib.ts", |s| s.replace("return x + 7;", "return x + 70;"));
+    edit(&r, "src/lib.ts", |s| {
+        s.replace("return x + 7;", "return x + 70;")
+    });
     r.commit("f7 adds more");
     let (_, v) = r.score_json(&["--base", "main", "--explain"]);
     assert_eq!(
@@ -146,7 +151,9 @@ fn ts_body_change_reaches_only_that_exports_users() {
         serde_json::json!(["src/lib.ts#f7", "src/use7.ts#g7", "src/top7.ts#top7"])
     );
     // The text report says it the way a reviewer reads it.
-    let text = r.run(&["score", "--base", "main", "--explain", "--format", "text"]).stdout;
+    let text = r
+        .run(&["score", "--base", "main", "--explain", "--format", "text"])
+        .stdout;
     assert!(
         text.contains("src/lib.ts — f7() changed; 2 of its 40 dependents use it (20 direct)"),
         "{text}"
@@ -193,7 +200,9 @@ fn ts_reexport_chains_and_namespace_imports_are_followed() {
         "import { n5 } from './ns';\nimport { n6 } from './ns';\nexport const late = n5;\nexport const other = n6;\n",
     );
     r.commit("barrels");
-    edit(&r, "src/lib.ts", |s| s.replace("return x + 5;", "return x * 5;"));
+    edit(&r, "src/lib.ts", |s| {
+        s.replace("return x + 5;", "return x * 5;")
+    });
     r.commit("f5 multiplies");
     let (_, v) = r.score_json(&["--base", "HEAD~1"]);
     // Through `export *` and `export { f5 as five }`, and `lib.f5` on a namespace import; not
@@ -223,12 +232,20 @@ fn ts_unknown_forms_fall_back_to_file_level_and_are_counted() {
         "import { names } from './dynamic';\nexport const u = names;\n",
     );
     r.commit("reflective uses");
-    edit(&r, "src/lib.ts", |s| s.replace("return x + 1;", "return x - 1;"));
+    edit(&r, "src/lib.ts", |s| {
+        s.replace("return x + 1;", "return x - 1;")
+    });
     edit(&r, "src/use9.ts", |s| s.replace("* 2", "* 3"));
     r.commit("f1 and g9");
     let (_, v) = r.score_json(&["--base", "HEAD~1"]);
     let got = reached(&v);
-    for f in ["src/use1.ts", "src/top1.ts", "src/dynamic.ts", "src/user.ts", "src/top9.ts"] {
+    for f in [
+        "src/use1.ts",
+        "src/top1.ts",
+        "src/dynamic.ts",
+        "src/user.ts",
+        "src/top9.ts",
+    ] {
         assert!(got.contains(f), "{f} not reached: {got:?}");
     }
     let fallbacks: Vec<(String, u64)> = evidence(&v)["fallbacks"]
@@ -249,7 +266,9 @@ fn ts_unknown_forms_fall_back_to_file_level_and_are_counted() {
             ("namespace import used as a value".to_string(), 1),
         ]
     );
-    let text = r.run(&["score", "--base", "HEAD~1", "--format", "text"]).stdout;
+    let text = r
+        .run(&["score", "--base", "HEAD~1", "--format", "text"])
+        .stdout;
     assert!(
         text.contains("file level: 1 use through namespace import used as a value (e.g. src/dynamic.ts → src/lib.ts)"),
         "{text}"
@@ -363,7 +382,9 @@ fn rust_twenty() -> TestRepo {
     let mut lib = String::from("pub mod a;\n");
     let mut a = String::from("//! Arithmetic.\n\n");
     for i in 0..20 {
-        a.push_str(&format!("pub fn f{i}(x: u32) -> u32 {{\n    x + {i}\n}}\n\n"));
+        a.push_str(&format!(
+            "pub fn f{i}(x: u32) -> u32 {{\n    x + {i}\n}}\n\n"
+        ));
         lib.push_str(&format!("pub mod use{i};\npub mod top{i};\n"));
         r.write(
             &format!("src/use{i}.rs"),
@@ -390,7 +411,9 @@ fn rust_comment_and_formatting_only_edits_reach_nothing() {
             "/// Adds two.\npub fn f2(x: u32)\n    -> u32\n{\n    // the answer\n    x + 2\n}\n",
         )
     });
-    edit(&r, "src/use4.rs", |s| s.replace("f4(1) * 2", "f4(1,) * 2 /* twice */"));
+    edit(&r, "src/use4.rs", |s| {
+        s.replace("f4(1) * 2", "f4(1,) * 2 /* twice */")
+    });
     r.commit("rustfmt and docs");
     let (_, v) = r.score_json(&["--base", "main"]);
     assert_eq!(v["dimensions"]["impact"]["score"], 0, "{v:#}");
@@ -429,7 +452,9 @@ fn rust_removed_function_reaches_its_users() {
 #[test]
 fn rust_private_fn_reaches_only_its_module() {
     let r = rust_twenty();
-    edit(&r, "src/lib.rs", |s| format!("{s}pub mod shapes;\npub mod other;\n"));
+    edit(&r, "src/lib.rs", |s| {
+        format!("{s}pub mod shapes;\npub mod other;\n")
+    });
     r.write(
         "src/shapes.rs",
         "mod inner;\n\npub struct Shape(pub u32);\n\nimpl Shape {\n    pub fn area(&self) -> u32 {\n        self.0\n    }\n\n    fn secret(&self) -> u32 {\n        self.0 + 1\n    }\n}\n\nfn helper() -> u32 {\n    1\n}\n\npub fn unrelated() -> u32 {\n    2\n}\n",
@@ -444,8 +469,11 @@ fn rust_private_fn_reaches_only_its_module() {
     );
     r.commit("shapes");
     edit(&r, "src/shapes.rs", |s| {
-        s.replace("fn helper() -> u32 {\n    1\n}", "fn helper() -> u32 {\n    10\n}")
-            .replace("self.0 + 1", "self.0 + 2")
+        s.replace(
+            "fn helper() -> u32 {\n    1\n}",
+            "fn helper() -> u32 {\n    10\n}",
+        )
+        .replace("self.0 + 1", "self.0 + 2")
     });
     r.commit("private changes");
     let (_, v) = r.score_json(&["--base", "HEAD~1"]);
@@ -496,7 +524,9 @@ fn rust_reexports_and_module_paths_are_followed() {
         "fn main() {\n    demo::client::call();\n}\n",
     );
     r.commit("api");
-    edit(&r, "src/api.rs", |s| s.replace("        1\n", "        2\n"));
+    edit(&r, "src/api.rs", |s| {
+        s.replace("        1\n", "        2\n")
+    });
     r.commit("go returns 2");
     let (_, v) = r.score_json(&["--base", "HEAD~1", "--explain"]);
     assert_eq!(

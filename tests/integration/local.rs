@@ -166,8 +166,9 @@ fn hook_allows_a_new_branch_under_the_threshold() {
         run.stderr
     );
     assert!(
-        run.stderr
-            .contains("top impact: src/lib/pricing.ts — what changed in it reaches 2 of its 2 dependents"),
+        run.stderr.contains(
+            "top impact: src/lib/pricing.ts — what changed in it reaches 2 of its 2 dependents"
+        ),
         "{}",
         run.stderr
     );

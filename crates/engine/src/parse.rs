@@ -175,7 +175,10 @@ impl ParseStore {
     /// The facts of a (blob, language) and the blob's size, when parsed.
     pub fn facts_of(&self, oid: Oid, lang: Lang) -> Option<(Arc<FileFacts>, u64)> {
         match self.results.get(&(oid, lang))? {
-            Ok(f) => Some((f.clone(), self.sizes.get(&(oid, lang)).copied().unwrap_or(0))),
+            Ok(f) => Some((
+                f.clone(),
+                self.sizes.get(&(oid, lang)).copied().unwrap_or(0),
+            )),
             Err(_) => None,
         }
     }

@@ -16,15 +16,14 @@ use crate::git::files::{self, FileSource};
 use crate::git::history::{self, FixMatcher};
 use crate::git::revisions::{self, Revisions};
 use crate::git::snapshot::Snapshot;
-use crate::git::Repo;
-use crate::glob::GlobList;
 use crate::git::with_thread_repo;
 use crate::git::Oid;
+use crate::git::Repo;
+use crate::glob::GlobList;
 use crate::graph::reach::{DataChange, FileSymbols, Reach, ReachInput, SideInput, SymbolSource};
 use crate::graph::{self, DepGraph, ResolvedImport, UnresolvedKind};
 use crate::lang::symbols::{self, Symbols};
 use crate::lang::{json, Family, FileFacts, Lang};
-use crate::resolve::symbols::{link_js, LinkExport, LinkTo, Linked};
 use crate::parse::{select_sources, FileSettings, Filters, ParseStore, SourceFile};
 use crate::report::{
     self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Note, NoteCode, Report, Tool,
@@ -32,6 +31,7 @@ use crate::report::{
 use crate::resolve::javascript::JsResolver;
 use crate::resolve::packages::{self, PackageSurface};
 use crate::resolve::rust;
+use crate::resolve::symbols::{link_js, LinkExport, LinkTo, Linked};
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::score::coupling::rules::CouplingSettings;
@@ -292,7 +292,14 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             let memo = SymbolMemo::default();
             let stop = GlobList::new(cfg.impact.stop_at.iter());
             let reach = reach(
-                &git_dir, &changes, [&head, &base], &store, &memo, &tests, &stop, &data,
+                &git_dir,
+                &changes,
+                [&head, &base],
+                &store,
+                &memo,
+                &tests,
+                &stop,
+                &data,
             );
             let impact = impact::score(
                 impact::ImpactInput {
@@ -1020,11 +1027,8 @@ pub fn symbol_listing(
     let mine = loader.load_one(file)?;
     let mut paths = vec![file.to_string()];
     paths.extend(dependents.iter().cloned());
-    let loaded: Vec<(String, Option<Arc<FileSymbols>>)> = paths
-        .iter()
-        .cloned()
-        .zip(loader.load(&paths))
-        .collect();
+    let loaded: Vec<(String, Option<Arc<FileSymbols>>)> =
+        paths.iter().cloned().zip(loader.load(&paths)).collect();
     let rust = mine.link.rust;
     let decl_name = |fs: &FileSymbols, i: u32| {
         fs.syms

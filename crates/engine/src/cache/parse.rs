@@ -830,8 +830,10 @@ mod tests {
             again.get(oid(7), Lang::TypeScript, 1000),
             Some((Err(Skipped::NonUtf8), _))
         ));
-        let mut with_ts = FileFacts::default();
-        with_ts.symbols = Some(Arc::new(ts));
+        let with_ts = FileFacts {
+            symbols: Some(Arc::new(ts)),
+            ..FileFacts::default()
+        };
         c.put(oid(6), Lang::Tsx, 9, &Ok(Arc::new(with_ts.clone())));
         c.save();
         let mut again = ParseCache::open(dir.path());

@@ -250,9 +250,7 @@ pub fn compute(input: &ReachInput) -> Reach {
             .flatten();
         let b = f.base_path().and_then(|p| base.symbols_of(p));
         let in_graph = (f.exists_at_head() && head.graph.node(&f.path).is_some())
-            || f
-                .base_path()
-                .is_some_and(|p| base.graph.node(p).is_some());
+            || f.base_path().is_some_and(|p| base.graph.node(p).is_some());
         if !in_graph {
             reach.changed.push(cr);
             continue;
@@ -821,10 +819,11 @@ impl<'a> Walk<'a> {
                 }
             }
             for (from, _, e) in self.graph.edges() {
-                if from.starts_with(dir) && !e.specifier.starts_with('.') {
-                    if package_name(&e.specifier) == d.package {
-                        hits.insert(from.to_string());
-                    }
+                if from.starts_with(dir)
+                    && !e.specifier.starts_with('.')
+                    && package_name(&e.specifier) == d.package
+                {
+                    hits.insert(from.to_string());
                 }
             }
         }
@@ -1257,8 +1256,7 @@ impl<'a> Walk<'a> {
 
     /// Every file reached on this side (changed files included; the caller drops them).
     fn reached(&self) -> Vec<(String, Reached)> {
-        let mut by_file: BTreeMap<FileId, (Level, Vec<u64>, Option<(u32, bool)>, bool)> =
-            BTreeMap::new();
+        let mut by_file: BTreeMap<FileId, FileReach> = BTreeMap::new();
         // Files reached only in their test code count as tests.
         let mut production: HashSet<FileId> = self.touched.keys().copied().collect();
         for ((f, d), st) in &self.nodes {
@@ -1298,9 +1296,12 @@ impl<'a> Walk<'a> {
             if self.changed.contains(f) {
                 continue;
             }
-            let e = by_file
-                .entry(*f)
-                .or_insert((Level::Runtime, vec![0; self.words], None, st.fallback));
+            let e = by_file.entry(*f).or_insert((
+                Level::Runtime,
+                vec![0; self.words],
+                None,
+                st.fallback,
+            ));
             e.0 = Level::Runtime;
             for (a, b) in e.1.iter_mut().zip(&st.origins) {
                 *a |= *b;
@@ -1323,7 +1324,9 @@ impl<'a> Walk<'a> {
                     .iter()
                     .enumerate()
                     .flat_map(|(w, bits)| {
-                        (0..64).filter(move |b| bits & (1 << b) != 0).map(move |b| w * 64 + b)
+                        (0..64)
+                            .filter(move |b| bits & (1 << b) != 0)
+                            .map(move |b| w * 64 + b)
                     })
                     .collect();
                 (
@@ -1366,6 +1369,10 @@ impl<'a> Walk<'a> {
         out
     }
 }
+
+/// What one file's affected nodes add up to: the highest level, the origins, the declaration
+/// whose path is shown, and whether every path to it went through a file-level fallback.
+type FileReach = (Level, Vec<u64>, Option<(u32, bool)>, bool);
 
 /// The level a user gets from a dependency at `level`, used in its signature or not.
 fn carry(level: Level, sig: bool, user_type_level: bool) -> Option<Level> {

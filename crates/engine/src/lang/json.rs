@@ -25,8 +25,18 @@ pub const DEPENDENCY_SECTIONS: &[&str] = &[
 
 /// Fields of `package.json` that decide what importing the package by name loads.
 pub const RESOLUTION_FIELDS: &[&str] = &[
-    "name", "main", "module", "types", "typings", "exports", "imports", "browser", "type",
-    "source", "sideEffects", "workspaces",
+    "name",
+    "main",
+    "module",
+    "types",
+    "typings",
+    "exports",
+    "imports",
+    "browser",
+    "type",
+    "source",
+    "sideEffects",
+    "workspaces",
 ];
 
 /// One dependency whose version range changed, or that was added or removed.
@@ -74,7 +84,10 @@ fn version_text(v: &Value) -> String {
 }
 
 /// Compare two `package.json` texts (`None`: the file does not exist on that side).
-pub fn package_json_change(base: Option<&str>, head: Option<&str>) -> Result<PackageJsonChange, String> {
+pub fn package_json_change(
+    base: Option<&str>,
+    head: Option<&str>,
+) -> Result<PackageJsonChange, String> {
     let (b, h) = (object(base)?, object(head)?);
     let mut out = PackageJsonChange {
         name: h
@@ -184,7 +197,10 @@ mod tests {
     #[test]
     fn json_keys() {
         assert_eq!(
-            changed_keys(Some(r#"{"a":1,"b":[1,2]}"#), Some("{\"a\": 1, \"b\": [1, 3], \"c\": 0}")),
+            changed_keys(
+                Some(r#"{"a":1,"b":[1,2]}"#),
+                Some("{\"a\": 1, \"b\": [1, 3], \"c\": 0}")
+            ),
             Some(vec!["b".to_string(), "c".to_string()])
         );
         assert_eq!(changed_keys(Some("[1]"), Some("[2]")), None);

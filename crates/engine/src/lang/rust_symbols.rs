@@ -16,9 +16,7 @@ use std::collections::HashMap;
 use tree_sitter::{Node, Parser};
 
 use super::rust::{flatten_use, path_segments, UseBinding};
-use super::symbols::{
-    Decl, DeclKind, Hashes, Ref, RefAt, Scope, Symbols, Unknown, Vis,
-};
+use super::symbols::{Decl, DeclKind, Hashes, Ref, RefAt, Scope, Symbols, Unknown, Vis};
 
 thread_local! {
     static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
@@ -169,7 +167,12 @@ impl<'s, 't> Reader<'s, 't> {
     }
 
     fn test_scope(&self, scope: u32) -> bool {
-        scope > 0 && self.test_scopes.get(scope as usize - 1).copied().unwrap_or(false)
+        scope > 0
+            && self
+                .test_scopes
+                .get(scope as usize - 1)
+                .copied()
+                .unwrap_or(false)
     }
 
     /// `#[cfg(test)]`, `#[test]`, `#[tokio::test]`, `#[rstest]` …: the item is test code.
@@ -282,7 +285,8 @@ impl<'s, 't> Reader<'s, 't> {
                         continue; // `mod x;`: structure, resolved with the crate
                     };
                     let name = self.text(n).to_string();
-                    let test = self.test_scope(scope) || parts.iter().any(|p| self.is_test_attr(p.node));
+                    let test =
+                        self.test_scope(scope) || parts.iter().any(|p| self.is_test_attr(p.node));
                     self.syms.scopes.push(Scope {
                         name: name.clone(),
                         parent: scope,
@@ -501,6 +505,7 @@ impl<'s, 't> Reader<'s, 't> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn path_ref(
         &mut self,
         segs: Vec<String>,
@@ -663,7 +668,10 @@ impl<'s, 't> Reader<'s, 't> {
                 continue;
             }
             if n.child_count() == 0
-                || matches!(n.kind(), "string_literal" | "raw_string_literal" | "char_literal")
+                || matches!(
+                    n.kind(),
+                    "string_literal" | "raw_string_literal" | "char_literal"
+                )
             {
                 tokens.push((self.text(n), n.kind()));
                 continue;
@@ -681,13 +689,19 @@ impl<'s, 't> Reader<'s, 't> {
             if t != "," && t != ";" {
                 h.text(t, in_body, false);
             }
-            let starts_path = matches!(k, "identifier" | "crate" | "self" | "super" | "metavariable")
-                && !(i > 0 && (tokens[i - 1].0 == "." || tokens[i - 1].0 == "::"));
+            let starts_path = matches!(
+                k,
+                "identifier" | "crate" | "self" | "super" | "metavariable"
+            ) && !(i > 0 && (tokens[i - 1].0 == "." || tokens[i - 1].0 == "::"));
             if !starts_path {
                 i += 1;
                 continue;
             }
-            let mut segs = vec![if t == "$crate" { "crate".to_string() } else { t.to_string() }];
+            let mut segs = vec![if t == "$crate" {
+                "crate".to_string()
+            } else {
+                t.to_string()
+            }];
             let mut j = i + 1;
             while j + 1 < tokens.len()
                 && tokens[j].0 == "::"
@@ -768,7 +782,14 @@ mod tests {
 
     #[test]
     fn broken_code_never_panics() {
-        for src in ["impl {", "fn f( {", "mod a { impl X for", "pub(in) fn", "m! {", "impl<T> for T {}"] {
+        for src in [
+            "impl {",
+            "fn f( {",
+            "mod a { impl X for",
+            "pub(in) fn",
+            "m! {",
+            "impl<T> for T {}",
+        ] {
             let _ = extract(src);
         }
     }

@@ -170,7 +170,10 @@ pub enum Ref {
     Decl(u32),
     /// An import binding (by index); `member` for `ns.f` on a namespace binding. A namespace
     /// binding without a member is used as a whole (`f(ns)`, `ns[k]`).
-    Binding { binding: u32, member: Option<String> },
+    Binding {
+        binding: u32,
+        member: Option<String>,
+    },
     /// Rust: a path (one or more segments), resolved in the declaration's module.
     Path(Vec<String>),
 }
@@ -361,14 +364,13 @@ pub fn diff(base: Option<&Symbols>, head: Option<&Symbols>) -> Vec<DeclChange> {
             Some(&bi) => {
                 let bd = &b.decls[bi as usize];
                 let (hh, bh) = (effective(h, hd, hd.hash), effective(b, bd, bd.hash));
+                let type_level = hd.type_level && bd.type_level;
+                let same_runtime = hd.vis == bd.vis
+                    && hd.kind == bd.kind
+                    && effective(h, hd, hd.runtime) == effective(b, bd, bd.runtime);
                 if hh == bh && hd.vis == bd.vis {
                     None
-                } else if hd.type_level && bd.type_level {
-                    Some(ChangeKind::TypeOnly)
-                } else if hd.vis == bd.vis
-                    && hd.kind == bd.kind
-                    && effective(h, hd, hd.runtime) == effective(b, bd, bd.runtime)
-                {
+                } else if type_level || same_runtime {
                     Some(ChangeKind::TypeOnly)
                 } else if hd.sig != bd.sig || hd.vis != bd.vis || hd.kind != bd.kind {
                     Some(ChangeKind::Signature)

@@ -298,7 +298,14 @@ impl<'s, 't> Reader<'s, 't> {
                 self.parts[i as usize].push(part);
             }
             None => {
-                let i = self.decl(TOP_LEVEL, DeclKind::Effects, part, false, None, Vis::Private);
+                let i = self.decl(
+                    TOP_LEVEL,
+                    DeclKind::Effects,
+                    part,
+                    false,
+                    None,
+                    Vis::Private,
+                );
                 self.effects = Some(i);
             }
         }
@@ -593,7 +600,9 @@ impl<'s, 't> Reader<'s, 't> {
                                 .unwrap_or_else(|| self.text(name).to_string());
                             let exported = s
                                 .child_by_field_name("alias")
-                                .map(|a| self.literal(a).unwrap_or_else(|| self.text(a).to_string()))
+                                .map(|a| {
+                                    self.literal(a).unwrap_or_else(|| self.text(a).to_string())
+                                })
                                 .unwrap_or_else(|| imported.clone());
                             let ty = statement_type || has_token(s, "type");
                             let b = self.binding(Binding {
@@ -651,7 +660,10 @@ impl<'s, 't> Reader<'s, 't> {
                         let local = self.text(value).to_string();
                         self.deferred.push(("default".into(), local, line(value)));
                     }
-                    "class" | "function_expression" | "function" | "arrow_function"
+                    "class"
+                    | "function_expression"
+                    | "function"
+                    | "arrow_function"
                     | "generator_function" => {
                         if value.kind() == "class" {
                             self.class(value, Some("default"));
@@ -769,9 +781,9 @@ impl<'s, 't> Reader<'s, 't> {
             };
             let private = member_name.starts_with('#') || {
                 let mut c2 = m.walk();
-                let p = m.named_children(&mut c2).any(|x| {
-                    x.kind() == "accessibility_modifier" && self.text(x) == "private"
-                });
+                let p = m
+                    .named_children(&mut c2)
+                    .any(|x| x.kind() == "accessibility_modifier" && self.text(x) == "private");
                 p
             };
             let type_level = matches!(
@@ -816,10 +828,10 @@ impl<'s, 't> Reader<'s, 't> {
                             self.named_binding(&local, &spec, imported, false, d);
                             continue;
                         }
-                        "object_pattern" if member.is_none() => {
-                            if self.destructured_require(pattern, &spec) {
-                                continue;
-                            }
+                        "object_pattern"
+                            if member.is_none() && self.destructured_require(pattern, &spec) =>
+                        {
+                            continue;
                         }
                         _ => {}
                     }
@@ -885,7 +897,9 @@ impl<'s, 't> Reader<'s, 't> {
                 }
                 let args = v.child_by_field_name("arguments")?;
                 let mut c = args.walk();
-                let first = args.named_children(&mut c).find(|n| n.kind() != "comment")?;
+                let first = args
+                    .named_children(&mut c)
+                    .find(|n| n.kind() != "comment")?;
                 Some((self.literal(first)?, None))
             }
             "member_expression" => {
@@ -955,11 +969,12 @@ impl<'s, 't> Reader<'s, 't> {
             return;
         };
         match e.kind() {
-            "internal_module" | "module" => return self.statement(e, export),
+            "internal_module" | "module" => self.statement(e, export),
             "assignment_expression" => {
-                let (Some(left), Some(right)) =
-                    (e.child_by_field_name("left"), e.child_by_field_name("right"))
-                else {
+                let (Some(left), Some(right)) = (
+                    e.child_by_field_name("left"),
+                    e.child_by_field_name("right"),
+                ) else {
                     return self.add_effect(node);
                 };
                 match self.commonjs_target(left) {
@@ -985,14 +1000,8 @@ impl<'s, 't> Reader<'s, 't> {
                         self.syms.commonjs = true;
                         let mut part = Self::part(right);
                         part.in_body = !FUNCTION_LIKE.contains(&right.kind());
-                        let i = self.decl(
-                            &name,
-                            DeclKind::Variable,
-                            part,
-                            false,
-                            None,
-                            Vis::Private,
-                        );
+                        let i =
+                            self.decl(&name, DeclKind::Variable, part, false, None, Vis::Private);
                         self.export(&name, ExportTarget::Decl(i));
                         return;
                     }
@@ -1480,7 +1489,10 @@ mod tests {
         let ex: Vec<&str> = s.exports.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(ex, vec!["default", "g", "f"]);
         let cjs = &s.bindings[1];
-        assert_eq!((cjs.local.as_str(), &cjs.imported), ("cc", &Imported::Name("bb".into())));
+        assert_eq!(
+            (cjs.local.as_str(), &cjs.imported),
+            ("cc", &Imported::Name("bb".into()))
+        );
     }
 
     #[test]

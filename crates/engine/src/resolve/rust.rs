@@ -37,9 +37,9 @@ use crate::git::Repo;
 use rayon::prelude::*;
 
 use super::cargo::{self, CargoModel, DepKind, DepSource, TargetKind};
+use super::symbols::{Link, LinkTo, Linked, ModLoc};
 use super::Target;
 use crate::git::snapshot::Snapshot;
-use super::symbols::{Link, LinkTo, Linked, ModLoc};
 use crate::lang::rust::{RustFacts, UseBinding};
 use crate::lang::symbols::{Ref, Symbols};
 use crate::lang::{FileFacts, Import, ImportKind};
@@ -1264,10 +1264,7 @@ mod tests {
         };
         assert_eq!(
             to,
-            vec![
-                name("src/a.rs", "Shape"),
-                name("src/a.rs", "helper"),
-            ]
+            vec![name("src/a.rs", "Shape"), name("src/a.rs", "helper"),]
         );
         assert_eq!(b.scopes[0].path, vec!["b".to_string()]);
         let (a, as_) = link("src/a.rs");

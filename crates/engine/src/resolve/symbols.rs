@@ -55,10 +55,17 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkExport {
     Local(u32),
-    Name { file: String, name: String },
-    All { file: String },
+    Name {
+        file: String,
+        name: String,
+    },
+    All {
+        file: String,
+    },
     /// `export * from "x"`: every name of `file` that this file does not export itself.
-    Star { file: String },
+    Star {
+        file: String,
+    },
 }
 
 /// A Rust module: its crate, and its path from the crate root.

@@ -403,7 +403,9 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
     let share = value_reach / denominator;
     let value = (100.0 * absolute.max(share)).round().clamp(0.0, 100.0) as u8;
 
-    let symbols_changed = files.iter().any(|f| !f.changed.is_empty() || f.whole.is_some());
+    let symbols_changed = files
+        .iter()
+        .any(|f| !f.changed.is_empty() || f.whole.is_some());
     let downstream = structural.len();
     let tests_note = if tests_affected == 0 {
         String::new()
