@@ -12,7 +12,9 @@
 //! - **Members.** A changed member (`Cart::add`) affects its owner type, and through it the
 //!   type's users; a private member (`private`/`#x`, a Rust `fn` without `pub`) only the users
 //!   that can see it (the file; the Rust module and its children). The type's other members are
-//!   not affected by a sibling unless they use it.
+//!   not affected by a sibling unless they use it. A new member reaches nothing by itself: the
+//!   type's existing users do not call it (an added override of a base or trait method is the
+//!   exception this misses).
 //! - **Rust privacy** bounds every hop: a private item is only reached from its module and the
 //!   module's children, `pub(crate)` from its crate, `pub(super)` from the parent's subtree.
 //! - **Type-only changes** (a `type`, an `interface`, annotations only; a Rust type alias) reach
@@ -294,6 +296,10 @@ pub fn compute(input: &ReachInput) -> Reach {
             continue;
         }
         for c in &changes {
+            // A new member: the type's existing users do not call it (whoever does changed too).
+            if c.change == ChangeKind::Added && c.kind == DeclKind::Member {
+                continue;
+            }
             let level = if c.change == ChangeKind::TypeOnly {
                 Level::TypeProp
             } else {

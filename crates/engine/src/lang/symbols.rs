@@ -372,7 +372,11 @@ pub fn diff(base: Option<&Symbols>, head: Option<&Symbols>) -> Vec<DeclChange> {
                     None
                 } else if type_level || same_runtime {
                     Some(ChangeKind::TypeOnly)
-                } else if hd.sig != bd.sig || hd.vis != bd.vis || hd.kind != bd.kind {
+                } else if (hd.sig != bd.sig && hd.kind != DeclKind::Effects)
+                    || hd.vis != bd.vis
+                    || hd.kind != bd.kind
+                {
+                    // Top-level statements have no signature: they run, or they do not.
                     Some(ChangeKind::Signature)
                 } else {
                     Some(ChangeKind::Body)

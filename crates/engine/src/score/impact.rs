@@ -199,6 +199,7 @@ pub struct ImpactInput<'a> {
 fn label(name: &str, kind: DeclKind) -> String {
     match kind {
         DeclKind::Function => format!("{name}()"),
+        DeclKind::Effects => "top-level code".to_string(),
         _ => name.to_string(),
     }
 }
@@ -410,7 +411,7 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
     let tests_note = if tests_affected == 0 {
         String::new()
     } else {
-        format!(" (and {tests_affected} test file(s))")
+        format!(", and {tests_affected} test file(s)")
     };
     let summary = if files.is_empty() {
         "no changed file is part of the dependency graph, so the change cannot propagate"
@@ -422,19 +423,18 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         )
     } else if reached_files == 0 {
         format!(
-            "nothing in production code uses what changed{}{}",
+            "nothing in production code uses what changed{}{tests_note}",
             if downstream > 0 {
                 format!(" ({downstream} file(s) depend on the changed files)")
             } else {
                 String::new()
             },
-            tests_note
         )
     } else {
         format!(
             "the changed symbols reach {reached_files} of {production_files} production files{}{tests_note}; {downstream} depend on the changed files",
             if type_files > 0 {
-                format!(" ({type_files} only through types)")
+                format!(", {type_files} only through types")
             } else {
                 String::new()
             }
