@@ -1391,3 +1391,196 @@ fn carry(level: Level, sig: bool, user_type_level: bool) -> Option<Level> {
         Level::TypeLeaf => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::diff::{ChangedFile, Status};
+    use crate::graph::ResolvedImport;
+    use crate::lang::{symbols, Import, ImportKind};
+    use crate::resolve::symbols::link_js;
+    use crate::resolve::Target;
+
+    /// TypeScript files by path; `./x` resolves to `x.ts`.
+    struct Files(BTreeMap<String, String>);
+
+    impl Files {
+        fn new(files: &[(&str, &str)]) -> Files {
+            Files(
+                files
+                    .iter()
+                    .map(|(p, s)| (p.to_string(), s.to_string()))
+                    .collect(),
+            )
+        }
+
+        fn target(spec: &str) -> Target {
+            Target::File {
+                path: format!("{}.ts", spec.trim_start_matches("./")),
+            }
+        }
+
+        fn graph(&self) -> DepGraph {
+            let mut imports = Vec::new();
+            for (p, src) in &self.0 {
+                let s = symbols::extract(Lang::TypeScript, src);
+                for b in &s.bindings {
+                    imports.push(ResolvedImport {
+                        from: p.clone(),
+                        import: Import {
+                            specifier: b.specifier.clone(),
+                            line: b.line,
+                            kind: ImportKind::Import,
+                            type_only: false,
+                        },
+                        target: Files::target(&b.specifier),
+                    });
+                }
+            }
+            DepGraph::build(self.0.keys().map(String::as_str), imports)
+        }
+    }
+
+    impl SymbolSource for Files {
+        fn load(&self, paths: &[String]) -> Vec<Option<Arc<FileSymbols>>> {
+            paths
+                .iter()
+                .map(|p| {
+                    let src = self.0.get(p)?;
+                    let syms = Arc::new(symbols::extract(Lang::TypeScript, src));
+                    let link = link_js(&syms, Files::target);
+                    Some(Arc::new(FileSymbols { syms, link }))
+                })
+                .collect()
+        }
+    }
+
+    fn modified(path: &str) -> ChangedFile {
+        ChangedFile {
+            path: path.into(),
+            old_path: None,
+            status: Status::Modified,
+            similarity: None,
+            additions: 1,
+            deletions: 1,
+            added_lines: Vec::new(),
+            removed_lines: Vec::new(),
+            binary: false,
+            oversize: false,
+            symlink: false,
+            submodule: false,
+            old_oid: None,
+            new_oid: None,
+        }
+    }
+
+    /// The reached files (path → runtime?) when `base` becomes `head`.
+    fn walk(base: &[(&str, &str)], head: &[(&str, &str)]) -> BTreeMap<String, bool> {
+        let (b, h) = (Files::new(base), Files::new(head));
+        let changes = ChangeSet {
+            files: h
+                .0
+                .iter()
+                .filter(|(p, s)| b.0.get(*p) != Some(s))
+                .map(|(p, _)| modified(p))
+                .collect(),
+        };
+        let (bg, hg) = (b.graph(), h.graph());
+        let none = GlobList::new(std::iter::empty::<&crate::glob::Pattern>());
+        let workspace = BTreeSet::new();
+        let reach = compute(&ReachInput {
+            changes: &changes,
+            head: SideInput {
+                graph: &hg,
+                source: &h,
+            },
+            base: SideInput {
+                graph: &bg,
+                source: &b,
+            },
+            tests: &none,
+            stop: &none,
+            data: &[],
+            workspace: &workspace,
+        });
+        reach
+            .reached
+            .into_iter()
+            .map(|(p, r)| (p, r.runtime))
+            .collect()
+    }
+
+    fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(p, s)| (p.as_str(), s.as_str())).collect()
+    }
+
+    fn got(items: &[(&str, bool)]) -> BTreeMap<String, bool> {
+        items.iter().map(|(p, r)| (p.to_string(), *r)).collect()
+    }
+
+    #[test]
+    fn star_reexports_commonjs_and_private_members() {
+        let lib = "export function a() { return 1; }\nexport function b() { return 2; }\nexport class Cart { add() { return this.#n(); } #n() { return 1; } }\n";
+        let rest: &[(&str, &str)] = &[
+            ("barrel.ts", "export * from './lib';\n"),
+            (
+                "ua.ts",
+                "import { a } from './barrel';\nexport const ua = () => a();\n",
+            ),
+            (
+                "ub.ts",
+                "import { b } from './barrel';\nexport const ub = () => b();\n",
+            ),
+            (
+                "cjs.ts",
+                "const { a } = require('./lib');\nmodule.exports = { run: () => a() };\n",
+            ),
+            (
+                "ucjs.ts",
+                "import { run } from './cjs';\nexport const u = run;\n",
+            ),
+            (
+                "cart.ts",
+                "import { Cart } from './lib';\nexport const c = new Cart();\n",
+            ),
+        ];
+        let with = |lib: &str| -> Vec<(String, String)> {
+            let mut v = vec![("lib.ts".to_string(), lib.to_string())];
+            v.extend(rest.iter().map(|(p, s)| (p.to_string(), s.to_string())));
+            v
+        };
+        let run = |base: &str, head: &str| {
+            let (b, h) = (with(base), with(head));
+            walk(&pairs(&b), &pairs(&h))
+        };
+        // `a` changes: through `export *`, and through a CommonJS module's default export.
+        let head = lib.replace(
+            "return 1; }\nexport function b",
+            "return 10; }\nexport function b",
+        );
+        assert_eq!(
+            run(lib, &head),
+            got(&[("cjs.ts", true), ("ua.ts", true), ("ucjs.ts", true)])
+        );
+        // A private member used by a public one: the class's users.
+        let head = lib.replace("#n() { return 1; }", "#n() { return 2; }");
+        assert_eq!(run(lib, &head), got(&[("cart.ts", true)]));
+        // A private member nothing public uses: nobody outside the file.
+        let lib2 = "export class Cart { add() { return 1; } #n() { return 1; } }\n";
+        let head2 = "export class Cart { add() { return 1; } #n() { return 2; } }\n";
+        assert_eq!(run(lib2, head2), got(&[]));
+    }
+
+    #[test]
+    fn type_only_changes_stay_in_types() {
+        let base: &[(&str, &str)] = &[
+            ("t.ts", "export interface M { a: number }\n"),
+            ("f.ts", "import type { M } from './t';\nexport function f(m: M) { return m.a; }\nexport function g() { const x: M = { a: 1 }; return x.a; }\n"),
+            ("u.ts", "import { f, g } from './f';\nexport const u = () => f({ a: 1 }) + g();\n"),
+        ];
+        let mut head = base.to_vec();
+        head[0] = ("t.ts", "export interface M { a: number; b?: string }\n");
+        // f's signature names M: f's callers are type users; g uses M in its body only.
+        assert_eq!(walk(base, &head), got(&[("f.ts", false), ("u.ts", false)]));
+    }
+}
