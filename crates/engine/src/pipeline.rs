@@ -886,6 +886,7 @@ impl<'a> SideSymbols<'a> {
                     rust: true,
                     refs: vec![Vec::new(); syms.decls.len()],
                     owners: vec![None; syms.decls.len()],
+                    implicit: vec![false; syms.decls.len()],
                     ..Linked::default()
                 },
             },

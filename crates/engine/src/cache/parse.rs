@@ -535,12 +535,14 @@ fn encode_symbols(w: &mut Writer, s: &Symbols) {
         w.u8(index_of(&DeclKind::ALL, &d.kind));
         w.u8(index_of(&VIS, &d.vis));
         w.varint(u64::from(d.scope));
-        match &d.owner {
-            Some(o) => {
-                w.u8(1);
-                encode_ref(w, o);
+        for o in [&d.owner, &d.via_trait] {
+            match o {
+                Some(o) => {
+                    w.u8(1);
+                    encode_ref(w, o);
+                }
+                None => w.u8(0),
             }
-            None => w.u8(0),
         }
         w.varint(u64::from(d.start));
         w.varint(u64::from(d.end));
@@ -553,6 +555,7 @@ fn encode_symbols(w: &mut Writer, s: &Symbols) {
             w.u8(u8::from(r.sig));
             encode_ref(w, &r.target);
         }
+        put_strs(w, &d.members_used);
     }
     w.varint(s.bindings.len() as u64);
     for b in &s.bindings {
@@ -636,6 +639,10 @@ fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
             0 => None,
             _ => Some(decode_ref(r)?),
         };
+        let via_trait = match r.u8()? {
+            0 => None,
+            _ => Some(decode_ref(r)?),
+        };
         let start = get_u32(r)?;
         let end = get_u32(r)?;
         let hash = r.u64()?;
@@ -651,12 +658,14 @@ fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
                 sig,
             });
         }
+        let members_used = get_strs(r)?;
         s.decls.push(Decl {
             name,
             kind,
             vis,
             scope,
             owner,
+            via_trait,
             start,
             end,
             hash,
@@ -665,6 +674,7 @@ fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
             type_level,
             test,
             refs,
+            members_used,
         });
     }
     for _ in 0..r.count()? {

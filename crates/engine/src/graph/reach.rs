@@ -12,7 +12,8 @@
 //! - **Members.** A changed member (`Cart::add`) affects its owner type, and through it the
 //!   type's users; a private member (`private`/`#x`, a Rust `fn` without `pub`) only the users
 //!   that can see it (the file; the Rust module and its children). The type's other members are
-//!   not affected by a sibling unless they use it. A new member reaches nothing by itself: the
+//!   not affected by a sibling unless they use it, and declarations that only name the type (a
+//!   struct field, an enum variant, a trait) run none of its code. A new member reaches nothing by itself: the
 //!   type's existing users do not call it (an added override of a base or trait method is the
 //!   exception this misses).
 //! - **Rust privacy** bounds every hop: a private item is only reached from its module and the
@@ -392,6 +393,31 @@ struct State {
     bound: Bound,
     pred: Pred,
     fallback: bool,
+    /// A type affected only because one of its members changed: declarations that merely
+    /// name the type (a struct field, an enum variant, a trait) run none of its code.
+    via_member: bool,
+    /// With `via_member`: the names of the members that changed (`None`: any, for a foreign
+    /// trait's methods, which code calls without naming them). Only code that accesses a member
+    /// of one of these names is reached.
+    members: Option<Vec<String>>,
+}
+
+impl State {
+    /// Whether a declaration that uses what this state is about is affected by it.
+    fn reaches(&self, user: &crate::lang::symbols::Decl) -> bool {
+        if !self.via_member {
+            return true;
+        }
+        if is_data(user.kind) {
+            return false;
+        }
+        match &self.members {
+            None => true,
+            Some(ms) => ms
+                .iter()
+                .any(|m| user.members_used.binary_search(m).is_ok()),
+        }
+    }
 }
 
 impl State {
@@ -411,6 +437,28 @@ impl State {
         if self.bound != other.bound && self.bound != Bound::Free {
             self.bound = Bound::Free;
             grew = true;
+        }
+        if self.via_member && !other.via_member {
+            self.via_member = false;
+            self.members = None;
+            grew = true;
+        } else if self.via_member {
+            match (&mut self.members, &other.members) {
+                (Some(_), None) => {
+                    self.members = None;
+                    grew = true;
+                }
+                (Some(mine), Some(theirs)) => {
+                    for m in theirs {
+                        if !mine.contains(m) {
+                            mine.push(m.clone());
+                            grew = true;
+                        }
+                    }
+                    mine.sort();
+                }
+                _ => {}
+            }
         }
         grew
     }
@@ -740,6 +788,8 @@ impl<'a> Walk<'a> {
             bound: Bound::Free,
             pred: Pred::Seed(k),
             fallback: false,
+            via_member: false,
+            members: None,
         };
         self.merge_node(f, decl, st);
     }
@@ -759,6 +809,8 @@ impl<'a> Walk<'a> {
             bound: Bound::Free,
             pred: Pred::Seed(k),
             fallback: true,
+            via_member: false,
+            members: None,
         };
         for d in 0..decls as u32 {
             self.merge_node(f, d, st.clone());
@@ -783,6 +835,8 @@ impl<'a> Walk<'a> {
             bound: Bound::Free,
             pred: Pred::Seed(k),
             fallback: false,
+            via_member: false,
+            members: None,
         };
         match keys {
             None => self.merge_name(f, ALL, st),
@@ -809,6 +863,8 @@ impl<'a> Walk<'a> {
             bound: Bound::Free,
             pred: Pred::Seed(k),
             fallback: false,
+            via_member: false,
+            members: None,
         };
         let mut hits: BTreeSet<String> = BTreeSet::new();
         for d in &c.dependencies {
@@ -984,7 +1040,10 @@ impl<'a> Walk<'a> {
             if !self.within(&st.bound, f, &fs, u) {
                 continue;
             }
-            let level = carry(st.level, sig, fs.syms.decls[u as usize].type_level);
+            let level = carry(st.level, sig, type_like(&fs.syms.decls[u as usize]));
+            if !st.reaches(&fs.syms.decls[u as usize]) {
+                continue;
+            }
             if let Some(level) = level {
                 let next = State {
                     level,
@@ -992,6 +1051,8 @@ impl<'a> Walk<'a> {
                     bound: Bound::Free,
                     pred: me,
                     fallback: st.fallback,
+                    via_member: false,
+                    members: None,
                 };
                 self.merge_node(f, u, next);
             }
@@ -999,12 +1060,24 @@ impl<'a> Walk<'a> {
         // A member affects its owner type.
         if let Some(Some(owner)) = fs.link.owners.get(di) {
             let bound = self.member_bound(f, &fs, di);
+            let decl = &fs.syms.decls[di];
+            let implicit = fs.link.implicit.get(di).copied().unwrap_or(false);
+            let members = (decl.kind == DeclKind::Member && !implicit).then(|| {
+                vec![decl
+                    .name
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or(&decl.name)
+                    .to_string()]
+            });
             let next = State {
                 level: st.level,
                 origins: st.origins.clone(),
                 bound,
                 pred: me,
                 fallback: st.fallback,
+                via_member: true,
+                members,
             };
             match owner {
                 LinkTo::Local(o) => self.merge_node(f, *o, next),
@@ -1042,6 +1115,8 @@ impl<'a> Walk<'a> {
                     bound: st.bound.clone(),
                     pred: me,
                     fallback: st.fallback,
+                    via_member: st.via_member,
+                    members: st.members.clone(),
                 },
             );
         }
@@ -1089,6 +1164,8 @@ impl<'a> Walk<'a> {
                     bound: Bound::Free,
                     pred: st.pred,
                     fallback: st.fallback,
+                    via_member: false,
+                    members: None,
                 };
                 self.touch(f, next);
             }
@@ -1142,7 +1219,10 @@ impl<'a> Walk<'a> {
                 if !self.visible(c, n, u.file, &fs, *d, &st.bound) {
                     return;
                 }
-                if let Some(level) = carry(st.level, u.sig, fs.syms.decls[di].type_level) {
+                if !st.reaches(&fs.syms.decls[di]) {
+                    return;
+                }
+                if let Some(level) = carry(st.level, u.sig, type_like(&fs.syms.decls[di])) {
                     self.merge_node(
                         u.file,
                         *d,
@@ -1152,6 +1232,8 @@ impl<'a> Walk<'a> {
                             bound: Bound::Free,
                             pred: st.pred,
                             fallback,
+                            via_member: false,
+                            members: None,
                         },
                     );
                 }
@@ -1194,6 +1276,8 @@ impl<'a> Walk<'a> {
                     bound: Bound::Free,
                     pred: st.pred,
                     fallback: true,
+                    via_member: false,
+                    members: None,
                 };
                 if count == 0 {
                     self.touch(u.file, next.clone());
@@ -1203,7 +1287,7 @@ impl<'a> Walk<'a> {
                 for d in 0..count as u32 {
                     let type_level = fs
                         .as_ref()
-                        .is_some_and(|fs| fs.syms.decls[d as usize].type_level);
+                        .is_some_and(|fs| type_like(&fs.syms.decls[d as usize]));
                     if let Some(level) = carry(next.level, true, type_level) {
                         self.merge_node(
                             u.file,
@@ -1380,6 +1464,26 @@ impl<'a> Walk<'a> {
 /// whose path is shown, and whether every path to it went through a file-level fallback.
 type FileReach = (Level, Vec<u64>, Option<(u32, bool)>, bool);
 
+/// Declarations with no code of their own: a change inside a type's methods does not reach them.
+fn is_data(kind: DeclKind) -> bool {
+    matches!(
+        kind,
+        DeclKind::Struct
+            | DeclKind::Enum
+            | DeclKind::Type
+            | DeclKind::Interface
+            | DeclKind::Trait
+            | DeclKind::Impl
+    )
+}
+
+/// A declaration without behaviour of its own: a type-level one (a TypeScript `type` or
+/// `interface`, a Rust `type` alias), or a Rust `struct`/`enum`, whose definition embedding a
+/// changed type changes its type (layout), not what any code does.
+fn type_like(d: &crate::lang::symbols::Decl) -> bool {
+    d.type_level || matches!(d.kind, DeclKind::Struct | DeclKind::Enum)
+}
+
 /// The level a user gets from a dependency at `level`, used in its signature or not.
 fn carry(level: Level, sig: bool, user_type_level: bool) -> Option<Level> {
     match level {
@@ -1541,7 +1645,11 @@ mod tests {
             ),
             (
                 "cart.ts",
-                "import { Cart } from './lib';\nexport const c = new Cart();\n",
+                "import { Cart } from './lib';\nexport const c = () => new Cart().add();\n",
+            ),
+            (
+                "make.ts",
+                "import { Cart } from './lib';\nexport const m = () => new Cart();\n",
             ),
         ];
         let with = |lib: &str| -> Vec<(String, String)> {
@@ -1562,7 +1670,7 @@ mod tests {
             run(lib, &head),
             got(&[("cjs.ts", true), ("ua.ts", true), ("ucjs.ts", true)])
         );
-        // A private member used by a public one: the class's users.
+        // A private member used by a public one: the class's users that call that one.
         let head = lib.replace("#n() { return 1; }", "#n() { return 2; }");
         assert_eq!(run(lib, &head), got(&[("cart.ts", true)]));
         // A private member nothing public uses: nobody outside the file.

@@ -48,6 +48,7 @@ pub fn extract(source: &str) -> Symbols {
         by_name: HashMap::new(),
         uses: HashMap::new(),
         refs: Vec::new(),
+        members: Vec::new(),
         test_scopes: Vec::new(),
     };
     r.items(root, 0, "");
@@ -72,6 +73,8 @@ struct Reader<'s, 't> {
     /// (scope, bound name) → the path its `use` names.
     uses: HashMap<(u32, String), String>,
     refs: Vec<RefAt>,
+    /// Member names the declaration being walked accesses (`x.m`, `T::m`).
+    members: Vec<String>,
     /// Whether each inline module (scope `i + 1`) is test code (`#[cfg(test)]`).
     test_scopes: Vec<bool>,
 }
@@ -221,6 +224,7 @@ impl<'s, 't> Reader<'s, 't> {
             vis,
             scope,
             owner,
+            via_trait: None,
             start: line(parts[0].node),
             end: end_line(item),
             hash: 0,
@@ -229,6 +233,7 @@ impl<'s, 't> Reader<'s, 't> {
             type_level: kind == DeclKind::Type,
             test: self.test_scope(scope) || parts.iter().any(|p| self.is_test_attr(p.node)),
             refs: Vec::new(),
+            members_used: Vec::new(),
         });
         self.parts.push(parts);
         let i = (self.syms.decls.len() - 1) as u32;
@@ -379,12 +384,17 @@ impl<'s, 't> Reader<'s, 't> {
             return;
         };
         let owner = Some(Ref::Path(path));
+        let trait_path = node
+            .child_by_field_name("trait")
+            .map(|t| type_path(t, self.src))
+            .filter(|p| !p.is_empty());
         let trait_name = node.child_by_field_name("trait").map(|t| {
-            path_segments(self.text(t))
-                .last()
-                .cloned()
+            trait_path
+                .as_ref()
+                .and_then(|p| p.last().cloned())
                 .unwrap_or_else(|| self.text(t).to_string())
         });
+        let via_trait = trait_path.map(Ref::Path);
         let header = match &trait_name {
             Some(t) => format!("{prefix}impl {t} for {type_name}"),
             None => format!("{prefix}impl {type_name}"),
@@ -393,7 +403,7 @@ impl<'s, 't> Reader<'s, 't> {
             node,
             header_only: true,
         });
-        self.decl(
+        let h = self.decl(
             scope,
             header,
             DeclKind::Impl,
@@ -402,6 +412,7 @@ impl<'s, 't> Reader<'s, 't> {
             parts,
             node,
         );
+        self.syms.decls[h as usize].via_trait = via_trait.clone();
         let Some(body) = node.child_by_field_name("body") else {
             return;
         };
@@ -446,7 +457,7 @@ impl<'s, 't> Reader<'s, 't> {
                 node: m,
                 header_only: false,
             });
-            self.decl(
+            let d = self.decl(
                 scope,
                 format!("{prefix}{type_name}::{name}"),
                 DeclKind::Member,
@@ -455,6 +466,7 @@ impl<'s, 't> Reader<'s, 't> {
                 member_parts,
                 m,
             );
+            self.syms.decls[d as usize].via_trait = via_trait.clone();
         }
     }
 
@@ -487,6 +499,10 @@ impl<'s, 't> Reader<'s, 't> {
                 self.walk(p, &mut h, scope, owner_prefix.as_deref(), i as u32);
             }
             let (hash, sig, runtime) = h.finish();
+            let mut members = std::mem::take(&mut self.members);
+            members.sort();
+            members.dedup();
+            self.syms.decls[i].members_used = members;
             let mut refs = std::mem::take(&mut self.refs);
             refs.sort();
             refs.dedup_by(|b, a| {
@@ -577,8 +593,18 @@ impl<'s, 't> Reader<'s, 't> {
                     h.text(kind, in_body, false);
                     h.text(&text, in_body, false);
                     let segs = path_segments(&text);
+                    if segs.len() >= 2 {
+                        if let Some(last) = segs.last() {
+                            self.members.push(last.clone());
+                        }
+                    }
                     self.path_ref(segs, sig, scope, owner, me, h, in_body);
                     continue;
+                }
+                "field_expression" => {
+                    if let Some(f) = node.child_by_field_name("field") {
+                        self.members.push(self.text(f).to_string());
+                    }
                 }
                 "token_tree" => {
                     self.token_tree(node, h, in_body, scope, owner, me);

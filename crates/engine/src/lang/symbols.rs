@@ -78,6 +78,11 @@ pub struct Decl {
     /// The type a member belongs to: a declaration of this file (TypeScript classes), or a path
     /// resolved like a reference (Rust `impl` blocks, whose type may live elsewhere).
     pub owner: Option<Ref>,
+    /// Rust members of `impl Trait for Type`: the trait. When the trait is the repository's
+    /// own, the method is reached only through it (callers must have it in scope), so the
+    /// trait is the owner that matters; a foreign trait's methods (`Display`, `From`) are called
+    /// through the type.
+    pub via_trait: Option<Ref>,
     /// First and last line (1-based).
     pub start: u32,
     pub end: u32,
@@ -91,6 +96,10 @@ pub struct Decl {
     pub test: bool,
     /// What it references (each target once; `sig` when one use is outside its body).
     pub refs: Vec<RefAt>,
+    /// The member names it accesses on values (`x.total()`, `T::new`, `obj.price`), sorted: a
+    /// type affected by a change to one of its members reaches only the code that names it and
+    /// accesses a member of that name.
+    pub members_used: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -40,6 +40,7 @@ pub fn extract(lang: Lang, source: &str) -> Symbols {
         effects: None,
         deferred: Vec::new(),
         seen_refs: Vec::new(),
+        seen_members: Vec::new(),
         unparsed: 0,
     };
     let mut c = root.walk();
@@ -83,6 +84,8 @@ struct Reader<'s, 't> {
     /// `export { a as b }` and `export default a`: (exported, local, line), resolved after pass 1.
     deferred: Vec<(String, String, u32)>,
     seen_refs: Vec<RefAt>,
+    /// Member names the declaration being walked accesses.
+    seen_members: Vec<String>,
     /// Top-level regions the parser could not read, so far.
     unparsed: u32,
 }
@@ -247,6 +250,7 @@ impl<'s, 't> Reader<'s, 't> {
             vis,
             scope: 0,
             owner: owner.map(Ref::Decl),
+            via_trait: None,
             start: line(part.node),
             end: end_line(part.node),
             hash: 0,
@@ -255,6 +259,7 @@ impl<'s, 't> Reader<'s, 't> {
             type_level,
             test: false,
             refs: Vec::new(),
+            members_used: Vec::new(),
         });
         self.parts.push(vec![part]);
         let i = (self.syms.decls.len() - 1) as u32;
@@ -1105,6 +1110,10 @@ impl<'s, 't> Reader<'s, 't> {
                 self.walk(p, &mut h, i as u32, class);
             }
             let (hash, sig, runtime) = h.finish();
+            let mut members = std::mem::take(&mut self.seen_members);
+            members.sort();
+            members.dedup();
+            self.syms.decls[i].members_used = members;
             let mut refs = std::mem::take(&mut self.seen_refs);
             refs.sort();
             // One entry per target: `sig` when any use is outside the body.
@@ -1208,6 +1217,9 @@ impl<'s, 't> Reader<'s, 't> {
                 };
                 if let (Some(obj), Some(prop)) = (obj, prop) {
                     let member = self.text(prop).to_string();
+                    if kind == "member_expression" {
+                        self.seen_members.push(member.clone());
+                    }
                     // `import("x").T`, `require("x").f`: one name of the module.
                     if let Some(spec) = self.import_call(obj) {
                         let b = self.binding(Binding {

@@ -961,6 +961,12 @@ impl RustWorld {
         Some(out)
     }
 
+    /// The crate a file is (first) compiled in.
+    fn crate_of(&self, file: &str) -> Option<CrateId> {
+        let inst = &self.instances[*self.by_file.get(file)?];
+        inst.scopes.first().map(|&m| self.modules[m].krate)
+    }
+
     /// A module's path from its crate root.
     fn mod_loc(&self, m: ModId) -> ModLoc {
         let mut path = Vec::new();
@@ -1022,6 +1028,7 @@ impl RustWorld {
         let Some(scopes) = self.symbol_scopes(file, syms) else {
             out.refs = vec![Vec::new(); syms.decls.len()];
             out.owners = vec![None; syms.decls.len()];
+            out.implicit = vec![false; syms.decls.len()];
             return out;
         };
         out.scopes = scopes.iter().map(|&m| self.mod_loc(m)).collect();
@@ -1049,10 +1056,46 @@ impl RustWorld {
             links.sort();
             links.dedup();
             out.refs.push(links);
-            out.owners.push(match &d.owner {
+            let ty = match &d.owner {
                 Some(Ref::Path(p)) => link(m, p),
                 Some(Ref::Decl(i)) => Some(LinkTo::Local(*i)),
                 _ => None,
+            };
+            // An extension trait (a trait of this crate implemented for another crate's type):
+            // its methods are reached only by code that has the trait in scope, not by every
+            // user of the type.
+            let extension = match (&d.via_trait, &ty) {
+                (
+                    Some(Ref::Path(p)),
+                    Some(LinkTo::Name {
+                        file: type_file, ..
+                    }),
+                ) => {
+                    let here = self.crate_of(file);
+                    let foreign_type = self.crate_of(type_file) != here;
+                    match link(m, p) {
+                        Some(LinkTo::Local(i)) if foreign_type => Some(LinkTo::Local(i)),
+                        Some(LinkTo::Name {
+                            file: trait_file,
+                            name,
+                        }) if foreign_type && self.crate_of(&trait_file) == here => {
+                            Some(LinkTo::Name {
+                                file: trait_file,
+                                name,
+                            })
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            out.owners.push(extension.or(ty));
+            // A foreign trait's methods are called without being named.
+            out.implicit.push(match &d.via_trait {
+                Some(Ref::Path(p)) => {
+                    !matches!(link(m, p), Some(LinkTo::Local(_) | LinkTo::Name { .. }))
+                }
+                _ => false,
             });
         }
         out
@@ -1274,5 +1317,72 @@ mod tests {
         let helper = as_.decls_named("helper").next().unwrap();
         assert_eq!(a.refs[t][0].to, LinkTo::Local(helper));
         assert_eq!(a.scopes[1].path, vec!["a".to_string(), "tests".to_string()]);
+    }
+
+    #[test]
+    fn trait_impl_members_are_owned_by_their_type() {
+        let files = [
+            ("src/lib.rs", "pub mod a;\npub mod b;\npub mod c;\n"),
+            ("src/a.rs", "pub trait Ext {\n    fn go(&self);\n}\n"),
+            ("src/c.rs", "pub struct Foo;\n"),
+            (
+                "src/b.rs",
+                "use crate::a::Ext;\nuse crate::c::Foo;\nimpl Ext for Foo {\n    fn go(&self) {}\n}\nimpl std::fmt::Display for Foo {\n    fn fmt(&self) {}\n}\n",
+            ),
+        ];
+        let src = world(&files);
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("demo", "")],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, files[3].1);
+        let l = w.link("src/b.rs", &syms);
+        let owner = |name: &str| l.owners[syms.decls_named(name).next().unwrap() as usize].clone();
+        let name = |f: &str, n: &str| {
+            Some(LinkTo::Name {
+                file: f.into(),
+                name: n.into(),
+            })
+        };
+        // Trait and type of the same crate: the type's users.
+        assert_eq!(owner("Foo::go"), name("src/c.rs", "Foo"));
+        assert_eq!(owner("Foo::fmt"), name("src/c.rs", "Foo"));
+    }
+
+    #[test]
+    fn extension_trait_members_are_owned_by_the_trait() {
+        let files = [
+            ("core/src/lib.rs", "pub struct Foo;\n"),
+            (
+                "ext/src/lib.rs",
+                "use core_crate::Foo;\npub trait Ext {\n    fn go(&self);\n}\nimpl Ext for Foo {\n    fn go(&self) {}\n}\n",
+            ),
+        ];
+        let src = world(&files);
+        let mut ext = lib_package("ext", "ext");
+        ext.deps.push(cargo::Dependency {
+            key: "core_crate".into(),
+            package: "core_crate".into(),
+            renamed: false,
+            source: DepSource::Path("core".into()),
+            kind: DepKind::Normal,
+        });
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("core_crate", "core"), ext],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, files[1].1);
+        let l = w.link("ext/src/lib.rs", &syms);
+        let ext_trait = syms.decls_named("Ext").next().unwrap();
+        let go = syms.decls_named("Foo::go").next().unwrap() as usize;
+        assert_eq!(l.owners[go], Some(LinkTo::Local(ext_trait)));
     }
 }

@@ -82,6 +82,9 @@ pub struct Linked {
     pub refs: Vec<Vec<Link>>,
     /// Per declaration, the type it is a member of (its owner), when linked.
     pub owners: Vec<Option<LinkTo>>,
+    /// Per declaration: a member of an implementation of a trait from outside the repository
+    /// (`Display`, `From`, `Drop`, …), which code calls without naming it (`format!`, `?`).
+    pub implicit: Vec<bool>,
     /// Exported names (TypeScript).
     pub exports: Vec<(String, LinkExport)>,
     /// Files this file's import forms lead to. An import edge of the dependency graph from this
@@ -154,6 +157,7 @@ pub fn link_js(syms: &Symbols, resolve: impl Fn(&str) -> Target) -> Linked {
             Some(Ref::Decl(i)) => Some(LinkTo::Local(*i)),
             _ => None,
         });
+        out.implicit.push(false);
     }
     for e in &syms.exports {
         let link = match e.target {
