@@ -291,8 +291,8 @@ fn dependents_of_each_changed_file() {
         0
     );
     assert_eq!(ev["tests_affected"], 1);
-    // 1 − e^(−4.25/12) = 0.298 → 30
-    assert_eq!(v["dimensions"]["impact"]["score"], 30);
+    // 1 − e^(−4.25/25) = 0.156 → 16
+    assert_eq!(v["dimensions"]["impact"]["score"], 16);
     assert_eq!(ev["entry_points"][0]["path"], "apps/web/src/main.tsx");
 }
 
@@ -381,7 +381,7 @@ fn text_report_lists_high_impact_files() {
     assert!(
         explained
             .stdout
-            .contains("impact = round(100 · max(1 − e^(−reach/12)"),
+            .contains("impact = round(100 · max(1 − e^(−reach/25)"),
         "{}",
         explained.stdout
     );

@@ -11,9 +11,9 @@
 //! reach  = runtime files reached + type-weight × files reached only by type-only changes
 //!          (production files, the changed files themselves excluded)
 //! share  = reach / max(N, 50)          N = production files in the graph
-//! impact = round(100 · max(1 − e^(−reach/scale), share))     scale = 12 by default
+//! impact = round(100 · max(1 − e^(−reach/scale), share))     scale = 25 by default
 //! ```
-//! Bounded 0–100 and monotone in reach: 1 file → 8, 5 → 34, 12 → 63, 36 → 95.
+//! Bounded 0–100 and monotone in reach: 1 file → 4, 5 → 18, 10 → 33, 25 → 63, 75 → 95.
 //!
 //! The structural count (every file downstream of a changed file in the graph, what a reviewer
 //! sees in `pr-risk graph --dependents`) is reported beside it, not scored.
@@ -47,7 +47,7 @@ pub struct ImpactSettings {
 }
 
 /// The default `impact.scale`, calibrated on real repositories (see docs/scores.md).
-pub const DEFAULT_SCALE: f64 = 12.0;
+pub const DEFAULT_SCALE: f64 = 25.0;
 
 impl Default for ImpactSettings {
     fn default() -> Self {
