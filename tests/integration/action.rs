@@ -429,7 +429,10 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
         )),
         "links point at the head commit: {body}"
     );
-    assert!(body.contains("(affects 3 downstream modules)"), "{body}");
+    assert!(
+        body.contains("3 of its 3 dependents use it (1 direct)"),
+        "{body}"
+    );
     assert!(body.chars().count() < 65_536);
 
     // Outputs, step summary, report file.
@@ -791,10 +794,11 @@ fn unsafe_geteuid() -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Template snapshots: a low, a medium and a blocked critical report, built as typed reports.
 
+use engine::lang::symbols::{ChangeKind, DeclKind};
 use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
 use engine::score::coupling::rules::Severity as Level;
 use engine::score::coupling::{CouplingEvidence, Violation};
-use engine::score::impact::{ImpactEvidence, ImpactFile};
+use engine::score::impact::{ChangedSymbol, ImpactEvidence, ImpactFile};
 use engine::score::security::rules::Severity;
 use engine::score::security::{Finding, SecurityEvidence};
 use engine::score::{Dimension, Rating, Weights};
@@ -863,6 +867,16 @@ fn impact_files(n: usize) -> ImpactEvidence {
                 dependents: Vec::new(),
                 dependents_truncated: false,
                 stopped_at: Vec::new(),
+                reached: 9 - i.min(8),
+                changed: vec![ChangedSymbol {
+                    name: "render".into(),
+                    kind: DeclKind::Function,
+                    change: ChangeKind::Body,
+                    exported: true,
+                    line: 3,
+                    label: "render()".into(),
+                }],
+                ..ImpactFile::default()
             })
             .collect(),
         ..ImpactEvidence::default()

@@ -9,6 +9,7 @@ mod docs;
 mod engine;
 mod golden;
 mod guidance;
+mod impact;
 mod layers;
 mod odd_repos;
 mod server;
