@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::args::Globals;
 use crate::commands::{self, eval::EvalCommand, graph::GraphArgs, hook::HookAction};
-use crate::commands::{affected_tests::AffectedTestsArgs, init::InitArgs};
+use crate::commands::{affected_tests::AffectedTestsArgs, cloud::CloudCommand, init::InitArgs};
 use crate::commands::{rules::RulesCommand, score::ScoreArgs};
 use engine::error::ExitCode;
 
@@ -63,6 +63,9 @@ pub enum Command {
     /// List the security rules, or test them against their examples.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The Massu cloud: check the API key, list the synced PR risk records.
+    #[command(subcommand)]
+    Cloud(CloudCommand),
 }
 
 /// Run the command line; returns the process exit code.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
             commands::completions::run(*shell, <Cli as clap::CommandFactory>::command())
         }
         Command::Rules(cmd) => commands::rules::run(cmd),
+        Command::Cloud(cmd) => commands::cloud::run(cmd),
     };
     match result {
         Ok(code) => code as i32,
