@@ -44,7 +44,7 @@ pub enum Command {
     AffectedTests(AffectedTestsArgs),
     /// The GitHub Action's entrypoint: reads INPUT_*, GITHUB_EVENT_PATH and the workspace,
     /// writes the check run, the PR comment, the step summary and the outputs.
-    Action,
+    Action(commands::action::ActionArgs),
     /// Manage and run the git pre-push hook.
     Hook {
         #[command(subcommand)]
@@ -91,7 +91,7 @@ pub fn main() -> i32 {
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Graph(args) => commands::graph::run(args),
         Command::AffectedTests(args) => commands::affected_tests::run(args),
-        Command::Action => return commands::action::main() as i32,
+        Command::Action(args) => return commands::action::main(args) as i32,
         Command::Hook { action } => commands::hook::run(action, g),
         Command::Init(args) => commands::init::run(args, g),
         Command::Completions { shell } => {

@@ -144,9 +144,9 @@ fn client(c: &Connection) -> Result<cloud::Client> {
         })
         .or_else(|| settings.as_ref().and_then(|s| s.api_url.clone()))
         .unwrap_or_else(|| cloud::DEFAULT_API_URL.to_string());
-    let budget = settings.map(|s| s.budget()).unwrap_or_else(|| {
-        outlets::cloud::CloudSettings::default().budget()
-    });
+    let budget = settings
+        .map(|s| s.budget())
+        .unwrap_or_else(|| outlets::cloud::CloudSettings::default().budget());
     Ok(cloud::Client::new(&api_url, key, budget))
 }
 

@@ -448,7 +448,8 @@ fn cloud_check_exits_2_when_the_api_refuses_the_key_and_3_when_it_is_unreachable
     let run = cloud(dir.path(), &scope, &["check"]);
     run.assert_code(2);
     assert!(
-        run.stderr.contains("403 Forbidden): missing scope risk:read"),
+        run.stderr
+            .contains("403 Forbidden): missing scope risk:read"),
         "{}",
         run.stderr
     );
@@ -471,7 +472,12 @@ fn cloud_check_exits_2_when_the_api_refuses_the_key_and_3_when_it_is_unreachable
         .unwrap()
         .port();
     let out = command(r.path())
-        .args(["cloud", "check", "--api-url", &format!("http://127.0.0.1:{port}")])
+        .args([
+            "cloud",
+            "check",
+            "--api-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
         .env("MASSU_API_KEY", KEY)
         .output()
         .unwrap();
@@ -501,7 +507,14 @@ fn cloud_list_sends_the_filters_and_follows_the_next_link() {
         dir.path(),
         &server,
         &[
-            "list", "--repo", "acme/shop", "--rating", "high", "--limit", "3", "--format",
+            "list",
+            "--repo",
+            "acme/shop",
+            "--rating",
+            "high",
+            "--limit",
+            "3",
+            "--format",
             "json",
         ],
     );
@@ -521,7 +534,11 @@ fn cloud_list_sends_the_filters_and_follows_the_next_link() {
         );
     }
     let listed: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(listed, json!([record(1), record(2), record(3)]), "capped at --limit");
+    assert_eq!(
+        listed,
+        json!([record(1), record(2), record(3)]),
+        "capped at --limit"
+    );
 }
 
 #[test]
@@ -564,13 +581,16 @@ fn cloud_list_asks_for_the_next_page_while_pages_come_back_full() {
 fn cloud_list_refuses_a_next_link_to_another_origin_and_bad_filters() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(|_| {
-        Reply::json(200, json!([record(1)]))
-            .header("link", "<https://elsewhere.example/api/v1/risk/prs?page=2>; rel=\"next\"")
+        Reply::json(200, json!([record(1)])).header(
+            "link",
+            "<https://elsewhere.example/api/v1/risk/prs?page=2>; rel=\"next\"",
+        )
     });
     let run = cloud(dir.path(), &server, &["list"]);
     run.assert_code(3);
     assert!(
-        run.stderr.contains("points to another origin (https://elsewhere.example)"),
+        run.stderr
+            .contains("points to another origin (https://elsewhere.example)"),
         "{}",
         run.stderr
     );

@@ -17,6 +17,7 @@ mod action;
 mod adversarial;
 mod cache;
 mod cloud;
+mod fork;
 mod history_cache;
 mod local;
 mod regression;

@@ -606,7 +606,9 @@ pub enum ReadError {
         attempts: u32,
         budget: f64,
     },
-    #[error("the Massu API answered {status} with a body that is not the expected JSON ({detail})")]
+    #[error(
+        "the Massu API answered {status} with a body that is not the expected JSON ({detail})"
+    )]
     Malformed { status: u16, detail: String },
     #[error("invalid Massu API URL `{0}`\n  hint: set `--api-url` / MASSU_API_URL to e.g. https://massu.ai")]
     BadUrl(String),
@@ -614,7 +616,9 @@ pub enum ReadError {
     Setup(String),
     #[error("the Massu API answered {status} with a redirect to another origin ({location}); pr-risk never sends the key to another host\n  hint: set `--api-url` / MASSU_API_URL to the URL the API is served from")]
     Redirected { status: u16, location: String },
-    #[error("the Massu API's next-page link points to another origin ({0}); pr-risk never follows it")]
+    #[error(
+        "the Massu API's next-page link points to another origin ({0}); pr-risk never follows it"
+    )]
     OtherOrigin(String),
 }
 
@@ -684,10 +688,8 @@ pub async fn get(client: &Client, url: &str) -> Result<Listed, ReadError> {
                 };
                 match status {
                     200..=299 => {
-                        let records = records_of(&text).map_err(|detail| ReadError::Malformed {
-                            status,
-                            detail,
-                        })?;
+                        let records = records_of(&text)
+                            .map_err(|detail| ReadError::Malformed { status, detail })?;
                         let next = match next_link(&headers) {
                             None => None,
                             Some(link) => {
@@ -893,7 +895,11 @@ mod tests {
             "https://massu.ai/api/v1",
             "https://massu.ai/api/v1/",
         ] {
-            assert_eq!(records_url(base), "https://massu.ai/api/v1/risk/prs", "{base}");
+            assert_eq!(
+                records_url(base),
+                "https://massu.ai/api/v1/risk/prs",
+                "{base}"
+            );
         }
         assert_eq!(
             records_url(DEFAULT_API_URL),
