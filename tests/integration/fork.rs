@@ -576,7 +576,14 @@ fn merge_group_posts_the_check_on_the_merge_groups_head_and_no_comment() {
 
 /// `main` with CODEOWNERS naming a user, a team of the organisation and the PR's author.
 fn codeowners_pr() -> Pr {
+    codeowners_pr_with(None)
+}
+
+fn codeowners_pr_with(config: Option<&str>) -> Pr {
     let r = TestRepo::new();
+    if let Some(c) = config {
+        r.write(".pr-risk.yml", c);
+    }
     r.write("src/lib/pricing.ts", "export const price = 1;\n")
         .write(
             "src/cart.ts",
@@ -692,4 +699,63 @@ fn a_422_on_the_reviewer_request_is_a_note_not_a_failure() {
         a.summary
     );
     assert_eq!(outputs_map(&a.outputs)["blocked"], "false");
+}
+
+#[test]
+fn publish_from_a_blocked_result_fails_the_check_and_never_asks_the_author() {
+    let pr = codeowners_pr_with(Some("threshold: 0\n"));
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    // The pull_request half: blocked (exit 1), and the artifact is written all the same.
+    let a = pr.action(&server.url(), &[("INPUT_PUBLISH-TO", ARTIFACT)]);
+    a.run.assert_code(1);
+    assert_eq!(server.lines(), Vec::<String>::new());
+    let publisher = Publisher::new(&pr.repo.path().join(ARTIFACT));
+    // A forged artifact can name anyone, the author included: the author comes from GitHub.
+    publisher.edit_json("pr-risk-report.json", |r| {
+        r["guidance"]["reviewers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"who": "@bob", "login": "bob", "team": false, "reasons": []}))
+    });
+    gh.lock().unwrap().pull = Some(json!({"number": PR, "user": {"login": "bob"},
+        "head": {"sha": pr.head, "repo": {"full_name": OWNER_REPO}},
+        "base": {"sha": pr.base, "repo": {"full_name": OWNER_REPO}}}));
+    let event = workflow_run(&pr, OWNER_REPO, same_repo_pulls(&pr));
+    let a = publisher.publish(
+        &server.url(),
+        &event,
+        &[("INPUT_REQUEST-REVIEWERS", "true")],
+    );
+    a.run.assert_code(1);
+    assert_eq!(
+        server.lines(),
+        vec![
+            format!("GET /repos/{OWNER_REPO}/pulls/{PR}"),
+            format!("POST /repos/{OWNER_REPO}/check-runs"),
+            "GET /user".to_string(),
+            format!("GET /repos/{OWNER_REPO}/issues/{PR}/comments"),
+            format!("POST /repos/{OWNER_REPO}/issues/{PR}/comments"),
+            format!("POST /repos/{OWNER_REPO}/pulls/{PR}/requested_reviewers"),
+        ]
+    );
+    let reqs = server.requests();
+    assert_bodies_valid(&reqs);
+    assert_eq!(reqs[1].json()["conclusion"], "failure");
+    assert!(reqs[1].json()["output"]["title"]
+        .as_str()
+        .unwrap()
+        .ends_with("— blocked — reported by the PR's run"));
+    assert_eq!(
+        reqs[5].json(),
+        json!({"reviewers": ["alice"], "team_reviewers": ["web"]})
+    );
+    assert!(
+        a.run
+            .stdout
+            .contains("not requesting a review from @bob (the pull request's author)"),
+        "{}",
+        a.run.stdout
+    );
+    assert_eq!(outputs_map(&a.outputs)["blocked"], "true");
 }

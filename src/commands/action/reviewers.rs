@@ -12,6 +12,10 @@ use outlets::github::{ApiError, GitHub};
 
 use super::workflow;
 
+/// Reviews requested at most (the report suggests `guidance.max-reviewers`, 3 by default; an
+/// artifact from a fork's run could list any number).
+pub const MAX_REQUESTED: usize = 10;
+
 /// Whom to ask, and who was left out and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -49,6 +53,15 @@ impl Plan {
             } else {
                 push_unique(&mut plan.users, login);
             }
+        }
+        let over = (plan.users.len() + plan.teams.len()).saturating_sub(MAX_REQUESTED);
+        if over > 0 {
+            let keep_users = plan.users.len().min(MAX_REQUESTED);
+            plan.users.truncate(keep_users);
+            plan.teams.truncate(MAX_REQUESTED - keep_users);
+            plan.skipped.push(format!(
+                "{over} more (at most {MAX_REQUESTED} reviews are requested)"
+            ));
         }
         plan
     }
@@ -138,5 +151,13 @@ mod tests {
         );
         assert_eq!(plan.names("acme"), "@alice, @acme/web");
         assert!(Plan::new([], None, "acme").is_empty());
+        let many: Vec<String> = (0..15).map(|i| format!("u{i}")).collect();
+        let plan = Plan::new(
+            many.iter().map(|u| (u.as_str(), Some(u.as_str()), false)),
+            None,
+            "acme",
+        );
+        assert_eq!(plan.users.len(), MAX_REQUESTED);
+        assert_eq!(plan.skipped, ["5 more (at most 10 reviews are requested)"]);
     }
 }
