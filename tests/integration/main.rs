@@ -18,6 +18,7 @@ mod action;
 mod adversarial;
 mod cache;
 mod cloud;
+mod fork;
 mod history_cache;
 mod local;
 mod regression;
