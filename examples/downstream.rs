@@ -1,10 +1,11 @@
 //! Print the dependency graph of a revision and each file's downstream count.
 //!
 //! `cargo run --example downstream -- [REPO] [REV] [--json]`: one line per source file,
-//! `downstream direct tests path`, most reached first, counted the way the impact dimension counts
-//! them (production dependents, transitively; direct production dependents; test files reached,
-//! which do not propagate; test files are the default `tests` globs); with `--json`, the graph
-//! itself (`engine::graph::DepGraph::data`).
+//! `downstream direct tests path`, most reached first, counted the way the impact report's
+//! structural count counts them (production dependents, transitively; direct production
+//! dependents; test files reached, which do not propagate; test files are the default `tests`
+//! globs) — the upper bound of what a change to the file can reach, not the symbol-level reach
+//! impact scores; with `--json`, the graph itself (`engine::graph::DepGraph::data`).
 
 use std::path::PathBuf;
 

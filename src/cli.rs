@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::args::Globals;
 use crate::commands::{self, eval::EvalCommand, graph::GraphArgs, hook::HookAction};
-use crate::commands::{affected_tests::AffectedTestsArgs, init::InitArgs};
+use crate::commands::{affected_tests::AffectedTestsArgs, cloud::CloudCommand, init::InitArgs};
 use crate::commands::{rules::RulesCommand, score::ScoreArgs};
 use engine::error::ExitCode;
 
@@ -44,7 +44,7 @@ pub enum Command {
     AffectedTests(AffectedTestsArgs),
     /// The GitHub Action's entrypoint: reads INPUT_*, GITHUB_EVENT_PATH and the workspace,
     /// writes the check run, the PR comment, the step summary and the outputs.
-    Action,
+    Action(commands::action::ActionArgs),
     /// Manage and run the git pre-push hook.
     Hook {
         #[command(subcommand)]
@@ -63,6 +63,9 @@ pub enum Command {
     /// List the security rules, or test them against their examples.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The Massu cloud: check the API key, list the synced PR risk records.
+    #[command(subcommand)]
+    Cloud(CloudCommand),
 }
 
 /// Run the command line; returns the process exit code.
@@ -88,13 +91,14 @@ pub fn main() -> i32 {
         Command::Eval(cmd) => commands::eval::run(cmd),
         Command::Graph(args) => commands::graph::run(args),
         Command::AffectedTests(args) => commands::affected_tests::run(args),
-        Command::Action => return commands::action::main() as i32,
+        Command::Action(args) => return commands::action::main(args) as i32,
         Command::Hook { action } => commands::hook::run(action, g),
         Command::Init(args) => commands::init::run(args, g),
         Command::Completions { shell } => {
             commands::completions::run(*shell, <Cli as clap::CommandFactory>::command())
         }
         Command::Rules(cmd) => commands::rules::run(cmd),
+        Command::Cloud(cmd) => commands::cloud::run(cmd),
     };
     match result {
         Ok(code) => code as i32,

@@ -2,8 +2,9 @@
 //!
 //! A user debugging a coupling violation needs to see why one file depends on another: `--path A B`
 //! prints the shortest chain of imports with their lines, `--dependents FILE` everything that
-//! depends on a file, `--cycles` the dependency cycles as `no-cycle` sees them. Without a query it
-//! prints the whole graph. Every view comes as text, Graphviz dot or JSON.
+//! depends on a file, `--cycles` the dependency cycles as `no-cycle` sees them, `--symbols FILE` a
+//! file's declarations with their users (what impact follows). Without a query it prints the
+//! whole graph. Every view comes as text, Graphviz dot or JSON.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -58,6 +59,11 @@ pub struct GraphArgs {
     #[arg(long)]
     pub cycles: bool,
 
+    /// List FILE's declarations with what each uses and which declarations use it (in FILE and
+    /// in the files that import it).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dependents", "path", "cycles"])]
+    pub symbols: Option<String>,
+
     /// Write the output to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -100,7 +106,19 @@ pub fn run(args: &GraphArgs) -> Result<ExitCode> {
         rev: &args.rev,
         sha,
     };
-    let text = if let Some(file) = &args.dependents {
+    let text = if let Some(file) = &args.symbols {
+        let n = find(g, file, &args.repo)?;
+        let repo = Repo::discover(&args.repo)?;
+        let path = g.path(n).to_string();
+        let listing =
+            pipeline::symbol_listing(repo.git_dir(), &side, &path, cfg.files().max_file_size)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "`{path}` is not a parsed source file (a data file, an asset, or a file that could not be read), so it has no symbols\n  hint: name a TypeScript, JavaScript or Rust file"
+                    ))
+                })?;
+        symbols_view(&path, &listing, &rev, args.format)?
+    } else if let Some(file) = &args.dependents {
         let n = find(g, file, &args.repo)?;
         dependents(g, n, &rev, args.format)?
     } else if let Some(ab) = &args.path {
@@ -162,6 +180,75 @@ fn find(g: &DepGraph, name: &str, repo: &Path) -> Result<NodeIndex> {
     Err(Error::Usage(format!(
         "`{name}` is not a file of the dependency graph\n  hint: {hint}"
     )))
+}
+
+fn symbols_view(
+    file: &str,
+    listing: &[pipeline::SymbolEntry],
+    rev: &Rev,
+    format: GraphFormat,
+) -> Result<String> {
+    match format {
+        GraphFormat::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                revision: &'a Rev<'a>,
+                file: &'a str,
+                symbols: &'a [pipeline::SymbolEntry],
+            }
+            json(&Out {
+                revision: rev,
+                file,
+                symbols: listing,
+            })
+        }
+        GraphFormat::Dot => {
+            let mut s = format!(
+                "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+                quote("symbols")
+            );
+            for e in listing {
+                let me = format!("{file}#{}", e.name);
+                s.push_str(&format!("  {} [style=bold];\n", quote(&me)));
+                for u in &e.users {
+                    let them = format!("{}#{}", u.file, u.symbol);
+                    s.push_str(&format!("  {} -> {};\n", quote(&them), quote(&me)));
+                }
+            }
+            s.push_str("}\n");
+            Ok(s)
+        }
+        GraphFormat::Text => {
+            let mut s = format!(
+                "{file}: {} declaration{}\n",
+                listing.len(),
+                if listing.len() == 1 { "" } else { "s" }
+            );
+            for e in listing {
+                let kind = serde_json::to_value(e.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let lines = if e.start == e.end {
+                    format!("line {}", e.start)
+                } else {
+                    format!("lines {}–{}", e.start, e.end)
+                };
+                s.push_str(&format!(
+                    "  {} ({kind}, {}{lines})\n",
+                    e.name,
+                    if e.exported { "exported, " } else { "" }
+                ));
+                for u in &e.uses {
+                    s.push_str(&format!("    uses {u}\n"));
+                }
+                for u in &e.users {
+                    s.push_str(&format!("    used by {}#{}\n", u.file, u.symbol));
+                }
+            }
+            Ok(s)
+        }
+    }
 }
 
 fn hop(g: &DepGraph, a: NodeIndex, b: NodeIndex) -> Hop {

@@ -632,11 +632,12 @@ pub fn compact(name: &str, base_label: &str, r: &Report, color: bool) -> String 
         .evidence
         .files
         .iter()
-        .find(|f| f.downstream > 0)
+        .find(|f| f.reached > 0)
     {
         out.push_str(&format!(
-            "\n  top impact: {} affects {} downstream module{}",
+            "\n  top impact: {} — what changed in it reaches {} of its {} dependent{}",
             escape(&f.path),
+            f.reached,
             f.downstream,
             if f.downstream == 1 { "" } else { "s" }
         ));

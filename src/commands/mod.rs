@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod affected_tests;
+pub mod cloud;
 pub mod completions;
 pub mod eval;
 pub mod graph;

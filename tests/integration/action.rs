@@ -11,14 +11,14 @@ use serde_json::{json, Value};
 use crate::server::{Reply, Request, Server};
 use crate::support::{command, Run, TestRepo};
 
-const OWNER_REPO: &str = "acme/shop";
-const PR: u64 = 7;
+pub(crate) const OWNER_REPO: &str = "acme/shop";
+pub(crate) const PR: u64 = 7;
 
 // ---------------------------------------------------------------------------------------------
 // A fake GitHub with state: comments, check runs, and scripted failures.
 
 #[derive(Default)]
-struct Gh {
+pub(crate) struct Gh {
     /// `GET /user` answers this login; `None`: 403 like an installation token.
     login: Option<String>,
     forbid_checks: bool,
@@ -29,8 +29,12 @@ struct Gh {
     check_create_429: usize,
     /// The next N comment creates store the comment and then answer 502 (the answer got lost).
     comment_create_lands_then_502: usize,
-    comments: Vec<Value>,
+    pub(crate) comments: Vec<Value>,
     next_id: u64,
+    /// `GET /repos/acme/shop/pulls/7` answers this (404 when `None`).
+    pub(crate) pull: Option<Value>,
+    /// The status `POST …/pulls/7/requested_reviewers` answers (0: 201).
+    pub(crate) reviewers_status: u16,
 }
 
 impl Gh {
@@ -41,7 +45,7 @@ impl Gh {
     }
 }
 
-fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
+pub(crate) fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
     let base = Arc::new(Mutex::new(String::new()));
     let b2 = base.clone();
     let server = Server::start(move |req: &Request| {
@@ -146,6 +150,19 @@ fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
             ("PATCH", r) if r == format!("/repos/{OWNER_REPO}/check-runs/4242") => {
                 Reply::json(200, json!({"id": 4242}))
             }
+            ("GET", r) if r == format!("/repos/{OWNER_REPO}/pulls/{PR}") => match &s.pull {
+                Some(p) => Reply::json(200, p.clone()),
+                None => Reply::json(404, json!({"message": "Not Found"})),
+            },
+            ("POST", r) if r == format!("/repos/{OWNER_REPO}/pulls/{PR}/requested_reviewers") => {
+                match s.reviewers_status {
+                    0 | 201 => Reply::json(201, json!({"number": PR})),
+                    status => Reply::json(
+                        status,
+                        json!({"message": "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the acme/shop repository."}),
+                    ),
+                }
+            }
             _ => Reply::json(404, json!({"message": "Not Found"})),
         }
     });
@@ -176,8 +193,22 @@ fn operations() -> Value {
 }
 
 /// Every request with a body validates against its operation's `requestBody` schema.
-fn assert_bodies_valid(requests: &[Request]) {
-    let ops = operations();
+pub(crate) fn assert_bodies_valid(requests: &[Request]) {
+    let mut ops = operations();
+    // Operations the trimmed operations.json beside the clone lacks (the full description CI
+    // reads has them): their request schema as GitHub's OpenAPI description states it.
+    let paths = ops["paths"].as_object_mut().unwrap();
+    paths
+        .entry("/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers")
+        .or_insert_with(|| {
+            json!({"post": {"requestBody": {"content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {
+                    "reviewers": {"type": "array", "items": {"type": "string"}},
+                    "team_reviewers": {"type": "array", "items": {"type": "string"}}
+                }
+            }}}}}})
+        });
     for r in requests.iter().filter(|r| !r.body.is_empty()) {
         let (template, op) = ops["paths"]
             .as_object()
@@ -216,16 +247,16 @@ fn path_matches(template: &str, path: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // A repository with a pull request, and a runner-like environment.
 
-struct Pr {
-    repo: TestRepo,
-    base: String,
-    head: String,
+pub(crate) struct Pr {
+    pub(crate) repo: TestRepo,
+    pub(crate) base: String,
+    pub(crate) head: String,
     /// Event file, outputs and step summary live here (outside the repository).
-    runner: tempfile::TempDir,
+    pub(crate) runner: tempfile::TempDir,
 }
 
 /// `main` with a small TypeScript app; `feature` changes a widely imported module.
-fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
+pub(crate) fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
     let r = TestRepo::new();
     r.write("src/lib/pricing.ts", "export const price = 1;\n")
         .write(
@@ -274,14 +305,14 @@ fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
     }
 }
 
-struct ActionRun {
-    run: Run,
-    outputs: String,
-    summary: String,
+pub(crate) struct ActionRun {
+    pub(crate) run: Run,
+    pub(crate) outputs: String,
+    pub(crate) summary: String,
 }
 
 impl Pr {
-    fn env(&self, api: &str) -> Vec<(String, String)> {
+    pub(crate) fn env(&self, api: &str) -> Vec<(String, String)> {
         let rp = |n: &str| self.runner.path().join(n).to_string_lossy().into_owned();
         let mut v: Vec<(String, String)> = [
             ("GITHUB_ACTIONS", "true".to_string()),
@@ -316,7 +347,7 @@ impl Pr {
         v
     }
 
-    fn action(&self, api: &str, extra: &[(&str, &str)]) -> ActionRun {
+    pub(crate) fn action(&self, api: &str, extra: &[(&str, &str)]) -> ActionRun {
         let _ = std::fs::remove_file(self.runner.path().join("output"));
         let _ = std::fs::remove_file(self.runner.path().join("summary"));
         let mut env: BTreeMap<String, String> = self.env(api).into_iter().collect();
@@ -340,13 +371,13 @@ impl Pr {
         }
     }
 
-    fn report(&self) -> Value {
+    pub(crate) fn report(&self) -> Value {
         let p = self.repo.path().join("pr-risk-report.json");
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     }
 }
 
-fn outputs_map(s: &str) -> BTreeMap<String, String> {
+pub(crate) fn outputs_map(s: &str) -> BTreeMap<String, String> {
     s.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -429,7 +460,10 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
         )),
         "links point at the head commit: {body}"
     );
-    assert!(body.contains("(affects 3 downstream modules)"), "{body}");
+    assert!(
+        body.contains("3 of its 3 dependents use it (1 direct)"),
+        "{body}"
+    );
     assert!(body.chars().count() < 65_536);
 
     // Outputs, step summary, report file.
@@ -791,10 +825,11 @@ fn unsafe_geteuid() -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Template snapshots: a low, a medium and a blocked critical report, built as typed reports.
 
+use engine::lang::symbols::{ChangeKind, DeclKind};
 use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
 use engine::score::coupling::rules::Severity as Level;
 use engine::score::coupling::{CouplingEvidence, Violation};
-use engine::score::impact::{ImpactEvidence, ImpactFile};
+use engine::score::impact::{ChangedSymbol, ImpactEvidence, ImpactFile};
 use engine::score::security::rules::Severity;
 use engine::score::security::{Finding, SecurityEvidence};
 use engine::score::{Dimension, Rating, Weights};
@@ -863,6 +898,16 @@ fn impact_files(n: usize) -> ImpactEvidence {
                 dependents: Vec::new(),
                 dependents_truncated: false,
                 stopped_at: Vec::new(),
+                reached: 9 - i.min(8),
+                changed: vec![ChangedSymbol {
+                    name: "render".into(),
+                    kind: DeclKind::Function,
+                    change: ChangeKind::Body,
+                    exported: true,
+                    line: 3,
+                    label: "render()".into(),
+                }],
+                ..ImpactFile::default()
             })
             .collect(),
         ..ImpactEvidence::default()

@@ -366,3 +366,239 @@ fn the_action_warns_on_a_failed_sync_and_keeps_its_gate() {
     assert!(reqs.len() >= 2, "retried: {}", reqs.len());
     assert_eq!(reqs[0].json()["pr_number"], 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// `pr-risk cloud check` and `pr-risk cloud list`: the exact requests, and the key never printed.
+
+/// Run `pr-risk cloud …` in `dir` against `server` with the key in MASSU_API_KEY.
+fn cloud(dir: &std::path::Path, server: &Server, args: &[&str]) -> Run {
+    let out = command(dir)
+        .arg("cloud")
+        .args(args)
+        .env("MASSU_API_URL", server.url())
+        .env("MASSU_API_KEY", KEY)
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+        "the key leaked:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+fn record(n: u64) -> Value {
+    json!({"id": format!("rec_{n}"), "repo": "acme/shop", "pr_number": n, "risk_score": 71,
+        "rating": "high", "blocked": true, "head_sha": format!("{n:040x}"),
+        "created_at": "2026-01-02T03:04:05Z", "pr_title": format!("PR {n}")})
+}
+
+#[test]
+fn cloud_check_validates_the_key_and_prints_the_rate_limit_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|_| {
+        Reply::json(200, json!([record(1)]))
+            .header("x-ratelimit-limit", "600")
+            .header("x-ratelimit-remaining", "599")
+            .header("x-ratelimit-reset", "1767225600")
+    });
+    let run = cloud(dir.path(), &server, &["check"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "Massu API: {}/api/v1/risk/prs\nkey: accepted (HTTP 200)\nrate limit:\n  x-ratelimit-limit: 600\n  x-ratelimit-remaining: 599\n  x-ratelimit-reset: 1767225600\n",
+            server.url()
+        )
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(reqs[0].path, "/api/v1/risk/prs?per_page=1");
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(reqs[0].header("accept"), Some("application/json"));
+    assert!(reqs[0].body.is_empty());
+}
+
+#[test]
+fn cloud_check_exits_2_when_the_api_refuses_the_key_and_3_when_it_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Server::start(|_| Reply::json(401, json!({"error": "invalid key"})));
+    let run = cloud(dir.path(), &refused, &["check"]);
+    run.assert_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("the Massu API key was rejected (401 Unauthorized)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(refused.requests().len(), 1, "a refusal is not retried");
+
+    let scope = Server::start(|_| Reply::json(403, json!({"error": "missing scope risk:read"})));
+    let run = cloud(dir.path(), &scope, &["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("403 Forbidden): missing scope risk:read"),
+        "{}",
+        run.stderr
+    );
+
+    // No key at all: a usage error that names the variable, and no request.
+    let out = command(dir.path())
+        .args(["cloud", "check", "--api-key-env", "ACME_KEY"])
+        .env("MASSU_API_URL", refused.url())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Massu API key in $ACME_KEY"));
+    assert_eq!(refused.requests().len(), 1);
+
+    // Unreachable (a port nobody listens on), inside a repository whose settings bound the wait.
+    let r = repo("cloud:\n  timeout-seconds: 2\n");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = command(r.path())
+        .args([
+            "cloud",
+            "check",
+            "--api-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("MASSU_API_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the Massu API is unavailable: could not connect"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY));
+}
+
+#[test]
+fn cloud_list_sends_the_filters_and_follows_the_next_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|req| {
+        if req.path.contains("page=2") {
+            Reply::json(200, json!({"data": [record(3), record(4)]}))
+        } else {
+            Reply::json(200, json!({"data": [record(1), record(2)]})).header(
+                "link",
+                "</api/v1/risk/prs?repo=acme%2Fshop&rating=high&per_page=3&page=2>; rel=\"next\"",
+            )
+        }
+    });
+    let run = cloud(
+        dir.path(),
+        &server,
+        &[
+            "list",
+            "--repo",
+            "acme/shop",
+            "--rating",
+            "high",
+            "--limit",
+            "3",
+            "--format",
+            "json",
+        ],
+    );
+    run.assert_code(0);
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/api/v1/risk/prs?repo=acme%2Fshop&rating=high&per_page=3",
+            "/api/v1/risk/prs?repo=acme%2Fshop&rating=high&per_page=3&page=2",
+        ]
+    );
+    for r in server.requests() {
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str())
+        );
+    }
+    let listed: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        listed,
+        json!([record(1), record(2), record(3)]),
+        "capped at --limit"
+    );
+}
+
+#[test]
+fn cloud_list_asks_for_the_next_page_while_pages_come_back_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|req| {
+        let items: Vec<Value> = if req.path.ends_with("page=2") {
+            (101..=110).map(record).collect()
+        } else {
+            (1..=100).map(record).collect()
+        };
+        Reply::json(200, Value::Array(items))
+    });
+    let run = cloud(dir.path(), &server, &["list", "--limit", "500"]);
+    run.assert_code(0);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            "/api/v1/risk/prs?per_page=100",
+            "/api/v1/risk/prs?per_page=100&page=2"
+        ],
+        "a short page is the last"
+    );
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 110);
+    assert_eq!(
+        lines[0],
+        format!(
+            "acme/shop#1   71 high      blocked  {}  2026-01-02T03:04:05Z  PR 1",
+            &format!("{:040x}", 1)[..7]
+        )
+    );
+}
+
+#[test]
+fn cloud_list_refuses_a_next_link_to_another_origin_and_bad_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|_| {
+        Reply::json(200, json!([record(1)])).header(
+            "link",
+            "<https://elsewhere.example/api/v1/risk/prs?page=2>; rel=\"next\"",
+        )
+    });
+    let run = cloud(dir.path(), &server, &["list"]);
+    run.assert_code(3);
+    assert!(
+        run.stderr
+            .contains("points to another origin (https://elsewhere.example)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.requests().len(), 1);
+    let run = cloud(dir.path(), &server, &["list", "--repo", "shop"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("is not `owner/name`"), "{}", run.stderr);
+    let run = cloud(dir.path(), &server, &["list", "--rating", "severe"]);
+    run.assert_code(2);
+    assert_eq!(server.requests().len(), 1);
+}

@@ -278,11 +278,21 @@ fn dependents_of_each_changed_file() {
     assert_eq!(legacy["direct"], 1);
 
     let ev = &v["dimensions"]["impact"]["evidence"];
-    // Union of production dependents, changed files excluded.
-    assert_eq!(ev["reach"], 7);
+    // Structural: the union of production dependents, changed files excluded.
+    assert_eq!(ev["downstream"], 7);
+    // What the changed symbols reach: the users of `price`, `tokens`, `total` and the removed
+    // default of legacy.cjs (button, card, checkout, main; util.ts only through its type `Page`).
+    // The renamed math.ts changed no declaration: its users changed their imports themselves.
+    assert_eq!(ev["reached_files"], 5);
+    assert_eq!(ev["type_only_files"], 1);
+    assert_eq!(ev["reach"], 4.25);
+    assert_eq!(
+        impact_file(&v, "packages/shared/src/numbers.ts")["reached"],
+        0
+    );
     assert_eq!(ev["tests_affected"], 1);
-    // 1 − e^(−7/25) = 0.244 → 24
-    assert_eq!(v["dimensions"]["impact"]["score"], 24);
+    // 1 − e^(−4.25/25) = 0.156 → 16
+    assert_eq!(v["dimensions"]["impact"]["score"], 16);
     assert_eq!(ev["entry_points"][0]["path"], "apps/web/src/main.tsx");
 }
 
@@ -366,8 +376,9 @@ fn text_report_lists_high_impact_files() {
     let run = r.run(&["score", "--base", "main"]);
     run.assert_code(0);
     assert!(
-        run.stdout
-            .contains("packages/lib/src/pricing.ts — affects 5 downstream modules"),
+        run.stdout.contains(
+            "packages/lib/src/pricing.ts — price changed; 3 of its 5 dependents use it (1 direct), and 1 test file"
+        ),
         "{}",
         run.stdout
     );
@@ -380,9 +391,13 @@ fn text_report_lists_high_impact_files() {
         "{}",
         explained.stdout
     );
-    assert!(explained
-        .stdout
-        .contains("← apps/web/src/pages/checkout.tsx"));
+    assert!(
+        explained.stdout.contains(
+            "→ apps/web/src/pages/checkout.tsx: apps/web/src/cart.js#total → apps/web/src/pages/checkout.tsx#Checkout"
+        ),
+        "{}",
+        explained.stdout
+    );
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::support::{command, RunPrRisk, TestRepo};
 // Helpers
 
 /// A TypeScript project on `main` with a remote `origin` (a bare repository in its own temp dir)
-/// that already has `main`. Changing `src/lib/pricing.ts` reaches two modules (nonzero impact).
+/// that already has `main`. Changing `price` in `src/lib/pricing.ts` reaches two modules (nonzero
+/// impact).
 struct Pushable {
     repo: TestRepo,
     remote: tempfile::TempDir,
@@ -165,8 +166,9 @@ fn hook_allows_a_new_branch_under_the_threshold() {
         run.stderr
     );
     assert!(
-        run.stderr
-            .contains("top impact: src/lib/pricing.ts affects 2 downstream modules"),
+        run.stderr.contains(
+            "top impact: src/lib/pricing.ts — what changed in it reaches 2 of its 2 dependents"
+        ),
         "{}",
         run.stderr
     );

@@ -158,6 +158,8 @@ pub trait FactsMemo {
 #[derive(Default)]
 pub struct ParseStore {
     results: HashMap<(Oid, Lang), Outcome>,
+    /// Blob sizes (for the cache entries of symbols extracted later).
+    sizes: HashMap<(Oid, Lang), u64>,
     pub bytes_parsed: u64,
 }
 
@@ -168,6 +170,17 @@ impl ParseStore {
 
     pub fn facts(&self, file: &SourceFile) -> Option<&Arc<FileFacts>> {
         self.get(file).and_then(|r| r.as_ref().ok())
+    }
+
+    /// The facts of a (blob, language) and the blob's size, when parsed.
+    pub fn facts_of(&self, oid: Oid, lang: Lang) -> Option<(Arc<FileFacts>, u64)> {
+        match self.results.get(&(oid, lang))? {
+            Ok(f) => Some((
+                f.clone(),
+                self.sizes.get(&(oid, lang)).copied().unwrap_or(0),
+            )),
+            Err(_) => None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -207,6 +220,7 @@ impl ParseStore {
             jobs.retain(|&(oid, lang)| match cache.get(oid, lang, max_size) {
                 Some((outcome, bytes)) => {
                     self.bytes_parsed += bytes;
+                    self.sizes.insert((oid, lang), bytes);
                     self.results.insert((oid, lang), outcome);
                     false
                 }
@@ -235,6 +249,7 @@ impl ParseStore {
             if let Some(cache) = cache.as_mut() {
                 cache.put(oid, lang, bytes, &outcome);
             }
+            self.sizes.insert((oid, lang), bytes);
             self.results.insert((oid, lang), outcome);
         }
     }

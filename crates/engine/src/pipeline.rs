@@ -2,8 +2,9 @@
 //! dependency graphs → scores → report. Each stage is its own module; this file only wires them,
 //! opens the caches, and reports progress through an [`Observer`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -18,11 +19,14 @@ use crate::git::history;
 use crate::git::hunks::{facts_between, CommitFacts};
 use crate::git::revisions::{self, Revisions};
 use crate::git::snapshot::Snapshot;
+use crate::git::with_thread_repo;
 use crate::git::{Oid, Repo};
 use crate::glob::GlobList;
-use crate::graph::{DepGraph, ResolvedImport, UnresolvedKind};
+use crate::graph::reach::{DataChange, FileSymbols, Reach, ReachInput, SideInput, SymbolSource};
+use crate::graph::{self, DepGraph, ResolvedImport, UnresolvedKind};
 use crate::guide::{self, codeowners::CodeOwners, Guidance, GuidanceSettings};
-use crate::lang::Family;
+use crate::lang::symbols::{self, Symbols};
+use crate::lang::{json, Family, FileFacts, Lang};
 use crate::parse::{select_sources, FileSettings, Filters, ParseStore, SourceFile};
 use crate::report::{
     self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Note, NoteCode, Report, Tool,
@@ -30,6 +34,7 @@ use crate::report::{
 use crate::resolve::javascript::JsResolver;
 use crate::resolve::packages::{self, PackageSurface};
 use crate::resolve::rust;
+use crate::resolve::symbols::{link_js, LinkExport, LinkTo, Linked};
 use crate::resolve::vfs::SnapshotFs;
 use crate::resolve::workspaces;
 use crate::score::coupling::rules::CouplingSettings;
@@ -180,6 +185,10 @@ pub struct Side {
     pub limits: Vec<String>,
     /// Workspace packages and their public entries (for the coupling rule `no-deep-import`).
     pub packages: Vec<PackageSurface>,
+    /// The resolver of this side's imports (kept to link symbols on demand).
+    pub js: Arc<JsResolver>,
+    /// The crates and module trees of this side's Rust files.
+    pub rust: Option<Arc<rust::RustWorld>>,
 }
 
 /// The rules: the embedded packs plus the files of `security.rule-dirs`, read through `source`
@@ -263,7 +272,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     // The security scan reads only the changed files: it runs on its own thread while the
     // snapshots are parsed and resolved (its stage time overlaps theirs).
     let mut store = ParseStore::default();
-    let (security, head, base) = std::thread::scope(|scope| -> Result<_> {
+    let (security, head, base, cache) = std::thread::scope(|scope| -> Result<_> {
         let scan = scope.spawn(|| {
             let started = Instant::now();
             let files = security::files_to_scan(&changes);
@@ -312,15 +321,6 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                     .map(|c| c as &mut dyn crate::parse::FactsMemo),
             )
         });
-        // Saving (encode, write, fsync, rename) overlaps building the graphs.
-        let save = scope.spawn(move || {
-            let started = Instant::now();
-            let stats = cache.map(|mut c| {
-                c.save();
-                c.stats
-            });
-            (stats, started.elapsed())
-        });
         let (head, base, memo) = t.time(obs, "graph", || {
             build_sides(
                 &git_dir,
@@ -336,12 +336,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.stages.push(("security*", took));
-        let (stats, took) = save
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        t.cache = stats;
-        t.stages.push(("cache save*", took));
-        Ok((security, head, base))
+        Ok((security, head, base, cache))
     })?;
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
     let changed_settings = match req.source.commit() {
@@ -371,17 +366,39 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         });
         let graphs = scope.spawn(|| {
             let started = Instant::now();
+            let data = data_changes(&git_dir, &changes, &head, &base, cfg.files.max_file_size);
+            let memo = SymbolMemo::default();
+            let stop = GlobList::new(cfg.impact.stop_at.iter());
+            let reach = reach(
+                &git_dir,
+                &changes,
+                [&head, &base],
+                &store,
+                &memo,
+                &tests,
+                &stop,
+                &data,
+            );
             let impact = impact::score(
                 impact::ImpactInput {
                     changes: &changes,
                     head: &head.graph,
                     base: &base.graph,
                     tests: &tests,
+                    reach: &reach,
                     weight: cfg.weights.impact,
                 },
                 &cfg.impact,
             );
             let impact_took = started.elapsed();
+            // The parse cache is saved once the symbols the walk extracted are in it.
+            let save_started = Instant::now();
+            let stats = cache.map(|mut c| {
+                memo.store_into(&store, &mut c);
+                c.save();
+                c.stats
+            });
+            let save_took = save_started.elapsed();
             let started = Instant::now();
             let coupling = coupling::score(
                 coupling::CouplingInput {
@@ -395,7 +412,13 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 },
                 &cfg.coupling,
             );
-            (impact, impact_took, coupling, started.elapsed())
+            (
+                impact,
+                impact_took,
+                coupling,
+                started.elapsed(),
+                (stats, save_took),
+            )
         });
         let mut history_cache = t.time(obs, "history load", || {
             cache_dir
@@ -468,11 +491,13 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             t.model_cache = p.cache_note.clone();
         }
         mined = Some(prepared);
-        let (impact, impact_took, coupling, coupling_took) = graphs
+        let (impact, impact_took, coupling, coupling_took, (stats, save_took)) = graphs
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.stages.push(("impact*", impact_took));
+        t.stages.push(("cache save*", save_took));
         t.stages.push(("coupling*", coupling_took));
+        t.cache = stats;
         let (stats, took) = save
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -1083,7 +1108,7 @@ pub fn same_resolution(changes: &ChangeSet) -> bool {
 /// What resolving one snapshot's imports needs: its workspace packages, a resolver over it, and
 /// the packages' public surfaces.
 pub struct Resolution {
-    resolver: JsResolver,
+    resolver: Arc<JsResolver>,
     surfaces: Vec<PackageSurface>,
     /// Safety caps reached while reading the workspace (a `pnpm-workspace.yaml` too deep).
     limits: Vec<String>,
@@ -1118,7 +1143,7 @@ impl Resolution {
             resolver.resolve(from, spec)
         });
         Resolution {
-            resolver,
+            resolver: Arc::new(resolver),
             surfaces,
             limits,
         }
@@ -1255,6 +1280,8 @@ fn finish_side(
         notes,
         limits,
         packages: r.surfaces.clone(),
+        js: r.resolver.clone(),
+        rust: rust.world,
     }
 }
 
@@ -1276,6 +1303,7 @@ fn rust_imports(
             notes: Vec::new(),
             limits: Vec::new(),
             crates: 0,
+            world: None,
         };
     }
     match Repo::open(git_dir) {
@@ -1392,4 +1420,319 @@ fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<No
         }
     }
     notes
+}
+
+/// Symbols extracted during one run, by blob: shared by both sides (a file unchanged between
+/// them is read once), then written into the parse cache with the file's facts.
+#[derive(Default)]
+pub struct SymbolMemo {
+    map: Mutex<HashMap<(Oid, Lang), Arc<Symbols>>>,
+}
+
+impl SymbolMemo {
+    fn get(&self, key: (Oid, Lang)) -> Option<Arc<Symbols>> {
+        self.map.lock().ok()?.get(&key).cloned()
+    }
+
+    fn put(&self, key: (Oid, Lang), s: Arc<Symbols>) {
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(key, s);
+        }
+    }
+
+    /// How many files' symbols were extracted.
+    pub fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Put every extracted file's facts, now with symbols, into the parse cache.
+    pub fn store_into(&self, store: &ParseStore, cache: &mut ParseCache) {
+        let Ok(m) = self.map.lock() else {
+            return;
+        };
+        let mut keys: Vec<&(Oid, Lang)> = m.keys().collect();
+        keys.sort();
+        for key in keys {
+            let Some((facts, bytes)) = store.facts_of(key.0, key.1) else {
+                continue;
+            };
+            let mut enriched = FileFacts::clone(&facts);
+            enriched.symbols = Some(m[key].clone());
+            cache.put(key.0, key.1, bytes, &Ok(Arc::new(enriched)));
+        }
+    }
+}
+
+/// One side's symbols for the reach walk, extracted on demand (tree-sitter) and linked with the
+/// side's resolvers.
+pub struct SideSymbols<'a> {
+    git_dir: &'a Path,
+    side: &'a Side,
+    by_path: HashMap<&'a str, &'a SourceFile>,
+    store: &'a ParseStore,
+    memo: &'a SymbolMemo,
+}
+
+impl<'a> SideSymbols<'a> {
+    pub fn new(
+        git_dir: &'a Path,
+        side: &'a Side,
+        store: &'a ParseStore,
+        memo: &'a SymbolMemo,
+    ) -> SideSymbols<'a> {
+        SideSymbols {
+            git_dir,
+            side,
+            by_path: side.sources.iter().map(|s| (s.path.as_str(), s)).collect(),
+            store,
+            memo,
+        }
+    }
+
+    /// The symbols of a parsed source file (from its facts, the memo, or a fresh parse).
+    pub fn symbols(&self, path: &str) -> Option<(Arc<Symbols>, Lang)> {
+        let src = *self.by_path.get(path)?;
+        let facts = self.store.facts(src)?;
+        let key = (src.oid, src.lang);
+        if let Some(s) = &facts.symbols {
+            return Some((s.clone(), src.lang));
+        }
+        if let Some(s) = self.memo.get(key) {
+            return Some((s, src.lang));
+        }
+        let text = with_thread_repo(self.git_dir, |repo| repo?.read_text(src.oid))?;
+        let s = Arc::new(symbols::extract(src.lang, &text));
+        self.memo.put(key, s.clone());
+        Some((s, src.lang))
+    }
+
+    fn load_one(&self, path: &str) -> Option<Arc<FileSymbols>> {
+        let (syms, lang) = self.symbols(path)?;
+        let link = match lang.family() {
+            Family::JavaScript => link_js(&syms, |spec| self.side.js.resolve(path, spec)),
+            Family::Rust => match &self.side.rust {
+                Some(world) => world.link(path, &syms),
+                None => Linked {
+                    rust: true,
+                    refs: vec![Vec::new(); syms.decls.len()],
+                    owners: vec![None; syms.decls.len()],
+                    implicit: vec![false; syms.decls.len()],
+                    ..Linked::default()
+                },
+            },
+        };
+        Some(Arc::new(FileSymbols { syms, link }))
+    }
+}
+
+impl SymbolSource for SideSymbols<'_> {
+    fn load(&self, paths: &[String]) -> Vec<Option<Arc<FileSymbols>>> {
+        paths.par_iter().map(|p| self.load_one(p)).collect()
+    }
+}
+
+/// The symbol-level reach of a change: one walk per side, symbols extracted on demand.
+#[allow(clippy::too_many_arguments)]
+pub fn reach(
+    git_dir: &Path,
+    changes: &ChangeSet,
+    [head, base]: [&Side; 2],
+    store: &ParseStore,
+    memo: &SymbolMemo,
+    tests: &GlobList,
+    stop: &GlobList,
+    data: &[DataChange],
+) -> Reach {
+    let h = SideSymbols::new(git_dir, head, store, memo);
+    let b = SideSymbols::new(git_dir, base, store, memo);
+    let workspace: BTreeSet<String> = head
+        .packages
+        .iter()
+        .chain(&base.packages)
+        .map(|p| p.name.clone())
+        .collect();
+    graph::reach::compute(&ReachInput {
+        changes,
+        head: SideInput {
+            graph: &head.graph,
+            source: &h,
+        },
+        base: SideInput {
+            graph: &base.graph,
+            source: &b,
+        },
+        tests,
+        stop,
+        data,
+        workspace: &workspace,
+    })
+}
+
+/// The changed JSON files (`package.json` anywhere; other JSON files code imports), read at
+/// both revisions.
+pub fn data_changes(
+    git_dir: &Path,
+    changes: &ChangeSet,
+    head: &Side,
+    base: &Side,
+    max: u64,
+) -> Vec<DataChange> {
+    let read = |oid: Option<Oid>| -> Option<String> {
+        let oid = oid?;
+        with_thread_repo(git_dir, |repo| {
+            let repo = repo?;
+            if repo.blob_size(oid).is_some_and(|s| s > max) {
+                return None;
+            }
+            repo.read_text(oid)
+        })
+    };
+    changes
+        .files
+        .iter()
+        .filter(|f| f.path.to_ascii_lowercase().ends_with(".json") && f.analysable())
+        .filter_map(|f| {
+            let head_text = f.exists_at_head().then(|| read(f.new_oid)).flatten();
+            let base_text = f.base_path().and_then(|_| read(f.old_oid));
+            if json::is_package_json(&f.path) {
+                return Some(DataChange::PackageJson {
+                    path: f.path.clone(),
+                    change: json::package_json_change(base_text.as_deref(), head_text.as_deref()),
+                });
+            }
+            let in_graph = head.graph.node(&f.path).is_some()
+                || f.base_path().is_some_and(|p| base.graph.node(p).is_some());
+            in_graph.then(|| DataChange::Json {
+                path: f.path.clone(),
+                keys: json::changed_keys(base_text.as_deref(), head_text.as_deref()),
+            })
+        })
+        .collect()
+}
+
+/// One declaration of a file, what it uses and who uses it (`pr-risk graph --symbols`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SymbolEntry {
+    pub name: String,
+    pub kind: symbols::DeclKind,
+    /// Visible outside its file (TypeScript: exported; Rust: any `pub`).
+    pub exported: bool,
+    pub start: u32,
+    pub end: u32,
+    /// What it uses: `file#name`, `file#*` (the whole module), `package (external)`.
+    pub uses: Vec<String>,
+    /// The declarations that use it, in this file and in the files that import it directly.
+    pub users: Vec<SymbolUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct SymbolUser {
+    pub file: String,
+    /// The using declaration, or `export NAME` for a re-export.
+    pub symbol: String,
+}
+
+/// The declarations of `file` at a side, with their users (`None`: not a parsed source file).
+pub fn symbol_listing(
+    git_dir: &Path,
+    side: &Side,
+    file: &str,
+    max_size: u64,
+) -> Option<Vec<SymbolEntry>> {
+    let g = &side.graph;
+    let n = g.node(file)?;
+    let mut wanted: Vec<&SourceFile> = vec![];
+    let dependents: Vec<String> = g
+        .direct_dependents(n)
+        .map(|d| g.path(d).to_string())
+        .collect();
+    for s in &side.sources {
+        if s.path == file || dependents.contains(&s.path) {
+            wanted.push(s);
+        }
+    }
+    let mut store = ParseStore::default();
+    store.parse(git_dir, wanted.iter().copied(), max_size);
+    let memo = SymbolMemo::default();
+    let loader = SideSymbols::new(git_dir, side, &store, &memo);
+    let mine = loader.load_one(file)?;
+    let mut paths = vec![file.to_string()];
+    paths.extend(dependents.iter().cloned());
+    let loaded: Vec<(String, Option<Arc<FileSymbols>>)> =
+        paths.iter().cloned().zip(loader.load(&paths)).collect();
+    let rust = mine.link.rust;
+    let decl_name = |fs: &FileSymbols, i: u32| {
+        fs.syms
+            .decls
+            .get(i as usize)
+            .map_or_else(String::new, |d| d.name.clone())
+    };
+    let mut out = Vec::new();
+    for (i, d) in mine.syms.decls.iter().enumerate() {
+        let i = i as u32;
+        let names: Vec<String> = mine
+            .syms
+            .export_names(i, rust)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let uses = mine.link.refs[i as usize]
+            .iter()
+            .map(|l| match &l.to {
+                LinkTo::Local(j) => format!("{file}#{}", decl_name(&mine, *j)),
+                LinkTo::Name { file, name } => format!("{file}#{name}"),
+                LinkTo::All { file, .. } => format!("{file}#*"),
+                LinkTo::Effects { file } => format!("{file} (side effects)"),
+                LinkTo::External { package } => format!("{package} (external)"),
+            })
+            .collect();
+        let mut users: BTreeSet<SymbolUser> = BTreeSet::new();
+        for (path, fs) in &loaded {
+            let Some(fs) = fs else { continue };
+            let same = path == file;
+            for (u, links) in fs.link.refs.iter().enumerate() {
+                let hit = links.iter().any(|l| match &l.to {
+                    LinkTo::Local(j) => same && *j == i,
+                    LinkTo::Name { file: f, name } => f == file && names.contains(name),
+                    LinkTo::All { file: f, .. } => f == file && !names.is_empty(),
+                    _ => false,
+                });
+                if hit && !(same && u as u32 == i) {
+                    users.insert(SymbolUser {
+                        file: path.clone(),
+                        symbol: decl_name(fs, u as u32),
+                    });
+                }
+            }
+            for (e, target) in &fs.link.exports {
+                let hit = match target {
+                    LinkExport::Local(_) => false,
+                    LinkExport::Name { file: f, name } => f == file && names.contains(name),
+                    LinkExport::All { file: f } | LinkExport::Star { file: f } => {
+                        f == file && !names.is_empty()
+                    }
+                };
+                if hit {
+                    users.insert(SymbolUser {
+                        file: path.clone(),
+                        symbol: format!("export {e}"),
+                    });
+                }
+            }
+        }
+        out.push(SymbolEntry {
+            name: d.name.clone(),
+            kind: d.kind,
+            exported: d.vis != symbols::Vis::Private,
+            start: d.start,
+            end: d.end,
+            uses,
+            users: users.into_iter().collect(),
+        });
+    }
+    Some(out)
 }

@@ -21,6 +21,8 @@ pub struct Target {
     pub author: Option<String>,
     /// The PR comes from a fork: the job token is read-only there (for `pull_request`).
     pub fork: bool,
+    /// `pull_request.head.repo.full_name`: where the PR's commits come from.
+    pub head_repository: Option<String>,
 }
 
 pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
@@ -48,8 +50,9 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                     "the {name} event has no pull_request.base.sha / pull_request.head.sha\n  hint: check GITHUB_EVENT_PATH"
                 )));
             };
-            let fork = match (s(&pr["head"]["repo"]["full_name"]), s(&pr["base"]["repo"]["full_name"])) {
-                (Some(h), Some(b)) => h != b,
+            let head_repository = s(&pr["head"]["repo"]["full_name"]);
+            let fork = match (&head_repository, s(&pr["base"]["repo"]["full_name"])) {
+                (Some(h), Some(b)) => *h != b,
                 _ => false,
             };
             Ok(Target {
@@ -61,6 +64,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 author: s(&pr["user"]["login"]),
                 head_ref: s(&pr["head"]["ref"]),
                 fork,
+                head_repository,
             })
         }
         "merge_group" => {
@@ -84,6 +88,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 author: None,
                 head_ref,
                 fork: false,
+                head_repository: None,
             })
         }
         "push" | "workflow_dispatch" | "schedule" | "" => {
@@ -112,6 +117,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 author: None,
                 head_ref: env.get("GITHUB_REF_NAME").map(str::to_string),
                 fork: false,
+                head_repository: None,
             })
         }
         other => Err(Error::Usage(format!(

@@ -53,6 +53,14 @@ pub struct Inputs {
     /// Explicit base (required for `workflow_dispatch`; optional for `push`).
     pub base: Option<String>,
     pub head: Option<String>,
+    /// Fork-safe first half: write the result to this directory (inside the workspace) for a
+    /// `workflow_run` workflow to publish, instead of posting it ([`super::artifact`]).
+    pub publish_to: Option<PathBuf>,
+    /// Fork-safe second half (in a `workflow_run` workflow): publish the result in this directory
+    /// ([`super::publish_from`]).
+    pub publish_from: Option<PathBuf>,
+    /// Request reviews from the suggested reviewers (default false).
+    pub request_reviewers: bool,
 }
 
 impl Inputs {
@@ -77,6 +85,9 @@ impl Inputs {
             sarif_file: env.input("sarif-file").map(PathBuf::from),
             base: env.input("base"),
             head: env.input("head"),
+            publish_to: env.input("publish-to").map(PathBuf::from),
+            publish_from: env.input("publish-from").map(PathBuf::from),
+            request_reviewers: boolean(env, "request-reviewers")?.unwrap_or(false),
         })
     }
 }

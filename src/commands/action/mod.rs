@@ -8,9 +8,19 @@
 //! The checkout is the pull request's code: everything printed or written goes through
 //! [`workflow`] (escaped, secrets scrubbed, never outside the workspace or through a link), and
 //! the GitHub outlets end by `github.timeout-seconds`.
+//!
+//! Pull requests from forks (whose `pull_request` runs get a read-only token) are published in two
+//! halves: `--publish-to DIR` writes the result as an artifact instead of posting it
+//! ([`artifact`]), and `--publish-from DIR`, in a `workflow_run` workflow, checks that artifact
+//! against the event and posts it ([`publish_from`]). `merge_group` runs post the check run on the
+//! merge group's head commit (a required check that never reports would stall the queue), and no
+//! comment.
 
+pub mod artifact;
 pub mod event;
 pub mod inputs;
+pub mod publish_from;
+pub mod reviewers;
 pub mod workflow;
 
 use std::collections::BTreeMap;
@@ -34,10 +44,26 @@ use self::inputs::{Env, Inputs};
 /// Name of the report file written to the workspace (the `report-json` output).
 pub const REPORT_FILE: &str = "pr-risk-report.json";
 
+/// `pr-risk action` flags (each also an input; the flag wins).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ActionArgs {
+    /// Do not post: write the result (report and manifest) into DIR, inside the workspace, for a
+    /// `workflow_run` workflow to publish with --publish-from (the `publish-to` input). For
+    /// `pull_request` runs, e.g. from forks, whose token cannot write.
+    #[arg(long, value_name = "DIR", conflicts_with = "publish_from")]
+    pub publish_to: Option<PathBuf>,
+
+    /// In a `workflow_run` workflow: check the artifact a `pull_request` run wrote into DIR
+    /// against the event, then post its check run and comment, without the pull request's code
+    /// (the `publish-from` input).
+    #[arg(long, value_name = "DIR")]
+    pub publish_from: Option<PathBuf>,
+}
+
 /// Run the action; returns the exit code.
-pub fn main() -> ExitCode {
+pub fn main(args: &ActionArgs) -> ExitCode {
     let env = Env::from_process();
-    match run(&env) {
+    match run(&env, args) {
         Ok(code) => code,
         Err(e) => {
             let msg = outlets::secret::scrub(&e.to_string());
@@ -46,10 +72,16 @@ pub fn main() -> ExitCode {
                 workflow::command("error", &[("title", "pr-risk".into())], &msg)
             );
             eprintln!("error: {msg}");
+            let publishing = args.publish_from.is_some() || env.input("publish-from").is_some();
+            // A fence longer than any run of backticks in the message (which may quote names a
+            // pull request chose), so the message cannot end it.
+            let longest = msg.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = "`".repeat(longest.max(2) + 1);
             if let Some(p) = env.get("GITHUB_STEP_SUMMARY") {
                 let _ = workflow::append_summary(
                     Path::new(p),
-                    &format!("## PR Risk Report\n\n**pr-risk could not score this change.**\n\n```\n{msg}\n```\n"),
+                    &format!("## PR Risk Report\n\n**pr-risk could not {}.**\n\n{fence}\n{msg}\n{fence}\n",
+                        if publishing { "publish this result" } else { "score this change" }),
                 );
             }
             e.exit_code()
@@ -67,9 +99,31 @@ struct Context {
     workspace: PathBuf,
 }
 
-pub fn run(env: &Env) -> Result<ExitCode> {
-    let inputs = Inputs::read(env)?;
+pub fn run(env: &Env, args: &ActionArgs) -> Result<ExitCode> {
+    let mut inputs = Inputs::read(env)?;
+    if let Some(d) = &args.publish_to {
+        inputs.publish_to = Some(d.clone());
+    }
+    if let Some(d) = &args.publish_from {
+        inputs.publish_from = Some(d.clone());
+    }
+    if let Some(dir) = inputs.publish_from.clone() {
+        if inputs.publish_to.is_some() {
+            return Err(engine::Error::Usage(
+                "`publish-to` and `publish-from` are the two halves of the fork set-up, in two workflows: give one of them".into(),
+            ));
+        }
+        return publish_from::run(env, &inputs, &dir);
+    }
     let target = event::target(env, &inputs)?;
+    if inputs.publish_to.is_some() && (target.event != "pull_request" || target.pr_number.is_none())
+    {
+        return Err(engine::Error::Usage(format!(
+            "`publish-to` is for `pull_request` runs (this is a `{}` event{}); other events post their result directly",
+            target.event,
+            if target.pr_number.is_none() { " without a pull request number" } else { "" }
+        )));
+    }
     let workspace = env
         .get("GITHUB_WORKSPACE")
         .map(PathBuf::from)
@@ -244,9 +298,14 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
     }
 
     let (annotations, _) = github::capped(github::annotations(report));
-    let check_written = match md {
-        Some(ref md) => github_outlets(ctx, report, md, &links, &annotations),
-        None => false,
+    let mut artifact_failed = false;
+    let check_written = match (&ctx.inputs.publish_to, md) {
+        (Some(dir), _) => {
+            artifact_failed = !write_artifact(ctx, dir, report);
+            false
+        }
+        (None, Some(ref md)) => github_outlets(ctx, report, md, &links, &annotations),
+        (None, None) => false,
     };
     if !check_written {
         // Without a check run, findings still reach the diff as workflow-command annotations.
@@ -284,6 +343,9 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
     }
 
     let sync_failed = cloud_sync(ctx, report);
+    if artifact_failed {
+        return ExitCode::Input;
+    }
 
     if blocked {
         println!(
@@ -312,7 +374,47 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
     ExitCode::Pass
 }
 
-fn warn(msg: &str) {
+/// `publish-to`: the artifact for the `workflow_run` half; false (with an error in the log) when
+/// it could not be written.
+fn write_artifact(ctx: &Context, dir: &Path, report: &Report) -> bool {
+    let manifest = artifact::Manifest {
+        format: artifact::FORMAT.to_string(),
+        repository: ctx.env.get("GITHUB_REPOSITORY").unwrap_or("").to_string(),
+        event: ctx.target.event.clone(),
+        pr_number: ctx.target.pr_number.unwrap_or(0),
+        head_sha: report.revisions.head.sha.clone(),
+        base_sha: report.revisions.base.sha.clone(),
+        head_repository: ctx
+            .target
+            .head_repository
+            .clone()
+            .or_else(|| ctx.env.get("GITHUB_REPOSITORY").map(str::to_string))
+            .unwrap_or_default(),
+        tool_version: engine::VERSION.to_string(),
+    };
+    match artifact::write(&ctx.workspace, dir, &manifest, report) {
+        Ok(written) => {
+            workflow::log(&format!(
+                "result written to {} for the workflow_run job to publish (no check run and no comment from this run)",
+                written.display()
+            ));
+            true
+        }
+        Err(e) => {
+            println!(
+                "{}",
+                workflow::command(
+                    "error",
+                    &[("title", "pr-risk".into())],
+                    &format!("could not write the artifact: {e}")
+                )
+            );
+            false
+        }
+    }
+}
+
+pub(crate) fn warn(msg: &str) {
     println!(
         "{}",
         workflow::command("warning", &[("title", "pr-risk".into())], msg)
@@ -430,7 +532,7 @@ fn github_outlets(
             }
         };
         let fork_hint = if ctx.target.fork {
-            " (this pull request comes from a fork, where the job token is read-only)"
+            " (this pull request comes from a fork, where the job token is read-only: see the fork-safe set-up with `publish-to` in docs/github-action.md)"
         } else {
             ""
         };
@@ -480,6 +582,9 @@ fn github_outlets(
         match (post, ctx.target.pr_number) {
             (false, _) => {}
             (true, None) => tracing::info!("not a pull request event: no PR comment"),
+            (true, Some(_)) if ctx.target.event == "merge_group" => {
+                tracing::info!("a merge group: the check run only, no PR comment")
+            }
             (true, Some(pr)) => match md.comment(report, links, COMMENT_MARKER) {
                 Err(e) => warn(&format!("could not render the PR comment: {e}")),
                 Ok(body) => match gh.upsert_comment(pr, &body).await {
@@ -491,6 +596,33 @@ fn github_outlets(
                     Err(e) => warn(&format!("could not write the PR comment: {e}")),
                 },
             },
+        }
+        if ctx.inputs.request_reviewers {
+            match ctx.target.pr_number {
+                Some(pr)
+                    if matches!(
+                        ctx.target.event.as_str(),
+                        "pull_request" | "pull_request_target"
+                    ) =>
+                {
+                    let plan = reviewers::Plan::new(
+                        report
+                            .guidance
+                            .reviewers
+                            .iter()
+                            .map(|r| (r.who.as_str(), r.login.as_deref(), r.team)),
+                        ctx.target.author.as_deref(),
+                        &gh.owner,
+                    );
+                    if let Some(note) = reviewers::request(&gh, pr, &plan).await {
+                        if let Some(p) = ctx.env.get("GITHUB_STEP_SUMMARY") {
+                            let _ =
+                                workflow::append_summary(Path::new(p), &format!("\n> {note}\n"));
+                        }
+                    }
+                }
+                _ => tracing::info!("request-reviewers: not a pull request event"),
+            }
         }
         check_written
     });

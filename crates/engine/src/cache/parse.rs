@@ -30,11 +30,15 @@ use crate::git::Oid;
 use crate::lang::rust::{
     ExternCrate, InlineMod, ItemName, ModDecl, PathRef, RustFacts, UseBinding, UsePath,
 };
+use crate::lang::symbols::{
+    Binding, Decl, DeclKind, Export, ExportTarget, Imported, Ref, RefAt, Scope, Symbols, Unknown,
+    Vis,
+};
 use crate::lang::{FileFacts, Import, ImportKind, Lang};
 use crate::parse::{FactsMemo, Outcome, Skipped};
 
 /// Bump when the cached facts change shape or meaning (a front end extracts differently).
-pub const FORMAT: u32 = 5;
+pub const FORMAT: u32 = 6;
 /// The parse cache in the store.
 pub const KIND: Kind = Kind {
     name: "parse",
@@ -312,6 +316,13 @@ fn encode(w: &mut Writer, oid: Oid, lang: Lang, e: &Entry) {
                 }
                 None => w.u8(0),
             }
+            match &f.symbols {
+                Some(s) => {
+                    w.u8(1);
+                    encode_symbols(w, s);
+                }
+                None => w.u8(0),
+            }
         }
     }
 }
@@ -341,11 +352,16 @@ fn decode(r: &mut Reader) -> Parsed<((Oid, Lang), Entry)> {
                 0 => None,
                 _ => Some(decode_rust(r)?),
             };
+            let symbols = match r.u8()? {
+                0 => None,
+                _ => Some(Arc::new(decode_symbols(r)?)),
+            };
             CachedOutcome::Facts(Arc::new(FileFacts {
                 imports,
                 syntax_errors,
                 lines,
                 rust,
+                symbols,
             }))
         }
         _ => return Err("bad outcome tag".into()),
@@ -518,6 +534,203 @@ fn decode_rust(r: &mut Reader) -> Parsed<RustFacts> {
     Ok(f)
 }
 
+/// Symbols, field by field.
+fn encode_symbols(w: &mut Writer, s: &Symbols) {
+    w.varint(s.decls.len() as u64);
+    for d in &s.decls {
+        w.str(&d.name);
+        w.u8(index_of(&DeclKind::ALL, &d.kind));
+        w.u8(index_of(&VIS, &d.vis));
+        w.varint(u64::from(d.scope));
+        for o in [&d.owner, &d.via_trait] {
+            match o {
+                Some(o) => {
+                    w.u8(1);
+                    encode_ref(w, o);
+                }
+                None => w.u8(0),
+            }
+        }
+        w.varint(u64::from(d.start));
+        w.varint(u64::from(d.end));
+        w.u64(d.hash);
+        w.u64(d.sig);
+        w.u64(d.runtime);
+        w.u8(u8::from(d.type_level) | u8::from(d.test) << 1);
+        w.varint(d.refs.len() as u64);
+        for r in &d.refs {
+            w.u8(u8::from(r.sig));
+            encode_ref(w, &r.target);
+        }
+        put_strs(w, &d.members_used);
+    }
+    w.varint(s.bindings.len() as u64);
+    for b in &s.bindings {
+        w.str(&b.local);
+        w.str(&b.specifier);
+        match &b.imported {
+            Imported::Name(n) => {
+                w.u8(0);
+                w.str(n);
+            }
+            Imported::Namespace => w.u8(1),
+            Imported::SideEffect => w.u8(2),
+        }
+        w.u8(u8::from(b.type_only));
+        w.varint(u64::from(b.line));
+    }
+    w.varint(s.exports.len() as u64);
+    for e in &s.exports {
+        w.str(&e.name);
+        let (tag, i) = match e.target {
+            ExportTarget::Decl(i) => (0, i),
+            ExportTarget::Binding(i) => (1, i),
+            ExportTarget::Star(i) => (2, i),
+        };
+        w.u8(tag);
+        w.varint(u64::from(i));
+    }
+    w.varint(s.scopes.len() as u64);
+    for sc in &s.scopes {
+        w.str(&sc.name);
+        w.varint(u64::from(sc.parent));
+    }
+    w.varint(s.unknown.len() as u64);
+    for u in &s.unknown {
+        w.varint(u64::from(u.line));
+        w.str(&u.what);
+    }
+    w.u8(u8::from(s.syntax_errors) | u8::from(s.commonjs) << 1);
+}
+
+fn encode_ref(w: &mut Writer, r: &Ref) {
+    match r {
+        Ref::Decl(i) => {
+            w.u8(0);
+            w.varint(u64::from(*i));
+        }
+        Ref::Binding { binding, member } => {
+            w.u8(1);
+            w.varint(u64::from(*binding));
+            put_opt(w, member);
+        }
+        Ref::Path(p) => {
+            w.u8(2);
+            put_strs(w, p);
+        }
+    }
+}
+
+fn decode_ref(r: &mut Reader) -> Parsed<Ref> {
+    Ok(match r.u8()? {
+        0 => Ref::Decl(get_u32(r)?),
+        1 => Ref::Binding {
+            binding: get_u32(r)?,
+            member: get_opt(r)?,
+        },
+        2 => Ref::Path(get_strs(r)?),
+        _ => return Err("bad reference tag".into()),
+    })
+}
+
+const VIS: [Vis; 4] = [Vis::Private, Vis::Super, Vis::Crate, Vis::Public];
+
+fn decode_symbols(r: &mut Reader) -> Parsed<Symbols> {
+    let mut s = Symbols::default();
+    for _ in 0..r.count()? {
+        let name = r.str()?.to_string();
+        let kind = *r.index(&DeclKind::ALL)?;
+        let vis = *r.index(&VIS)?;
+        let scope = get_u32(r)?;
+        let owner = match r.u8()? {
+            0 => None,
+            _ => Some(decode_ref(r)?),
+        };
+        let via_trait = match r.u8()? {
+            0 => None,
+            _ => Some(decode_ref(r)?),
+        };
+        let start = get_u32(r)?;
+        let end = get_u32(r)?;
+        let hash = r.u64()?;
+        let sig = r.u64()?;
+        let runtime = r.u64()?;
+        let flags = r.u8()?;
+        let (type_level, test) = (flags & 1 != 0, flags & 2 != 0);
+        let mut refs = Vec::new();
+        for _ in 0..r.count()? {
+            let sig = r.u8()? != 0;
+            refs.push(RefAt {
+                target: decode_ref(r)?,
+                sig,
+            });
+        }
+        let members_used = get_strs(r)?;
+        s.decls.push(Decl {
+            name,
+            kind,
+            vis,
+            scope,
+            owner,
+            via_trait,
+            start,
+            end,
+            hash,
+            sig,
+            runtime,
+            type_level,
+            test,
+            refs,
+            members_used,
+        });
+    }
+    for _ in 0..r.count()? {
+        let local = r.str()?.to_string();
+        let specifier = r.str()?.to_string();
+        let imported = match r.u8()? {
+            0 => Imported::Name(r.str()?.to_string()),
+            1 => Imported::Namespace,
+            2 => Imported::SideEffect,
+            _ => return Err("bad binding".into()),
+        };
+        s.bindings.push(Binding {
+            local,
+            specifier,
+            imported,
+            type_only: r.u8()? != 0,
+            line: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        let name = r.str()?.to_string();
+        let tag = r.u8()?;
+        let i = get_u32(r)?;
+        let target = match tag {
+            0 => ExportTarget::Decl(i),
+            1 => ExportTarget::Binding(i),
+            2 => ExportTarget::Star(i),
+            _ => return Err("bad export".into()),
+        };
+        s.exports.push(Export { name, target });
+    }
+    for _ in 0..r.count()? {
+        s.scopes.push(Scope {
+            name: r.str()?.to_string(),
+            parent: get_u32(r)?,
+        });
+    }
+    for _ in 0..r.count()? {
+        s.unknown.push(Unknown {
+            line: get_u32(r)?,
+            what: r.str()?.to_string(),
+        });
+    }
+    let flags = r.u8()?;
+    s.syntax_errors = flags & 1 != 0;
+    s.commonjs = flags & 2 != 0;
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,6 +822,13 @@ mod tests {
             .collect();
         rust.syntax_errors = 3;
         assert!(rust.rust.is_some());
+        rust.symbols = Some(Arc::new(crate::lang::symbols::extract(Lang::Rust, src)));
+        let mut ts = crate::lang::symbols::extract(
+            Lang::Tsx,
+            "import d, * as ns from './x';\nexport { a as b } from './y';\nexport * from './z';\nexport default class C { m() { return ns.f(d); } }\nmodule.exports.q = require('./r');\nimport('./dyn');\n",
+        );
+        ts.syntax_errors = true;
+        assert!(!ts.bindings.is_empty() && !ts.exports.is_empty() && ts.commonjs);
         let mut c = ParseCache::open(dir.path(), &test_key());
         c.put(oid(9), Lang::Rust, 77, &Ok(Arc::new(rust.clone())));
         c.put(oid(8), Lang::Tsx, 5, &Err(Skipped::Binary));
@@ -621,6 +841,7 @@ mod tests {
         };
         assert_eq!(got.imports, rust.imports);
         assert_eq!(got.rust, rust.rust);
+        assert_eq!(got.symbols, rust.symbols);
         assert_eq!((got.lines, got.syntax_errors), (rust.lines, 3));
         assert!(matches!(
             again.get(oid(8), Lang::Tsx, 1000),
@@ -630,6 +851,17 @@ mod tests {
             again.get(oid(7), Lang::TypeScript, 1000),
             Some((Err(Skipped::NonUtf8), _))
         ));
+        let with_ts = FileFacts {
+            symbols: Some(Arc::new(ts)),
+            ..FileFacts::default()
+        };
+        c.put(oid(6), Lang::Tsx, 9, &Ok(Arc::new(with_ts.clone())));
+        c.save();
+        let mut again = ParseCache::open(dir.path(), &test_key());
+        let Some((Ok(got), 9)) = again.get(oid(6), Lang::Tsx, 1000) else {
+            panic!("symbols not cached");
+        };
+        assert_eq!(got.symbols, with_ts.symbols);
     }
 
     /// Saving removes the same cache's files of other formats, and nothing else.

@@ -13,6 +13,7 @@ use petgraph::Direction;
 use serde::Serialize;
 
 pub mod json;
+pub mod reach;
 
 use crate::lang::ImportKind;
 pub use crate::resolve::ResolvedImport;
@@ -184,6 +185,14 @@ impl DepGraph {
     /// Files `n` imports directly.
     pub fn direct_dependencies(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
         self.graph.neighbors_directed(n, Direction::Outgoing)
+    }
+
+    /// Files `n` uses directly (a Rust `mod` declaration alone is not a use).
+    pub fn direct_dependencies_used(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.graph
+            .edges_directed(n, Direction::Outgoing)
+            .filter(|e| e.weight().kind.is_use())
+            .map(|e| e.target())
     }
 
     /// Every file that depends on `start` transitively, with its distance. `expand` decides

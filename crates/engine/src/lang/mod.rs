@@ -5,9 +5,17 @@
 //! and the error count is kept as a fact. TypeScript / JavaScript files first go through a lexical
 //! import scanner ([`ts_scan`]) that yields the same imports far faster, and falls back to
 //! tree-sitter whenever it is not sure.
+//!
+//! Symbols (declarations, what they reference, import bindings and exports: [`symbols`]) need a
+//! real parse, so they are extracted on demand for the files a change can reach, not for every
+//! file, and kept with the file's facts once extracted.
 
+pub mod json;
 pub mod rust;
+pub mod rust_symbols;
+pub mod symbols;
 pub mod ts_scan;
+pub mod ts_symbols;
 pub mod typescript;
 
 use serde::{Deserialize, Serialize};
@@ -135,6 +143,10 @@ pub struct FileFacts {
     /// Rust module facts (resolved against the whole crate, not one import at a time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rust: Option<rust::RustFacts>,
+    /// Declarations and references, once extracted ([`symbols::extract`]): not by the ordinary
+    /// parse, only for the files impact visits (see [`symbols`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<std::sync::Arc<symbols::Symbols>>,
 }
 
 /// Parse `source` as `lang` and extract its facts. Never fails: a file tree-sitter cannot parse at

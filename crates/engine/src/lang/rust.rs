@@ -644,7 +644,7 @@ pub fn path_segments(text: &str) -> Vec<String> {
 const MAX_USE_DEPTH: usize = 64;
 
 /// Flatten a use tree into (path, binding) pairs.
-fn flatten_use(
+pub(super) fn flatten_use(
     node: Node,
     src: &[u8],
     prefix: &[String],

@@ -51,6 +51,7 @@ pub fn scan(lang: Lang, source: &str) -> Option<FileFacts> {
         syntax_errors: 0,
         lines: source.lines().count() as u32,
         rust: None,
+        symbols: None,
     })
 }
 

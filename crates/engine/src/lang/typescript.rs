@@ -6,7 +6,7 @@
 //! references `import("x").T`, and triple-slash `/// <reference path="x" />` directives.
 //! Only literal specifiers count (a string, or a template literal without substitutions).
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::{Node, Parser, Tree};
 
 use super::{FileFacts, Import, ImportKind, Lang};
 
@@ -27,19 +27,7 @@ pub fn extract(lang: Lang, source: &str) -> FileFacts {
 /// against).
 pub fn extract_tree_sitter(lang: Lang, source: &str) -> FileFacts {
     let lines = source.lines().count() as u32;
-    let tree = PARSERS.with(|cell| {
-        let mut parsers = cell.borrow_mut();
-        let idx = match parsers.iter().position(|(l, _)| *l == lang) {
-            Some(i) => i,
-            None => {
-                let mut p = Parser::new();
-                p.set_language(&lang.grammar()).ok()?;
-                parsers.push((lang, p));
-                parsers.len() - 1
-            }
-        };
-        parsers[idx].1.parse(source, None)
-    });
+    let tree = parse_tree(lang, source);
     let Some(tree) = tree else {
         return FileFacts {
             syntax_errors: 1,
@@ -73,6 +61,23 @@ pub fn extract_tree_sitter(lang: Lang, source: &str) -> FileFacts {
         }
     }
     facts
+}
+
+/// The tree-sitter parse of `source` with this thread's parser for `lang`.
+pub(super) fn parse_tree(lang: Lang, source: &str) -> Option<Tree> {
+    PARSERS.with(|cell| {
+        let mut parsers = cell.borrow_mut();
+        let idx = match parsers.iter().position(|(l, _)| *l == lang) {
+            Some(i) => i,
+            None => {
+                let mut p = Parser::new();
+                p.set_language(&lang.grammar()).ok()?;
+                parsers.push((lang, p));
+                parsers.len() - 1
+            }
+        };
+        parsers[idx].1.parse(source, None)
+    })
 }
 
 fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {

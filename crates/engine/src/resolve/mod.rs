@@ -8,6 +8,7 @@ pub mod javascript;
 pub mod memo;
 pub mod packages;
 pub mod rust;
+pub mod symbols;
 pub mod vfs;
 pub mod workspaces;
 

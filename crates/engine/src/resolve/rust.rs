@@ -37,9 +37,11 @@ use crate::git::Repo;
 use rayon::prelude::*;
 
 use super::cargo::{self, CargoModel, DepKind, DepSource, TargetKind};
+use super::symbols::{Link, LinkTo, Linked, ModLoc};
 use super::Target;
 use crate::git::snapshot::Snapshot;
 use crate::lang::rust::{RustFacts, UseBinding};
+use crate::lang::symbols::{Ref, Symbols};
 use crate::lang::{FileFacts, Import, ImportKind};
 use crate::resolve::ResolvedImport;
 
@@ -60,6 +62,8 @@ enum ExternRef {
 #[derive(Debug)]
 struct Module {
     krate: CrateId,
+    /// Its name in its parent (`""` for a crate root).
+    name: String,
     file: String,
     parent: Option<ModId>,
     /// Directory that holds the files of child modules (no trailing slash).
@@ -82,7 +86,8 @@ struct Crate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Res {
     Module(ModId),
-    Item(ModId),
+    /// An item of a module, by name.
+    Item(ModId, String),
     Extern(ExternRef),
 }
 
@@ -106,6 +111,8 @@ pub struct RustResolution {
     pub limits: Vec<String>,
     /// Number of crates (targets) found.
     pub crates: usize,
+    /// The crates and module trees, kept to link symbols later ([`RustWorld::link`]).
+    pub world: Option<Arc<RustWorld>>,
 }
 
 /// One file's facts, by path.
@@ -143,12 +150,19 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         ..
     } = b;
     let crates_len = crates.len();
-    let world = World {
+    let mut by_file: HashMap<String, usize> = HashMap::default();
+    for (i, inst) in instances.iter().enumerate() {
+        by_file.entry(inst.file.clone()).or_insert(i);
+    }
+    let world = RustWorld {
         modules,
         crates,
-        sources,
+        sources: sources.clone(),
+        instances,
+        by_file,
     };
-    let mut imports: Vec<ResolvedImport> = instances
+    let mut imports: Vec<ResolvedImport> = world
+        .instances
         .par_iter()
         .flat_map_iter(|inst| world.resolve_instance(inst))
         .collect();
@@ -175,6 +189,7 @@ pub fn resolve_with(cargo: CargoModel, sources: &RustSources) -> RustResolution 
         notes,
         limits: limits.into_iter().collect(),
         crates: crates_len,
+        world: Some(Arc::new(world)),
     }
 }
 
@@ -220,12 +235,14 @@ impl Builder<'_> {
     fn new_module(
         &mut self,
         krate: CrateId,
+        name: &str,
         file: &str,
         parent: Option<ModId>,
         dir: String,
     ) -> ModId {
         self.modules.push(Module {
             krate,
+            name: name.to_string(),
             file: file.to_string(),
             parent,
             dir,
@@ -260,7 +277,7 @@ impl Builder<'_> {
             });
         }
         for (ci, (_, _, root)) in targets.iter().enumerate() {
-            let m = self.new_module(ci, root, None, parent_dir(root).to_string());
+            let m = self.new_module(ci, "", root, None, parent_dir(root).to_string());
             self.crates[ci].root = m;
             self.place_tree(ci, root.clone(), m);
         }
@@ -376,7 +393,7 @@ impl Builder<'_> {
                 im.path_attr.as_deref().unwrap_or(&im.name),
             );
             let dir = cargo::normalize("", &dir).unwrap_or(dir);
-            let m = self.new_module(krate, file, Some(parent), dir);
+            let m = self.new_module(krate, &im.name, file, Some(parent), dir);
             self.modules[parent].children.insert(im.name.clone(), m);
             scopes.push(m);
         }
@@ -480,7 +497,7 @@ impl Builder<'_> {
                 if !in_crate.insert(child_file.clone()) {
                     continue; // already in this crate (a `#[path]` cycle or a duplicate)
                 }
-                let child = self.new_module(krate, &child_file, Some(m), child_dir);
+                let child = self.new_module(krate, &d.name, &child_file, Some(m), child_dir);
                 if i == 0 {
                     self.modules[m].children.insert(d.name.clone(), child);
                 }
@@ -566,7 +583,7 @@ impl Builder<'_> {
                 root: usize::MAX,
                 prelude,
             });
-            let m = self.new_module(ci, file, None, parent_dir(file).to_string());
+            let m = self.new_module(ci, "", file, None, parent_dir(file).to_string());
             self.crates[ci].root = m;
             self.place_tree(ci, file.to_string(), m);
             return;
@@ -581,15 +598,20 @@ impl Builder<'_> {
                 None => break,
             }
         }
-        let m = self.new_module(krate, file, Some(parent), stem_dir(file));
+        let name = parts.last().copied().unwrap_or("").to_string();
+        let m = self.new_module(krate, &name, file, Some(parent), stem_dir(file));
         self.place_tree(krate, file.to_string(), m);
     }
 }
 
-struct World<'a> {
+/// The crates of a snapshot and their module trees: what names mean in each module.
+pub struct RustWorld {
     modules: Vec<Module>,
     crates: Vec<Crate>,
-    sources: &'a RustSources,
+    sources: RustSources,
+    instances: Vec<Instance>,
+    /// A file's first instance (a file in several crates resolves alike in each).
+    by_file: HashMap<String, usize>,
 }
 
 struct Ctx {
@@ -612,7 +634,7 @@ impl Ctx {
 /// Bound on nested lookups (a chain of re-exports or globs this long is not real code).
 const MAX_DEPTH: usize = 96;
 
-impl World<'_> {
+impl RustWorld {
     fn root_of(&self, m: ModId) -> ModId {
         self.crates[self.modules[m].krate].root
     }
@@ -655,7 +677,7 @@ impl World<'_> {
         }
         if result.is_none() && module.items.contains(name) {
             result = Some(Found {
-                res: Res::Item(x),
+                res: Res::Item(x, name.to_string()),
                 via: Vec::new(),
             });
         }
@@ -761,7 +783,7 @@ impl World<'_> {
                     cur = f.res;
                 }
                 None => {
-                    cur = Res::Item(x);
+                    cur = Res::Item(x, segs[i].clone());
                     break;
                 }
             }
@@ -784,7 +806,7 @@ impl World<'_> {
             });
         }
         match &f.res {
-            Res::Module(x) | Res::Item(x) => push(Target::File {
+            Res::Module(x) | Res::Item(x, _) => push(Target::File {
                 path: self.modules[*x].file.clone(),
             }),
             Res::Extern(ExternRef::External(p)) => push(Target::External { package: p.clone() }),
@@ -943,6 +965,166 @@ impl World<'_> {
                     t,
                 );
             }
+        }
+        out
+    }
+}
+
+impl RustWorld {
+    /// The module of each scope of `file`'s symbols (scope 0 is the file, then its inline
+    /// modules, see [`Symbols::scopes`]); `None` when the file is in no crate.
+    fn symbol_scopes(&self, file: &str, syms: &Symbols) -> Option<Vec<ModId>> {
+        let inst = &self.instances[*self.by_file.get(file)?];
+        let top = *inst.scopes.first()?;
+        let mut out = vec![top];
+        for sc in &syms.scopes {
+            let parent = out.get(sc.parent as usize).copied().unwrap_or(top);
+            let m = self.modules[parent]
+                .children
+                .get(&sc.name)
+                .copied()
+                .unwrap_or(parent);
+            out.push(m);
+        }
+        Some(out)
+    }
+
+    /// The crate a file is (first) compiled in.
+    fn crate_of(&self, file: &str) -> Option<CrateId> {
+        let inst = &self.instances[*self.by_file.get(file)?];
+        inst.scopes.first().map(|&m| self.modules[m].krate)
+    }
+
+    /// A module's path from its crate root.
+    fn mod_loc(&self, m: ModId) -> ModLoc {
+        let mut path = Vec::new();
+        let mut cur = m;
+        while let Some(p) = self.modules[cur].parent {
+            path.push(self.modules[cur].name.clone());
+            cur = p;
+        }
+        path.reverse();
+        ModLoc {
+            krate: self.modules[m].krate as u32,
+            path,
+        }
+    }
+
+    /// An item's name qualified by the inline modules that hold it inside its file
+    /// (`tests::helper`), as [`Symbols`] names it.
+    fn qualified(&self, m: ModId, item: &str) -> String {
+        let mut names = Vec::new();
+        let mut cur = m;
+        while let Some(p) = self.modules[cur].parent {
+            if self.modules[p].file != self.modules[cur].file {
+                break;
+            }
+            names.push(self.modules[cur].name.as_str());
+            cur = p;
+        }
+        names.reverse();
+        names.push(item);
+        names.join("::")
+    }
+
+    fn link_path(&self, m: ModId, segs: &[String], file: &str, syms: &Symbols) -> Option<LinkTo> {
+        let mut ctx = Ctx::new();
+        let f = self.resolve_path(m, segs, &mut ctx)?;
+        match f.res {
+            Res::Item(x, name) => {
+                let target = self.modules[x].file.clone();
+                let name = self.qualified(x, &name);
+                if target == file {
+                    if let Some(i) = syms.decls_named(&name).next() {
+                        return Some(LinkTo::Local(i));
+                    }
+                }
+                Some(LinkTo::Name { file: target, name })
+            }
+            Res::Extern(ExternRef::External(p)) => Some(LinkTo::External { package: p }),
+            _ => None,
+        }
+    }
+
+    /// Link the symbols of the Rust file `file`: each path a declaration uses, resolved in the
+    /// declaration's module to the item it names (through `use` bindings, re-exports and globs).
+    pub fn link(&self, file: &str, syms: &Symbols) -> Linked {
+        let mut out = Linked {
+            rust: true,
+            ..Linked::default()
+        };
+        let Some(scopes) = self.symbol_scopes(file, syms) else {
+            out.refs = vec![Vec::new(); syms.decls.len()];
+            out.owners = vec![None; syms.decls.len()];
+            out.implicit = vec![false; syms.decls.len()];
+            return out;
+        };
+        out.scopes = scopes.iter().map(|&m| self.mod_loc(m)).collect();
+        // Within one file the same name is looked up from many declarations.
+        let mut memo: HashMap<(ModId, Vec<String>), Option<LinkTo>> = HashMap::default();
+        let mut link = |m: ModId, segs: &[String]| -> Option<LinkTo> {
+            memo.entry((m, segs.to_vec()))
+                .or_insert_with(|| self.link_path(m, segs, file, syms))
+                .clone()
+        };
+        for d in &syms.decls {
+            let m = scopes.get(d.scope as usize).copied().unwrap_or(scopes[0]);
+            let mut links: Vec<Link> = d
+                .refs
+                .iter()
+                .filter_map(|r| {
+                    let to = match &r.target {
+                        Ref::Decl(i) => Some(LinkTo::Local(*i)),
+                        Ref::Path(p) => link(m, p),
+                        Ref::Binding { .. } => None,
+                    };
+                    to.map(|to| Link { to, sig: r.sig })
+                })
+                .collect();
+            links.sort();
+            links.dedup();
+            out.refs.push(links);
+            let ty = match &d.owner {
+                Some(Ref::Path(p)) => link(m, p),
+                Some(Ref::Decl(i)) => Some(LinkTo::Local(*i)),
+                _ => None,
+            };
+            // An extension trait (a trait of this crate implemented for another crate's type):
+            // its methods are reached only by code that has the trait in scope, not by every
+            // user of the type.
+            let extension = match (&d.via_trait, &ty) {
+                (
+                    Some(Ref::Path(p)),
+                    Some(LinkTo::Name {
+                        file: type_file, ..
+                    }),
+                ) => {
+                    let here = self.crate_of(file);
+                    let foreign_type = self.crate_of(type_file) != here;
+                    match link(m, p) {
+                        Some(LinkTo::Local(i)) if foreign_type => Some(LinkTo::Local(i)),
+                        Some(LinkTo::Name {
+                            file: trait_file,
+                            name,
+                        }) if foreign_type && self.crate_of(&trait_file) == here => {
+                            Some(LinkTo::Name {
+                                file: trait_file,
+                                name,
+                            })
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            out.owners.push(extension.or(ty));
+            // A foreign trait's methods are called without being named.
+            out.implicit.push(match &d.via_trait {
+                Some(Ref::Path(p)) => {
+                    !matches!(link(m, p), Some(LinkTo::Local(_) | LinkTo::Name { .. }))
+                }
+                _ => false,
+            });
         }
         out
     }
@@ -1115,5 +1297,120 @@ mod tests {
             },
         );
         assert!(got.contains(&e("src/lib.rs", "src/a.rs", ImportKind::Use)));
+    }
+    #[test]
+    fn symbols_link_to_items() {
+        let files = [
+            ("src/lib.rs", "pub mod a;\nmod b;\npub use a::Shape as Figure;\n"),
+            (
+                "src/a.rs",
+                "pub struct Shape;\nimpl Shape { pub fn new() -> Shape { helper(); Shape } }\nfn helper() {}\nmod tests { fn t() { super::helper(); } }\n",
+            ),
+            (
+                "src/b.rs",
+                "use crate::Figure;\nuse crate::a;\npub(crate) fn g() { Figure::new(); a::helper(); unknown::x(); }\n",
+            ),
+        ];
+        let src = world(&files);
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("demo", "")],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let link = |file: &str| {
+            let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, {
+                files.iter().find(|(p, _)| *p == file).unwrap().1
+            });
+            (w.link(file, &syms), syms)
+        };
+        let (b, bs) = link("src/b.rs");
+        let g = bs.decls_named("g").next().unwrap() as usize;
+        let to: Vec<LinkTo> = b.refs[g].iter().map(|l| l.to.clone()).collect();
+        let name = |f: &str, n: &str| LinkTo::Name {
+            file: f.into(),
+            name: n.into(),
+        };
+        assert_eq!(
+            to,
+            vec![name("src/a.rs", "Shape"), name("src/a.rs", "helper"),]
+        );
+        assert_eq!(b.scopes[0].path, vec!["b".to_string()]);
+        let (a, as_) = link("src/a.rs");
+        let new = as_.decls_named("Shape::new").next().unwrap() as usize;
+        assert_eq!(a.owners[new], Some(LinkTo::Local(0)));
+        let t = as_.decls_named("tests::t").next().unwrap() as usize;
+        let helper = as_.decls_named("helper").next().unwrap();
+        assert_eq!(a.refs[t][0].to, LinkTo::Local(helper));
+        assert_eq!(a.scopes[1].path, vec!["a".to_string(), "tests".to_string()]);
+    }
+
+    #[test]
+    fn trait_impl_members_are_owned_by_their_type() {
+        let files = [
+            ("src/lib.rs", "pub mod a;\npub mod b;\npub mod c;\n"),
+            ("src/a.rs", "pub trait Ext {\n    fn go(&self);\n}\n"),
+            ("src/c.rs", "pub struct Foo;\n"),
+            (
+                "src/b.rs",
+                "use crate::a::Ext;\nuse crate::c::Foo;\nimpl Ext for Foo {\n    fn go(&self) {}\n}\nimpl std::fmt::Display for Foo {\n    fn fmt(&self) {}\n}\n",
+            ),
+        ];
+        let src = world(&files);
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("demo", "")],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, files[3].1);
+        let l = w.link("src/b.rs", &syms);
+        let owner = |name: &str| l.owners[syms.decls_named(name).next().unwrap() as usize].clone();
+        let name = |f: &str, n: &str| {
+            Some(LinkTo::Name {
+                file: f.into(),
+                name: n.into(),
+            })
+        };
+        // Trait and type of the same crate: the type's users.
+        assert_eq!(owner("Foo::go"), name("src/c.rs", "Foo"));
+        assert_eq!(owner("Foo::fmt"), name("src/c.rs", "Foo"));
+    }
+
+    #[test]
+    fn extension_trait_members_are_owned_by_the_trait() {
+        let files = [
+            ("core/src/lib.rs", "pub struct Foo;\n"),
+            (
+                "ext/src/lib.rs",
+                "use core_crate::Foo;\npub trait Ext {\n    fn go(&self);\n}\nimpl Ext for Foo {\n    fn go(&self) {}\n}\n",
+            ),
+        ];
+        let src = world(&files);
+        let mut ext = lib_package("ext", "ext");
+        ext.deps.push(cargo::Dependency {
+            key: "core_crate".into(),
+            package: "core_crate".into(),
+            renamed: false,
+            source: DepSource::Path("core".into()),
+            kind: DepKind::Normal,
+        });
+        let r = resolve_with(
+            CargoModel {
+                packages: vec![lib_package("core_crate", "core"), ext],
+                notes: vec![],
+            },
+            &src,
+        );
+        let w = r.world.unwrap();
+        let syms = crate::lang::symbols::extract(crate::lang::Lang::Rust, files[1].1);
+        let l = w.link("ext/src/lib.rs", &syms);
+        let ext_trait = syms.decls_named("Ext").next().unwrap();
+        let go = syms.decls_named("Foo::go").next().unwrap() as usize;
+        assert_eq!(l.owners[go], Some(LinkTo::Local(ext_trait)));
     }
 }

@@ -1,15 +1,22 @@
-//! Impact: how far the change propagates to downstream modules.
+//! Impact: what the change can break — the code that uses the declarations it changed.
 //!
-//! For every changed file in the dependency graph (head graph; base graph for deleted files) the
-//! transitive dependents are collected by walking imports backwards. Test files are counted apart
-//! and never propagate; `impact.stop-at` files count as dependents but do not propagate either.
+//! The reach is symbol-level ([`crate::graph::reach`]): from the declarations a change touched
+//! (comment- and formatting-only edits touch none) to the declarations that use them, in the same
+//! file and across files, transitively. A file reached only by type-only changes counts
+//! `impact.type-weight` (0.25 by default): the compiler checks those uses, runtime behaviour does
+//! not change. Test files are counted apart and never propagate; `impact.stop-at` files count but
+//! do not propagate either.
 //!
 //! ```text
-//! reach  = |⋃ production dependents of the changed files| (changed files themselves excluded)
+//! reach  = runtime files reached + type-weight × files reached only by type-only changes
+//!          (production files, the changed files themselves excluded)
 //! share  = reach / max(N, 50)          N = production files in the graph
 //! impact = round(100 · max(1 − e^(−reach/scale), share))     scale = 25 by default
 //! ```
-//! Bounded 0–100 and monotone in reach: 5 dependents → 18, 25 → 63, 75 → 95.
+//! Bounded 0–100 and monotone in reach: 1 file → 4, 5 → 18, 10 → 33, 25 → 63, 75 → 95.
+//!
+//! The structural count (every file downstream of a changed file in the graph, what a reviewer
+//! sees in `pr-risk graph --dependents`) is reported beside it, not scored.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +28,9 @@ use serde::Deserialize;
 use super::Dimension;
 use crate::git::diff::ChangeSet;
 use crate::glob::{GlobList, Pattern};
+use crate::graph::reach::Reach;
 use crate::graph::DepGraph;
+use crate::lang::symbols::{ChangeKind, DeclKind};
 
 /// `impact:` settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -29,17 +38,23 @@ use crate::graph::DepGraph;
 pub struct ImpactSettings {
     /// Files that count as dependents but do not propagate further (barrels, generated clients).
     pub stop_at: Vec<Pattern>,
-    /// Reach (downstream modules) at which the absolute part of the impact score is 63 (1 − 1/e).
+    /// Reach (files) at which the absolute part of the impact score is 63 (1 − 1/e).
     pub scale: f64,
+    /// How much a file reached only by type-only changes counts (0–1).
+    pub type_weight: f64,
     /// How many high-impact files and entry points the report lists.
     pub top: usize,
 }
+
+/// The default `impact.scale`, calibrated on real repositories (see docs/scores.md).
+pub const DEFAULT_SCALE: f64 = 25.0;
 
 impl Default for ImpactSettings {
     fn default() -> Self {
         ImpactSettings {
             stop_at: Vec::new(),
-            scale: 25.0,
+            scale: DEFAULT_SCALE,
+            type_weight: 0.25,
             top: 10,
         }
     }
@@ -54,39 +69,109 @@ impl ImpactSettings {
                 format!("`impact.scale` must be > 0, got {}", self.scale),
             ));
         }
+        if !(self.type_weight.is_finite() && (0.0..=1.0).contains(&self.type_weight)) {
+            return Err((
+                "type-weight",
+                format!(
+                    "`impact.type-weight` must be between 0 and 1, got {}",
+                    self.type_weight
+                ),
+            ));
+        }
         Ok(())
     }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImpactEvidence {
-    /// Production files reached from the changed files (union, changed files excluded).
-    pub reach: usize,
+    /// The scored reach: production files the changed symbols reach, files reached only by
+    /// type-only changes weighted by `type-weight` (changed files excluded).
+    pub reach: f64,
+    /// Production files the changed symbols reach.
+    pub reached_files: usize,
+    /// Of those, files reached only by type-only changes.
+    pub type_only_files: usize,
+    /// Production files downstream of the changed files in the dependency graph (structural,
+    /// not scored).
+    pub downstream: usize,
     /// Production files in the head graph.
     pub production_files: usize,
-    /// Test files that depend on the changed files (counted apart, not scored).
+    /// Test files the changed symbols reach (counted apart, not scored).
     pub tests_affected: usize,
-    /// Changed files in the graph, highest downstream count first.
+    /// Changed files in the graph, most reached first.
     pub files: Vec<ImpactFile>,
     /// Entry points (production files nothing imports) reached, most reached first.
     pub entry_points: Vec<EntryPoint>,
     /// Changed files outside the dependency graph (not sources, or not imported by any source).
     pub outside_graph: usize,
+    /// The production files reached, each with one path of uses from a changed symbol (runtime
+    /// first, then by path; capped at `MAX_LISTED`).
+    pub paths: Vec<ReachPath>,
+    pub paths_truncated: bool,
+    /// Uses read at file level (symbols missing or a form not followed), by reason.
+    pub fallbacks: Vec<FallbackCount>,
+    /// Files whose symbols were read.
+    pub symbols_read: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ImpactFile {
     pub path: String,
     /// `head`, or `base` for a deleted file (its dependents at base lose it).
     pub graph: &'static str,
     pub direct: usize,
+    /// Production files downstream in the graph (structural).
     pub downstream: usize,
     pub tests: usize,
-    /// Production dependents, nearest first then by path (capped at `MAX_LISTED`).
+    /// Production dependents (structural), nearest first then by path (capped at `MAX_LISTED`).
     pub dependents: Vec<String>,
     pub dependents_truncated: bool,
     /// Stop-at files reached that were not propagated through.
     pub stopped_at: Vec<String>,
+    /// The declarations that changed (none: comments or formatting only).
+    pub changed: Vec<ChangedSymbol>,
+    /// Why the whole file counts as changed, when its declarations could not be compared.
+    pub whole: Option<String>,
+    /// A data file: what changed in it (`package.json` fields, JSON keys).
+    pub data: Option<String>,
+    /// Production files its changed symbols reach.
+    pub reached: usize,
+    /// Test files its changed symbols reach.
+    pub reached_tests: usize,
+}
+
+/// A changed declaration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangedSymbol {
+    pub name: String,
+    pub kind: DeclKind,
+    pub change: ChangeKind,
+    pub exported: bool,
+    /// First line (at head; at base when removed).
+    pub line: u32,
+    /// How a reviewer reads it: `total()`, `Cart`, `Cart::add()`.
+    pub label: String,
+}
+
+/// A reached file and one path of uses to it: `src/a.ts#total → src/b.ts#quote → src/c.tsx#Page`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReachPath {
+    pub path: String,
+    pub via: Vec<String>,
+    /// The changed files whose symbols reach it.
+    pub from: Vec<String>,
+    /// Reached only by type-only changes.
+    pub type_only: bool,
+    /// The path goes through a use read at file level.
+    pub fallback: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FallbackCount {
+    pub reason: String,
+    pub count: usize,
+    /// One use read at file level (`from → to`).
+    pub example: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,8 +189,19 @@ pub struct ImpactInput<'a> {
     pub base: &'a DepGraph,
     /// Test files (counted apart, never propagating).
     pub tests: &'a GlobList,
+    /// The symbol-level reach of the change ([`crate::graph::reach::compute`]).
+    pub reach: &'a Reach,
     /// The dimension's weight in the composite.
     pub weight: f64,
+}
+
+/// `total()` for functions and methods, the name otherwise.
+fn label(name: &str, kind: DeclKind) -> String {
+    match kind {
+        DeclKind::Function => format!("{name}()"),
+        DeclKind::Effects => "top-level code".to_string(),
+        _ => name.to_string(),
+    }
 }
 
 pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactEvidence> {
@@ -147,13 +243,12 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         .iter()
         .map(|f| f.path.as_str())
         .collect();
-    let mut union: BTreeSet<String> = BTreeSet::new();
-    let mut tests_union: BTreeSet<String> = BTreeSet::new();
-    let mut entry_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let reach = input.reach;
+    let mut structural: BTreeSet<String> = BTreeSet::new();
     let mut files = Vec::new();
     let mut outside = 0;
 
-    for f in &input.changes.files {
+    for (k, f) in input.changes.files.iter().enumerate() {
         if tests.is_match(&f.path) {
             continue;
         }
@@ -162,63 +257,127 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         } else {
             (input.base, "base", input.base.node(&f.path))
         };
-        let Some(start) = start else {
-            outside += 1;
-            continue;
-        };
-        let mut stopped = Vec::new();
-        let reached = g.dependents_of(start, |n| {
-            let p = &g.graph[n].path;
-            if !production(g, n) {
-                return false;
-            }
-            if stop.is_match(p) {
-                stopped.push(p.clone());
-                return false;
-            }
-            true
-        });
-        let direct = g
-            .direct_dependents(start)
-            .filter(|n| production(g, *n))
-            .count();
-        let mut prod: Vec<(u32, &str)> = Vec::new();
-        let mut test_count = 0;
-        for (n, d) in &reached {
-            let p = g.graph[*n].path.as_str();
-            if production(g, *n) {
-                prod.push((*d, p));
-                if !changed.contains(p) {
-                    union.insert(p.to_string());
-                }
-                let is_entry = g.direct_dependents(*n).all(|m| !production(g, m));
-                if is_entry && which == "head" {
-                    *entry_counts.entry(p.to_string()).or_default() += 1;
-                }
-            } else {
-                test_count += 1;
-                tests_union.insert(p.to_string());
-            }
-        }
-        prod.sort();
-        stopped.sort();
-        stopped.dedup();
-        files.push(ImpactFile {
+        let cr = reach.changed.get(k);
+        let mut file = ImpactFile {
             path: f.path.clone(),
             graph: which,
-            direct,
-            downstream: prod.len(),
-            tests: test_count,
-            dependents_truncated: prod.len() > MAX_LISTED,
-            dependents: prod
+            ..ImpactFile::default()
+        };
+        if let Some(cr) = cr {
+            file.changed = cr
+                .symbols
                 .iter()
-                .take(MAX_LISTED)
-                .map(|(_, p)| p.to_string())
-                .collect(),
-            stopped_at: stopped,
-        });
+                .map(|c| ChangedSymbol {
+                    label: label(&c.name, c.kind),
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    change: c.change,
+                    exported: c.exported,
+                    line: c.start,
+                })
+                .collect();
+            file.whole = cr.whole.clone();
+            file.data = data_summary(cr);
+        }
+        match start {
+            Some(start) => {
+                let mut stopped = Vec::new();
+                let reached = g.dependents_of(start, |n| {
+                    let p = &g.graph[n].path;
+                    if !production(g, n) {
+                        return false;
+                    }
+                    if stop.is_match(p) {
+                        stopped.push(p.clone());
+                        return false;
+                    }
+                    true
+                });
+                file.direct = g
+                    .direct_dependents(start)
+                    .filter(|n| production(g, *n))
+                    .count();
+                let mut prod: Vec<(u32, &str)> = Vec::new();
+                for (n, d) in &reached {
+                    let p = g.graph[*n].path.as_str();
+                    if production(g, *n) {
+                        prod.push((*d, p));
+                        if !changed.contains(p) {
+                            structural.insert(p.to_string());
+                        }
+                    } else {
+                        file.tests += 1;
+                    }
+                }
+                prod.sort();
+                stopped.sort();
+                stopped.dedup();
+                file.downstream = prod.len();
+                file.dependents_truncated = prod.len() > MAX_LISTED;
+                file.dependents = prod
+                    .iter()
+                    .take(MAX_LISTED)
+                    .map(|(_, p)| p.to_string())
+                    .collect();
+                file.stopped_at = stopped;
+            }
+            None if cr.is_some_and(|c| c.seeded) => {}
+            None => {
+                outside += 1;
+                continue;
+            }
+        }
+        for r in reach.reached.values() {
+            if r.origins.contains(&k) {
+                if r.test {
+                    file.reached_tests += 1;
+                } else {
+                    file.reached += 1;
+                }
+            }
+        }
+        files.push(file);
     }
-    files.sort_by(|a, b| b.downstream.cmp(&a.downstream).then(a.path.cmp(&b.path)));
+    files.sort_by(|a, b| {
+        b.reached
+            .cmp(&a.reached)
+            .then(b.downstream.cmp(&a.downstream))
+            .then(a.path.cmp(&b.path))
+    });
+
+    let mut runtime_files = 0usize;
+    let mut type_files = 0usize;
+    let mut tests_affected = 0usize;
+    let mut entry_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut paths: Vec<ReachPath> = Vec::new();
+    for (path, r) in &reach.reached {
+        if r.test || tests.is_match(path) {
+            tests_affected += 1;
+            continue;
+        }
+        paths.push(ReachPath {
+            path: path.clone(),
+            via: r.path.clone(),
+            from: r
+                .origins
+                .iter()
+                .filter_map(|k| input.changes.files.get(*k).map(|f| f.path.clone()))
+                .collect(),
+            type_only: !r.runtime,
+            fallback: r.fallback,
+        });
+        if r.runtime {
+            runtime_files += 1;
+        } else {
+            type_files += 1;
+        }
+        if let Some(n) = input.head.node(path) {
+            let g = input.head;
+            if g.direct_dependents(n).all(|m| !production(g, m)) {
+                entry_counts.insert(path.clone(), r.origins.len());
+            }
+        }
+    }
     let mut entry_points: Vec<EntryPoint> = entry_counts
         .into_iter()
         .map(|(path, reached_from)| EntryPoint { path, reached_from })
@@ -229,35 +388,78 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
             .then(a.path.cmp(&b.path))
     });
     entry_points.truncate(settings.top.max(1) * 2);
+    // Runtime first, then the shortest paths, then by path.
+    paths.sort_by(|a, b| {
+        (a.type_only, a.via.len(), &a.path).cmp(&(b.type_only, b.via.len(), &b.path))
+    });
+    let paths_truncated = paths.len() > MAX_LISTED;
+    paths.truncate(MAX_LISTED);
 
-    let reach = union.len();
+    let tw = settings.type_weight;
+    let value_reach = runtime_files as f64 + tw * type_files as f64;
+    let reached_files = runtime_files + type_files;
     let scale = settings.scale;
-    let absolute = 1.0 - (-(reach as f64) / scale).exp();
+    let absolute = 1.0 - (-value_reach / scale).exp();
     let denominator = production_files.max(50) as f64;
-    let share = reach as f64 / denominator;
+    let share = value_reach / denominator;
     let value = (100.0 * absolute.max(share)).round().clamp(0.0, 100.0) as u8;
 
+    let symbols_changed = files
+        .iter()
+        .any(|f| !f.changed.is_empty() || f.whole.is_some());
+    let downstream = structural.len();
+    let tests_note = if tests_affected == 0 {
+        String::new()
+    } else {
+        format!(
+            ", and {tests_affected} test file{}",
+            if tests_affected == 1 { "" } else { "s" }
+        )
+    };
     let summary = if files.is_empty() {
         "no changed file is part of the dependency graph, so the change cannot propagate"
             .to_string()
-    } else if reach == 0 {
+    } else if !symbols_changed && files.iter().all(|f| f.data.is_none()) {
         format!(
-            "{} changed file(s) in the graph; nothing else in production code depends on them",
+            "{} changed file(s) in the graph, but no declaration changed (comments or formatting only): nothing that uses them is affected",
             files.len()
+        )
+    } else if reached_files == 0 {
+        format!(
+            "nothing in production code uses what changed{}{tests_note}",
+            if downstream > 0 {
+                format!(" ({downstream} file(s) depend on the changed files)")
+            } else {
+                String::new()
+            },
         )
     } else {
         format!(
-            "the change reaches {reach} downstream module(s) of {production_files} production files{}",
-            if tests_union.is_empty() {
-                String::new()
+            "the changed symbols reach {reached_files} of {production_files} production files{}{tests_note}; {downstream} depend on the changed files",
+            if type_files > 0 {
+                format!(", {type_files} only through types")
             } else {
-                format!(" (and {} test file(s))", tests_union.len())
+                String::new()
             }
         )
     };
+    let reach_text = if type_files > 0 {
+        format!("{runtime_files} + {tw}·{type_files} = {value_reach}")
+    } else {
+        format!("{value_reach}")
+    };
     let formula = format!(
-        "impact = round(100 · max(1 − e^(−reach/{scale}), reach / max(N, 50))) with reach = {reach}, N = {production_files}: max({absolute:.3}, {share:.3}) → {value}"
+        "impact = round(100 · max(1 − e^(−reach/{scale}), reach / max(N, 50))) with reach = {reach_text} (files the changed symbols reach; type-only × {tw}), N = {production_files}: max({absolute:.3}, {share:.3}) → {value}"
     );
+    let fallbacks = reach
+        .fallbacks
+        .iter()
+        .map(|(reason, f)| FallbackCount {
+            reason: reason.to_string(),
+            count: f.count,
+            example: f.example.clone(),
+        })
+        .collect();
     Dimension {
         available: true,
         score: Some(value),
@@ -266,12 +468,71 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         summary,
         formula,
         evidence: ImpactEvidence {
-            reach,
+            reach: value_reach,
+            reached_files,
+            type_only_files: type_files,
+            downstream,
             production_files,
-            tests_affected: tests_union.len(),
+            tests_affected,
             files,
             entry_points,
             outside_graph: outside,
+            paths,
+            paths_truncated,
+            fallbacks,
+            symbols_read: reach.loaded,
         },
     }
+}
+
+/// What changed in a data file, in words.
+fn data_summary(cr: &crate::graph::reach::ChangedReach) -> Option<String> {
+    if let Some(p) = &cr.package {
+        let mut parts = Vec::new();
+        let list = |deps: &[crate::lang::json::DependencyChange]| -> String {
+            let mut seen: Vec<String> = Vec::new();
+            for d in deps {
+                let t = match (&d.from, &d.to) {
+                    (Some(a), Some(b)) => format!("{} {a} → {b}", d.package),
+                    (None, Some(b)) => format!("{} added ({b})", d.package),
+                    (Some(a), None) => format!("{} removed ({a})", d.package),
+                    (None, None) => d.package.clone(),
+                };
+                if !seen.contains(&t) {
+                    seen.push(t);
+                }
+            }
+            seen.join(", ")
+        };
+        if !p.dependencies.is_empty() {
+            parts.push(format!("dependencies: {}", list(&p.dependencies)));
+        }
+        if !p.workspace.is_empty() {
+            parts.push(format!(
+                "ranges on the repository's own packages (reach nothing): {}",
+                list(&p.workspace)
+            ));
+        }
+        if !p.resolution.is_empty() {
+            parts.push(format!("resolution fields: {}", p.resolution.join(", ")));
+        }
+        if !p.metadata.is_empty() {
+            parts.push(format!(
+                "metadata (reaches nothing): {}",
+                p.metadata.join(", ")
+            ));
+        }
+        return Some(if parts.is_empty() {
+            "no field changed".to_string()
+        } else {
+            parts.join("; ")
+        });
+    }
+    cr.json_keys.as_ref().map(|k| {
+        if k.is_empty() {
+            "no key changed (formatting only)".to_string()
+        } else {
+            format!("keys changed: {}", k.join(", "))
+        }
+    })
 }

@@ -99,36 +99,67 @@ pub fn capped(mut annotations: Vec<Annotation>) -> (Vec<Annotation>, usize) {
 pub fn annotations(report: &Report) -> Vec<Annotation> {
     let mut out = Vec::new();
     for f in &report.dimensions.security.evidence.new {
-        let sev = f.severity.label();
-        let line = u64::from(f.line.max(1));
-        out.push(Annotation {
-            path: f.path.clone(),
-            start_line: line,
-            end_line: u64::from(f.end_line).max(line),
-            annotation_level: level(sev),
-            message: truncate(&f.message, 64 * 1024 - 1),
-            title: truncate(&format!("[{}] {}", sev.to_uppercase(), f.rule), 255),
-        });
+        out.push(finding_annotation(
+            &f.path,
+            f.line,
+            f.end_line,
+            f.severity.label(),
+            &f.rule,
+            &f.message,
+        ));
     }
     for v in &report.dimensions.coupling.evidence.introduced {
-        let sev = v.severity.as_str();
-        let line = u64::from(v.line.max(1));
-        out.push(Annotation {
-            path: v.from.clone(),
-            start_line: line,
-            end_line: line,
-            annotation_level: level(sev),
-            message: truncate(
-                &format!("{} → {} violates {}", v.from, v.to, v.rule),
-                64 * 1024 - 1,
-            ),
-            title: truncate(
-                &format!("[{}] coupling: {}", sev.to_uppercase(), v.rule),
-                255,
-            ),
-        });
+        out.push(violation_annotation(
+            &v.from,
+            &v.to,
+            v.line,
+            v.severity.as_str(),
+            &v.rule,
+        ));
     }
     out
+}
+
+/// The annotation of a security finding at `path:line–end_line` (`severity`: its label).
+pub fn finding_annotation(
+    path: &str,
+    line: u32,
+    end_line: u32,
+    severity: &str,
+    rule: &str,
+    message: &str,
+) -> Annotation {
+    let start = u64::from(line.max(1));
+    Annotation {
+        path: path.to_string(),
+        start_line: start,
+        end_line: u64::from(end_line).max(start),
+        annotation_level: level(severity),
+        message: truncate(message, 64 * 1024 - 1),
+        title: truncate(&format!("[{}] {rule}", severity.to_uppercase()), 255),
+    }
+}
+
+/// The annotation of a coupling violation (the import `from` → `to` at `from:line`).
+pub fn violation_annotation(
+    from: &str,
+    to: &str,
+    line: u32,
+    severity: &str,
+    rule: &str,
+) -> Annotation {
+    let line = u64::from(line.max(1));
+    Annotation {
+        path: from.to_string(),
+        start_line: line,
+        end_line: line,
+        annotation_level: level(severity),
+        message: truncate(&format!("{from} → {to} violates {rule}"), 64 * 1024 - 1),
+        title: truncate(
+            &format!("[{}] coupling: {rule}", severity.to_uppercase()),
+            255,
+        ),
+    }
 }
 
 fn level(severity: &str) -> &'static str {
@@ -154,6 +185,18 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub enum CommentOutcome {
     Created { id: u64, url: Option<String> },
     Updated { id: u64, url: Option<String> },
+}
+
+/// A pull request as `GET /repos/{owner}/{repo}/pulls/{n}` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub number: u64,
+    pub head_sha: String,
+    /// `head.repo.full_name` (`None` when the fork was deleted).
+    pub head_repository: Option<String>,
+    pub base_repository: Option<String>,
+    /// `user.login`.
+    pub author: Option<String>,
 }
 
 /// What happened to the check run.
@@ -321,6 +364,48 @@ impl GitHub {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// `POST /repos/{owner}/{repo}/pulls/{pr}/requested_reviewers` with user logins and team
+    /// slugs. Not retried on 5xx (a request that landed would be repeated harmlessly, but a 422 is
+    /// the usual answer and is final).
+    pub async fn request_reviewers(
+        &self,
+        pr: u64,
+        users: &[String],
+        teams: &[String],
+    ) -> Result<(), ApiError> {
+        let mut body = serde_json::Map::new();
+        if !users.is_empty() {
+            body.insert("reviewers".into(), json!(users));
+        }
+        if !teams.is_empty() {
+            body.insert("team_reviewers".into(), json!(teams));
+        }
+        let path = format!(
+            "/repos/{}/{}/pulls/{pr}/requested_reviewers",
+            self.owner, self.repo
+        );
+        self.send("POST", &path, Some(&Value::Object(body)), false)
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /repos/{owner}/{repo}/pulls/{pr}`: what GitHub itself says about a pull request.
+    pub async fn pull(&self, pr: u64) -> Result<Pull, ApiError> {
+        let path = format!("/repos/{}/{}/pulls/{pr}", self.owner, self.repo);
+        let v = self.send_json("GET", &path, None, true).await?;
+        let s = |v: &Value| v.as_str().map(str::to_string);
+        Ok(Pull {
+            number: v["number"]
+                .as_u64()
+                .ok_or_else(|| ApiError::Malformed(format!("pull request {pr} has no number")))?,
+            head_sha: s(&v["head"]["sha"])
+                .ok_or_else(|| ApiError::Malformed(format!("pull request {pr} has no head.sha")))?,
+            head_repository: s(&v["head"]["repo"]["full_name"]),
+            base_repository: s(&v["base"]["repo"]["full_name"]),
+            author: s(&v["user"]["login"]),
+        })
     }
 
     async fn update_comment(&self, id: u64, payload: &Value) -> Result<CommentOutcome, ApiError> {

@@ -3,7 +3,10 @@
 //! list items fit GitHub's size limits.
 //!
 //! The typed report is serialised for the templates, so they see exactly the documented report
-//! schema.
+//! schema. [`Markdown::render`] also takes that JSON itself: the fork-PR publisher
+//! (`pr-risk action --publish-from`) renders the report of another run's artifact with these same
+//! templates after checking it, and never a text rendered elsewhere. Every value a template
+//! prints is escaped either way.
 
 use std::collections::BTreeMap;
 
@@ -101,7 +104,7 @@ impl Markdown {
     pub fn render(
         &self,
         name: &str,
-        report: &Report,
+        report: &impl Serialize,
         links: &Links,
         marker: &str,
         limit: usize,
@@ -171,7 +174,8 @@ pub fn check_title(report: &Report) -> String {
     )
 }
 
-fn title(score: Option<u8>, rating: Option<Rating>, blocked: bool) -> String {
+/// The check run's title from its parts (see [`check_title`]).
+pub fn title(score: Option<u8>, rating: Option<Rating>, blocked: bool) -> String {
     match (score, rating) {
         (Some(s), Some(r)) => {
             let blocked = if blocked { " — blocked" } else { "" };

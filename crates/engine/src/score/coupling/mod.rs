@@ -506,8 +506,13 @@ pub fn score(input: CouplingInput, cfg: &CouplingSettings) -> Dimension<Coupling
         list.sort_by_key(order);
     }
 
-    let introduced_units: f64 = c.introduced.iter().map(|v| v.severity.units()).sum();
-    let removed_units: f64 = c.removed.iter().map(|v| v.severity.units()).sum();
+    // A fold from +0.0, not `sum()` (which starts at −0.0 and would print "-0.0" for nothing).
+    let units_of = |l: &[_]| {
+        l.iter()
+            .fold(0.0, |a, v: &Violation| a + v.severity.units())
+    };
+    let introduced_units: f64 = units_of(&c.introduced);
+    let removed_units: f64 = units_of(&c.removed);
     let units = if cfg.net {
         (introduced_units - removed_units).max(0.0)
     } else {

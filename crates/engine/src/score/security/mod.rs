@@ -577,6 +577,9 @@ fn scan_text_with<'a>(
                 });
                 for m in matches {
                     let r = &set.rules[m.rule];
+                    if !r.applies_to_path(path_for_fingerprint) {
+                        continue;
+                    }
                     let mut snippet = line_at(m.line).trim().to_string();
                     if r.mask {
                         snippet = mask_literals(&snippet);
@@ -1306,6 +1309,26 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(!f[0].snippet.contains("Z3MHDLQ7"), "{}", f[0].snippet);
+    }
+
+    #[test]
+    fn rule_paths_limit_where_a_rule_reports() {
+        let s = set();
+        let seed = "export const invite = { token: Math.random().toString(36).slice(2) };\n";
+        let rule = |path: &str| -> Vec<String> {
+            scan_text(&s, path, path, seed, true)
+                .into_iter()
+                .map(|f| f.rule)
+                .collect()
+        };
+        assert_eq!(rule("src/invites.ts"), ["ts/insecure-random"]);
+        assert!(rule("packages/prisma/seed/users.ts").is_empty());
+        assert!(rule("db/seed.ts").is_empty());
+        let exec = "import { execSync } from 'child_process';\nexport function tag(v: string) { execSync(`git tag ${v}`); }\n";
+        let run = |path: &str| scan_text(&s, path, path, exec, true).len();
+        assert_eq!(run("src/git.ts"), 1);
+        assert_eq!(run("scripts/release.ts"), 0);
+        assert_eq!(run("packages/cli/scripts/build.ts"), 0);
     }
 
     #[test]

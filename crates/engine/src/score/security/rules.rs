@@ -232,8 +232,22 @@ pub struct RuleSpec {
     /// Mask string literals in the reported snippet (rules about literal secrets).
     #[serde(default)]
     pub mask: bool,
+    /// Where the rule applies (repository paths); default everywhere.
+    #[serde(default)]
+    pub paths: PathsSpec,
     #[serde(default)]
     pub examples: Examples,
+}
+
+/// `paths:` of a rule: globs (the `.pr-risk.yml` syntax) on the repository path. A file is
+/// scanned by the rule when it matches `include` (or `include` is empty) and no `exclude`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsSpec {
+    #[serde(default)]
+    pub include: Vec<crate::glob::Pattern>,
+    #[serde(default)]
+    pub exclude: Vec<crate::glob::Pattern>,
 }
 
 /// A condition: exactly one of `inside`, `not-inside`, `has`, `not-has` (a query), on the node of
@@ -450,6 +464,9 @@ pub struct Rule {
     pub callee_from: Option<CalleeCheck>,
     /// The conditions, in order.
     pub conds: Vec<CondMeta>,
+    /// `paths.include` / `paths.exclude`, compiled.
+    include: crate::glob::GlobList,
+    exclude: crate::glob::GlobList,
     spec: RuleSpec,
     /// The query with variables substituted, and its first line in the rule file.
     pub query_text: String,
@@ -489,6 +506,11 @@ impl Rule {
 
     pub fn applies_to(&self, lang: Language) -> bool {
         self.languages.contains(&lang)
+    }
+
+    /// Whether the rule's `paths` let it report in the file at repository path `path`.
+    pub fn applies_to_path(&self, path: &str) -> bool {
+        (self.include.is_empty() || self.include.is_match(path)) && !self.exclude.is_match(path)
     }
 
     fn err(&self, line: Option<usize>, message: String) -> RuleError {
@@ -941,6 +963,8 @@ fn compile(
     }
     Ok(Rule {
         conds,
+        include: crate::glob::GlobList::new(&spec.paths.include),
+        exclude: crate::glob::GlobList::new(&spec.paths.exclude),
         id: spec.id.clone(),
         languages: spec.languages.clone(),
         severity: spec.severity,

@@ -306,6 +306,9 @@ pub fn scan(text: &str) -> Vec<SecretHit> {
             if is_placeholder(value) || (d.entropy && !random_looking(value)) {
                 continue;
             }
+            if d.id == GENERIC_ID && in_public_client_config(text, &starts, l) {
+                continue;
+            }
             if taken.iter().any(|(s, e)| m.start() < *e && *s < m.end()) {
                 continue;
             }
@@ -321,6 +324,22 @@ pub fn scan(text: &str) -> Vec<SecretHit> {
     }
     out.sort_by_key(|h| (h.line, h.start));
     out
+}
+
+/// Whether line `l` (0-based) sits in a client configuration whose keys are public by design: a
+/// Firebase web config (`authDomain`, `messagingSenderId`: the key only identifies the project)
+/// or an Algolia DocSearch config (`indexName`: a search-only key). Looked for within six lines.
+fn in_public_client_config(text: &str, starts: &[usize], l: usize) -> bool {
+    const MARKERS: &[&str] = &[
+        "authDomain",
+        "messagingSenderId",
+        ".firebaseapp.com",
+        "indexName",
+    ];
+    let from = starts[l.saturating_sub(6)];
+    let to = starts.get(l + 7).copied().unwrap_or(text.len());
+    let window = &text[from..to];
+    MARKERS.iter().any(|m| window.contains(m))
 }
 
 /// A value shown in reports: its first four characters, then one `*` per hidden character
@@ -418,6 +437,30 @@ mod tests {
                 ".eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
             )),
             ["secrets/jwt"]
+        );
+    }
+
+    #[test]
+    fn public_client_configs_are_not_secrets() {
+        let firebase = concat!(
+            "const firebaseConfig = {\n",
+            "  apiKey: \"AIzaSyB7q3LmX9vT2rW8sK4nB6yHcQ7Zp3LmX9v\",\n",
+            "  authDomain: \"demo.firebaseapp.com\",\n",
+            "};\n"
+        );
+        assert!(ids(firebase).is_empty());
+        let docsearch = concat!(
+            "algolia: {\n",
+            "  appId: \"X1Y2Z3\",\n",
+            "  apiKey: \"4b07c9e1d2a8f6b3e5d7c9a1b3e5f7d9\",\n",
+            "  indexName: \"docs\",\n",
+            "},\n"
+        );
+        assert!(ids(docsearch).is_empty());
+        // The same key outside such a config is reported.
+        assert_eq!(
+            ids("const config = {\n  apiKey: \"4b07c9e1d2a8f6b3e5d7c9a1b3e5f7d9\",\n};\n"),
+            ["secrets/generic-assignment"]
         );
     }
 
