@@ -15,7 +15,7 @@ use crate::action::{
     assert_bodies_valid, fake_github, outputs_map, pr_repo, ActionRun, Gh, Pr, OWNER_REPO, PR,
 };
 use crate::server::Server;
-use crate::support::{command, Run, TestRepo};
+use crate::support::{command, Author, Run, TestRepo, EPOCH};
 
 const FORK: &str = "mallory/shop";
 const ARTIFACT: &str = "pr-risk-artifact";
@@ -659,6 +659,97 @@ fn request_reviewers_asks_the_suggested_reviewers_but_not_the_author() {
         server.lines()[before..],
         [format!("POST /repos/{OWNER_REPO}/check-runs")]
     );
+}
+
+/// No CODEOWNERS: the reviewers come from the history. Ana commits with a GitHub no-reply
+/// e-mail (login `ana-dev`), Cy with a plain one (a name, never requested), and Bob — the PR's
+/// author, as the event says — made most of the recent commits.
+fn history_pr() -> Pr {
+    let r = TestRepo::new();
+    let at = |name: &str, email: &str, day: i64| Author {
+        name: name.to_string(),
+        email: email.to_string(),
+        time: EPOCH + day * 86_400,
+    };
+    let mut text = "export const price = 1;\n".to_string();
+    r.write("src/pricing.ts", &text);
+    r.commit_as("initial", &at("Cy", "cy@example.com", 0));
+    let authors = [
+        ("Cy", "cy@example.com"),
+        ("Ana", "9+ana-dev@users.noreply.github.com"),
+        ("Ana", "9+ana-dev@users.noreply.github.com"),
+        ("Bob", "4+bob@users.noreply.github.com"),
+        ("Bob", "4+bob@users.noreply.github.com"),
+        ("Bob", "4+bob@users.noreply.github.com"),
+    ];
+    for (k, (name, email)) in authors.iter().enumerate() {
+        text.push_str(&format!("export const p{k} = {k};\n"));
+        r.write("src/pricing.ts", &text);
+        r.commit_as(&format!("price {k}"), &at(name, email, 10 + k as i64));
+    }
+    let base = r.head().to_string();
+    r.branch("feature");
+    text.push_str("export const pr = 1;\n");
+    r.write("src/pricing.ts", &text);
+    let head = r
+        .commit_as("pr", &at("Bob", "4+bob@users.noreply.github.com", 20))
+        .to_string();
+    let runner = tempfile::tempdir().unwrap();
+    let event = json!({
+        "number": PR,
+        "pull_request": {
+            "number": PR, "title": "Reprice", "user": {"login": "bob"},
+            "base": {"sha": base, "ref": "main", "repo": {"full_name": OWNER_REPO}},
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": OWNER_REPO}},
+        },
+    });
+    std::fs::write(runner.path().join("event.json"), event.to_string()).unwrap();
+    Pr {
+        repo: r,
+        base,
+        head,
+        runner,
+    }
+}
+
+#[test]
+fn request_reviewers_asks_people_of_the_history_by_login_only() {
+    let pr = history_pr();
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let a = pr.action(
+        &server.url(),
+        &[
+            ("INPUT_REQUEST-REVIEWERS", "true"),
+            ("INPUT_POST-COMMENT", "false"),
+        ],
+    );
+    a.run.assert_code(0);
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(pr.repo.path().join("pr-risk-report.json")).unwrap(),
+    )
+    .unwrap();
+    let who: Vec<&str> = report["guidance"]["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["who"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["@ana-dev", "Cy"], "Bob wrote the PR: never suggested");
+    let reqs = server.requests();
+    assert_bodies_valid(&reqs);
+    assert_eq!(
+        reqs.last().unwrap().json(),
+        json!({"reviewers": ["ana-dev"]})
+    );
+    assert!(
+        a.run.stdout.contains(
+            "not requesting a review from Cy (a name from the git history, not a GitHub login)"
+        ),
+        "{}",
+        a.run.stdout
+    );
+    assert_eq!(outputs_map(&a.outputs)["suggested-reviewers"], "@ana-dev");
 }
 
 #[test]
