@@ -43,6 +43,8 @@ pub struct Config {
     pub mode: Mode,
     /// The pull-request label that turns a block into a pass, recorded with who applied it.
     pub override_label: String,
+    /// Who may apply the override label (GitHub logins; empty: whoever can label the PR).
+    pub override_actors: Vec<String>,
     /// A pass this many points or fewer under the threshold says so (0: never).
     pub near_threshold: u8,
     /// Lower thresholds for changes that touch some paths: `[{paths: [globs], threshold: N}]`.
@@ -249,6 +251,7 @@ impl Default for Config {
             fail_on_critical_security: engine.gate.fail_on_critical_security,
             mode: engine.gate.mode,
             override_label: engine.gate.override_label,
+            override_actors: engine.gate.override_actors,
             near_threshold: engine.gate.near_threshold,
             thresholds: engine.gate.thresholds,
             critical_paths: engine.gate.critical_paths,
@@ -331,13 +334,14 @@ impl Config {
     }
 
     /// The gate's keys: `threshold`, `fail-on-critical-security`, `mode`, `override-label`,
-    /// `near-threshold`, `thresholds`, `critical-paths`, `critical-threshold`.
+    /// `override-actors`, `near-threshold`, `thresholds`, `critical-paths`, `critical-threshold`.
     pub fn gate(&self) -> GateSettings {
         GateSettings {
             threshold: self.threshold,
             fail_on_critical_security: self.fail_on_critical_security,
             mode: self.mode,
             override_label: self.override_label.clone(),
+            override_actors: self.override_actors.clone(),
             near_threshold: self.near_threshold,
             thresholds: self.thresholds.clone(),
             critical_paths: self.critical_paths.clone(),
@@ -850,6 +854,14 @@ mod tests {
             e.starts_with(".pr-risk.yml:1:1: `override-label` must be"),
             "{e}"
         );
+        let e = err("override-actors:\n  - lead\n  - \"@ops\"\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:3:3: `override-actors[1]` must be a GitHub login"),
+            "{e}"
+        );
+        let c =
+            Config::parse("override-actors: [lead, \"deploy[bot]\"]\n", Path::new("x")).unwrap();
+        assert_eq!(c.gate().override_actors, vec!["lead", "deploy[bot]"]);
         let e = err("critical_paths: []\n");
         assert!(e.contains("did you mean `critical-paths`?"), "{e}");
     }

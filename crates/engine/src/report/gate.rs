@@ -78,6 +78,10 @@ pub struct GateSettings {
     pub mode: Mode,
     /// The pull-request label that turns a block into a pass.
     pub override_label: String,
+    /// Who may apply it (GitHub logins, compared case-insensitively). Empty: whoever can label
+    /// the pull request (GitHub's triage permission). When set, the label counts only on the
+    /// `labeled` event of one of them: a later push re-runs without that actor and blocks again.
+    pub override_actors: Vec<String>,
     /// A pass this many points or fewer under the threshold says so (0: never).
     pub near_threshold: u8,
     /// Lower thresholds for changes that touch some paths.
@@ -95,6 +99,7 @@ impl Default for GateSettings {
             fail_on_critical_security: true,
             mode: Mode::Gate,
             override_label: DEFAULT_OVERRIDE_LABEL.to_string(),
+            override_actors: Vec::new(),
             near_threshold: DEFAULT_NEAR_THRESHOLD,
             thresholds: Vec::new(),
             critical_paths: Vec::new(),
@@ -142,6 +147,15 @@ impl GateSettings {
                 format!("`override-label` must be a GitHub label name: 1 to 50 characters without leading or trailing spaces, got {label:?}"),
             );
         }
+        for (i, a) in self.override_actors.iter().enumerate() {
+            if !is_login(a) {
+                return bad(
+                    "override-actors",
+                    Some(i),
+                    format!("`override-actors[{i}]` must be a GitHub login (letters, digits and single hyphens, at most 39 characters, optionally ending in `[bot]`, without `@`), got {a:?}"),
+                );
+            }
+        }
         for (i, t) in self.thresholds.iter().enumerate() {
             if t.threshold > 100 {
                 return bad(
@@ -165,6 +179,18 @@ impl GateSettings {
     }
 }
 
+/// A GitHub login: 1–39 letters, digits and single hyphens, not starting or ending with one;
+/// apps act as `name[bot]`.
+fn is_login(s: &str) -> bool {
+    let name = s.strip_suffix("[bot]").unwrap_or(s);
+    !name.is_empty()
+        && name.len() <= 39
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
 /// The override label on the pull request, and who applied it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Override {
@@ -174,9 +200,13 @@ pub struct Override {
     /// run was triggered otherwise (a push, a reopen): the label is present, the actor is not in
     /// the event.
     pub actor: Option<String>,
-    /// True when the label turned a block into a pass (false: nothing would block, or advisory
-    /// mode).
+    /// True when the label turned a block into a pass (false: nothing would block, advisory
+    /// mode, or the label does not count: see `refused`).
     pub applied: bool,
+    /// Why the label does not count (`override-actors` is set and the actor is not in it, or
+    /// is not known from this run's event); `null` when it counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// The labels of a pull request as its event tells them.
@@ -202,6 +232,7 @@ impl PrLabels {
             label: label.to_string(),
             actor: just_applied.map(|(_, who)| who.clone()),
             applied: false,
+            refused: None,
         })
     }
 }
@@ -384,6 +415,9 @@ pub enum GateCode {
     CriticalSuppressedByPr,
     /// A pass within `near-threshold` points of the threshold.
     NearThreshold,
+    /// The override label is on the pull request but does not count: who applied it is not in
+    /// `override-actors` (or is not known from this run's event).
+    OverrideRefused,
     /// Impact: how far the change reaches downstream.
     Reach,
     /// Regression: the size and spread of the change.
@@ -485,20 +519,30 @@ pub fn decide(
         reasons.extend(dimension_reasons(report, security, security_triggered));
     }
 
+    let refused = accepted.and_then(|o| override_refusal(o, &settings.override_actors));
     let (verdict, applied) = match (settings.mode, would_block, accepted) {
         (Mode::Advisory, _, _) => (Verdict::Advisory, false),
-        (Mode::Gate, true, Some(_)) => (Verdict::Overridden, true),
-        (Mode::Gate, true, None) => (Verdict::Blocked, false),
+        (Mode::Gate, true, Some(_)) if refused.is_none() => (Verdict::Overridden, true),
+        (Mode::Gate, true, _) => (Verdict::Blocked, false),
         (Mode::Gate, false, _) => (Verdict::Pass, false),
     };
+    if let (Verdict::Blocked, Some(why)) = (verdict, &refused) {
+        // Said right after what blocks, before the dimensions.
+        let at = reasons
+            .iter()
+            .position(|r| r.dimension.is_some())
+            .unwrap_or(reasons.len());
+        reasons.insert(at, GateReason::new(GateCode::OverrideRefused, why.clone()));
+    }
     let override_ = accepted.map(|o| Override {
         applied,
+        refused: refused.clone(),
         ..o.clone()
     });
     let why_blocks = || {
         reasons
             .iter()
-            .filter(|r| r.dimension.is_none())
+            .filter(|r| r.dimension.is_none() && r.code != GateCode::OverrideRefused)
             .map(|r| r.message.as_str())
             .collect::<Vec<_>>()
             .join("; ")
@@ -558,6 +602,29 @@ pub fn decide(
         summary,
         reasons,
         override_,
+    }
+}
+
+/// Why the override label does not count under `override-actors` (`None`: it counts).
+fn override_refusal(o: &Override, actors: &[String]) -> Option<String> {
+    if actors.is_empty() {
+        return None;
+    }
+    let allowed = actors
+        .iter()
+        .map(|a| format!("@{a}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match &o.actor {
+        Some(a) if actors.iter().any(|x| x.eq_ignore_ascii_case(a)) => None,
+        Some(a) => Some(format!(
+            "the label `{}` was applied by @{a}, who is not in `override-actors`: it does not lift the block; ask {allowed} to apply it",
+            o.label
+        )),
+        None => Some(format!(
+            "the label `{}` is on the pull request, but who applied it is not in this run's event, and only {allowed} (`override-actors`) may: it does not lift the block; ask one of them to remove and re-apply it",
+            o.label
+        )),
     }
 }
 
@@ -1420,6 +1487,65 @@ mod tests {
         );
         assert_eq!(g.verdict, Verdict::Pass);
         assert!(!g.override_.unwrap().applied);
+    }
+
+    #[test]
+    fn the_override_label_counts_only_from_an_allowed_actor() {
+        let r = report(60, 90, 60, 84);
+        let s = GateSettings {
+            override_actors: vec!["Lead".into(), "release[bot]".into()],
+            ..GateSettings::default()
+        };
+        let by = |who: Option<&str>| Override {
+            label: DEFAULT_OVERRIDE_LABEL.into(),
+            actor: who.map(str::to_string),
+            applied: false,
+            refused: None,
+        };
+        let sec = SecuritySettings::default();
+        // An allowed actor (logins compare case-insensitively).
+        let g = decide(&r, &s, &sec, Some(&by(Some("lead"))));
+        assert_eq!(g.verdict, Verdict::Overridden);
+        assert!(g.override_.as_ref().unwrap().refused.is_none());
+        // Anyone else: still blocked, and the report says why and who may.
+        let g = decide(&r, &s, &sec, Some(&by(Some("author"))));
+        assert_eq!(g.verdict, Verdict::Blocked);
+        assert!(g.blocked);
+        let o = g.override_.as_ref().unwrap();
+        assert!(!o.applied);
+        let why = o.refused.as_deref().unwrap();
+        assert_eq!(why, "the label `pr-risk:accepted` was applied by @author, who is not in `override-actors`: it does not lift the block; ask @Lead, @release[bot] to apply it");
+        let own: Vec<GateCode> = g
+            .reasons
+            .iter()
+            .take_while(|r| r.dimension.is_none())
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(
+            own,
+            vec![GateCode::ScoreAboveThreshold, GateCode::OverrideRefused]
+        );
+        assert!(
+            !g.summary.contains("override-actors"),
+            "the summary says what blocks: {}",
+            g.summary
+        );
+        // An unknown actor (a push after the label) does not count either.
+        let g = decide(&r, &s, &sec, Some(&by(None)));
+        assert_eq!(g.verdict, Verdict::Blocked);
+        assert!(g.override_.unwrap().refused.unwrap().contains("re-apply"));
+        // Nothing to override: a pass stays a pass, with no refusal reason.
+        let g = decide(&report(10, 10, 10, 0), &s, &sec, Some(&by(Some("author"))));
+        assert_eq!(g.verdict, Verdict::Pass);
+        assert!(g.reasons.is_empty());
+        // Logins are checked.
+        for bad in ["@lead", "", "a b", "-x", "x--y", &"a".repeat(40)] {
+            let s = GateSettings {
+                override_actors: vec![bad.to_string()],
+                ..GateSettings::default()
+            };
+            assert_eq!(s.validate().unwrap_err().key, "override-actors", "{bad:?}");
+        }
     }
 
     #[test]
