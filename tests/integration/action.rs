@@ -11,14 +11,14 @@ use serde_json::{json, Value};
 use crate::server::{Reply, Request, Server};
 use crate::support::{command, Run, TestRepo};
 
-const OWNER_REPO: &str = "acme/shop";
+pub(crate) const OWNER_REPO: &str = "acme/shop";
 const PR: u64 = 7;
 
 // ---------------------------------------------------------------------------------------------
 // A fake GitHub with state: comments, check runs, and scripted failures.
 
 #[derive(Default)]
-struct Gh {
+pub(crate) struct Gh {
     /// `GET /user` answers this login; `None`: 403 like an installation token.
     login: Option<String>,
     forbid_checks: bool,
@@ -29,7 +29,7 @@ struct Gh {
     check_create_429: usize,
     /// The next N comment creates store the comment and then answer 502 (the answer got lost).
     comment_create_lands_then_502: usize,
-    comments: Vec<Value>,
+    pub(crate) comments: Vec<Value>,
     next_id: u64,
 }
 
@@ -41,7 +41,7 @@ impl Gh {
     }
 }
 
-fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
+pub(crate) fn fake_github(state: Arc<Mutex<Gh>>) -> Server {
     let base = Arc::new(Mutex::new(String::new()));
     let b2 = base.clone();
     let server = Server::start(move |req: &Request| {
@@ -216,16 +216,16 @@ fn path_matches(template: &str, path: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // A repository with a pull request, and a runner-like environment.
 
-struct Pr {
-    repo: TestRepo,
-    base: String,
-    head: String,
+pub(crate) struct Pr {
+    pub(crate) repo: TestRepo,
+    pub(crate) base: String,
+    pub(crate) head: String,
     /// Event file, outputs and step summary live here (outside the repository).
     runner: tempfile::TempDir,
 }
 
 /// `main` with a small TypeScript app; `feature` changes a widely imported module.
-fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
+pub(crate) fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
     let r = TestRepo::new();
     r.write("src/lib/pricing.ts", "export const price = 1;\n")
         .write(
@@ -274,10 +274,10 @@ fn pr_repo(base_config: Option<&str>, head_config: Option<&str>) -> Pr {
     }
 }
 
-struct ActionRun {
-    run: Run,
-    outputs: String,
-    summary: String,
+pub(crate) struct ActionRun {
+    pub(crate) run: Run,
+    pub(crate) outputs: String,
+    pub(crate) summary: String,
 }
 
 impl Pr {
@@ -316,7 +316,7 @@ impl Pr {
         v
     }
 
-    fn action(&self, api: &str, extra: &[(&str, &str)]) -> ActionRun {
+    pub(crate) fn action(&self, api: &str, extra: &[(&str, &str)]) -> ActionRun {
         let _ = std::fs::remove_file(self.runner.path().join("output"));
         let _ = std::fs::remove_file(self.runner.path().join("summary"));
         let mut env: BTreeMap<String, String> = self.env(api).into_iter().collect();
@@ -342,7 +342,7 @@ impl Pr {
 
     /// Rewrite the event: its `action`, the pull request's labels, and for a `labeled` event the
     /// label and who applied it (`sender.login`).
-    fn set_event(&self, action: &str, labels: &[&str], labeled: Option<(&str, &str)>) {
+    pub(crate) fn set_event(&self, action: &str, labels: &[&str], labeled: Option<(&str, &str)>) {
         let mut event = json!({
             "action": action,
             "number": PR,
@@ -363,13 +363,13 @@ impl Pr {
         std::fs::write(self.runner.path().join("event.json"), event.to_string()).unwrap();
     }
 
-    fn report(&self) -> Value {
+    pub(crate) fn report(&self) -> Value {
         let p = self.repo.path().join("pr-risk-report.json");
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     }
 }
 
-fn outputs_map(s: &str) -> BTreeMap<String, String> {
+pub(crate) fn outputs_map(s: &str) -> BTreeMap<String, String> {
     s.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1339,6 +1339,7 @@ fn template_snapshots() {
         label: "pr-risk:accepted".into(),
         actor: Some("lead".into()),
         applied: false,
+        refused: None,
     };
     let critical_paths = GateSettings {
         critical_paths: engine::glob::patterns(&["**/views/**"]),

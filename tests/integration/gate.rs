@@ -1,10 +1,15 @@
 //! The gate from the command line: reasons that say what to do for every dimension, the
 //! near-threshold note, advisory mode, per-path thresholds and critical paths, and located
-//! configuration errors. Real repositories, the real binary. (The override label and the check
-//! run's conclusions are in `action.rs`.)
+//! configuration errors. Real repositories, the real binary. In action mode (the event, a fake
+//! GitHub on 127.0.0.1, `action.rs`'s runner): the override label counts only from an allowed
+//! actor, and advisory mode never fails the check. (The override label's record in every output
+//! and the cloud is in `action.rs`.)
 
-use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
+use serde_json::{json, Value};
+
+use crate::action::{fake_github, outputs_map, pr_repo, Gh, OWNER_REPO};
 use crate::support::{RunPrRisk, TestRepo};
 
 /// `main`: a small app with a core module many files import, a web layer and a database layer.
@@ -146,12 +151,13 @@ fn a_block_names_every_dimension_with_its_findings_and_what_to_do() {
         .as_u64()
         .unwrap();
     assert!(reach >= 13, "{reach}");
+    // Directly: the 12 features and the page; in all, `src/index.ts` too (through the features).
     assert!(
         impact["message"]
             .as_str()
             .unwrap()
             .starts_with(&format!(
-                "the change reaches {reach} files downstream; `src/core/money.ts` is imported by 13 files directly and 13 in all"
+                "the change reaches {reach} files downstream; `src/core/money.ts` is imported by 13 files directly and 14 in all"
             )),
         "{impact:#}"
     );
@@ -336,4 +342,191 @@ fn malformed_gate_settings_name_the_file_line_and_key() {
         "{}",
         run.stderr
     );
+    let r = every_dimension("override-actors: [\"@lead\"]\n");
+    let run = r.run(&["score", "--base", "main"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains(".pr-risk.yml:1:1: `override-actors[0]` must be a GitHub login"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Action mode: the override label from the event, who may apply it, advisory mode.
+
+/// `override-actors` names who may lift a block. A label applied by anyone else, or present
+/// without its actor in the event (a push after the label), does not count, and every output
+/// says so and who may; applied by one of them, the block becomes a pass recorded with the actor.
+#[test]
+fn the_override_label_lifts_a_block_only_when_an_allowed_actor_applied_it() {
+    // The pull request adds itself to the allowed actors: its own settings do not count.
+    let pr = pr_repo(
+        Some("threshold: 0\noverride-actors: [Lead, \"release[bot]\"]\n"),
+        Some("threshold: 0\noverride-actors: [author]\n"),
+    );
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let last_check = || {
+        server
+            .requests()
+            .into_iter()
+            .rfind(|r| r.line() == format!("POST /repos/{OWNER_REPO}/check-runs"))
+            .unwrap()
+            .json()
+    };
+
+    // The PR's author labels it: still blocked.
+    pr.set_event(
+        "labeled",
+        &["pr-risk:accepted"],
+        Some(("pr-risk:accepted", "author")),
+    );
+    let a = pr.action(&server.url(), &[]);
+    a.run.assert_code(1);
+    let out = outputs_map(&a.outputs);
+    assert_eq!(
+        (
+            out["blocked"].as_str(),
+            out["verdict"].as_str(),
+            out["overridden-by"].as_str()
+        ),
+        ("true", "blocked", "")
+    );
+    let g = pr.report()["gate"].clone();
+    assert_eq!(g["verdict"], "blocked");
+    let refused = "the label `pr-risk:accepted` was applied by @author, who is not in `override-actors`: it does not lift the block; ask @Lead, @release[bot] to apply it";
+    assert_eq!(
+        g["override"],
+        json!({"label": "pr-risk:accepted", "actor": "author", "applied": false, "refused": refused})
+    );
+    assert_eq!(g["reasons"][0]["code"], "score-above-threshold");
+    assert_eq!(g["reasons"][1]["code"], "override-refused");
+    assert_eq!(g["reasons"][1]["message"], refused);
+    let check = last_check();
+    assert_eq!(check["conclusion"], "failure");
+    let summary = check["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("- ✗ the label `pr-risk:accepted` was applied by @&#8203;author, who is not in `override-actors`"),
+        "{summary}"
+    );
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(body.contains("⛔ Merge blocked"), "{body}");
+    assert!(body.contains("who is not in `override-actors`"), "{body}");
+
+    // An allowed actor (logins compare case-insensitively): a pass, recorded with who.
+    pr.set_event(
+        "labeled",
+        &["pr-risk:accepted"],
+        Some(("pr-risk:accepted", "lead")),
+    );
+    let b = pr.action(&server.url(), &[]);
+    b.run.assert_code(0);
+    let out = outputs_map(&b.outputs);
+    assert_eq!(
+        (
+            out["blocked"].as_str(),
+            out["verdict"].as_str(),
+            out["overridden-by"].as_str()
+        ),
+        ("false", "overridden", "lead")
+    );
+    let g = pr.report()["gate"].clone();
+    assert_eq!(
+        g["override"],
+        json!({"label": "pr-risk:accepted", "actor": "lead", "applied": true})
+    );
+    assert!(
+        g["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["code"] != "override-refused"),
+        "{g:#}"
+    );
+    let check = last_check();
+    assert_eq!(check["conclusion"], "success");
+    assert!(check["output"]["title"]
+        .as_str()
+        .unwrap()
+        .ends_with(" — overridden by @lead"));
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.contains("**Block overridden**: @&#8203;lead applied the label `pr-risk:accepted`"),
+        "{body}"
+    );
+
+    // A later push: the label is still there, who applied it is not in the event. With
+    // `override-actors` set that does not count: the new commits need a new approval.
+    pr.set_event("synchronize", &["pr-risk:accepted"], None);
+    let c = pr.action(&server.url(), &[]);
+    c.run.assert_code(1);
+    let g = pr.report()["gate"].clone();
+    assert_eq!(g["verdict"], "blocked");
+    assert!(
+        g["override"]["refused"]
+            .as_str()
+            .unwrap()
+            .contains("who applied it is not in this run's event"),
+        "{g:#}"
+    );
+    assert_eq!(last_check()["conclusion"], "failure");
+}
+
+/// Advisory mode posts everything and never fails, even for what always blocks in gate mode (a
+/// new critical security finding); the outputs say what the gate would have done.
+#[test]
+fn advisory_mode_never_fails_the_check_even_on_a_critical_finding() {
+    // Threshold 100: only the critical finding would block.
+    let mut pr = pr_repo(Some("mode: advisory\nthreshold: 100\n"), None);
+    // A critical finding (an AWS access key) on top of the pull request's change.
+    pr.repo.write(
+        "src/lib/pricing.ts",
+        concat!(
+            "export const price = 2;\nexport const tax = 0.2;\nexport const awsKey = 'AKIA",
+            "Z3MHDLQ7TR4QWXYV';\n"
+        ),
+    );
+    pr.head = pr.repo.commit("add a key").to_string();
+    pr.set_event("synchronize", &[], None);
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let a = pr.action(&server.url(), &[]);
+    a.run.assert_code(0);
+    let g = pr.report()["gate"].clone();
+    assert_eq!(
+        (&g["verdict"], &g["blocked"], &g["would_block"]),
+        (&json!("advisory"), &json!(false), &json!(true)),
+        "{g:#}"
+    );
+    assert!(
+        g["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "new-critical-finding"),
+        "{g:#}"
+    );
+    let check = server.requests()[0].json();
+    assert_eq!(check["conclusion"], "neutral");
+    assert!(check["output"]["title"]
+        .as_str()
+        .unwrap()
+        .ends_with(" — advisory: would block"));
+    let out = outputs_map(&a.outputs);
+    assert_eq!(
+        (out["blocked"].as_str(), out["verdict"].as_str()),
+        ("false", "advisory")
+    );
+    // The same change in gate mode fails.
+    let b = pr.action(&server.url(), &[("INPUT_MODE", "gate")]);
+    b.run.assert_code(1);
+    assert_eq!(outputs_map(&b.outputs)["verdict"], "blocked");
 }
