@@ -598,6 +598,7 @@ mod tests {
             label: "pr-risk:accepted".into(),
             actor: Some("lead".into()),
             applied: true,
+            refused: None,
         };
         let b = idempotency_key("o/r", Some(7), "abc", Some(&o));
         assert_ne!(a, b);
