@@ -72,6 +72,25 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// `--mode`: whether the gate is enforced (overrides `mode` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// A blocked change exits 1.
+    Gate,
+    /// Report only: the exit code is 0 whatever the score (and the report says what the gate
+    /// would have done).
+    Advisory,
+}
+
+impl From<ModeArg> for engine::report::Mode {
+    fn from(m: ModeArg) -> engine::report::Mode {
+        match m {
+            ModeArg::Gate => engine::report::Mode::Gate,
+            ModeArg::Advisory => engine::report::Mode::Advisory,
+        }
+    }
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorArg {

@@ -20,6 +20,7 @@ use engine::glob::Pattern;
 use engine::guide::GuidanceSettings;
 use engine::parse::{self, FileSettings};
 use engine::pipeline::Settings;
+use engine::report::gate::{GateSettings, Mode, PathThreshold};
 use engine::score::coupling::rules::{self, CouplingSettings};
 use engine::score::impact::ImpactSettings;
 use engine::score::regression::RegressionSettings;
@@ -38,6 +39,20 @@ pub struct Config {
     pub threshold: u8,
     /// Any new critical security finding blocks, whatever the score.
     pub fail_on_critical_security: bool,
+    /// `gate` (a block fails the check and the step) or `advisory` (reported, never enforced).
+    pub mode: Mode,
+    /// The pull-request label that turns a block into a pass, recorded with who applied it.
+    pub override_label: String,
+    /// Who may apply the override label (GitHub logins; empty: whoever can label the PR).
+    pub override_actors: Vec<String>,
+    /// A pass this many points or fewer under the threshold says so (0: never).
+    pub near_threshold: u8,
+    /// Lower thresholds for changes that touch some paths: `[{paths: [globs], threshold: N}]`.
+    pub thresholds: Vec<PathThreshold>,
+    /// Globs of code that deserves a careful review: a change that touches one gets
+    /// `critical-threshold` and is flagged for review.
+    pub critical_paths: Vec<Pattern>,
+    pub critical_threshold: u8,
     /// Weights of the four dimensions in the composite.
     pub weights: Weights,
     /// Only paths matching these globs are analysed (empty: everything).
@@ -232,8 +247,15 @@ impl Default for Config {
     fn default() -> Self {
         let engine = Settings::default();
         Config {
-            threshold: engine.threshold,
-            fail_on_critical_security: engine.fail_on_critical_security,
+            threshold: engine.gate.threshold,
+            fail_on_critical_security: engine.gate.fail_on_critical_security,
+            mode: engine.gate.mode,
+            override_label: engine.gate.override_label,
+            override_actors: engine.gate.override_actors,
+            near_threshold: engine.gate.near_threshold,
+            thresholds: engine.gate.thresholds,
+            critical_paths: engine.gate.critical_paths,
+            critical_threshold: engine.gate.critical_threshold,
             weights: engine.weights,
             include: engine.files.include,
             exclude: engine.files.exclude,
@@ -299,8 +321,7 @@ impl Config {
     /// The engine's sections.
     pub fn engine_settings(&self) -> Settings {
         Settings {
-            threshold: self.threshold,
-            fail_on_critical_security: self.fail_on_critical_security,
+            gate: self.gate(),
             weights: self.weights,
             files: self.files(),
             impact: self.impact.clone(),
@@ -309,6 +330,22 @@ impl Config {
             coupling: self.coupling.clone(),
             guidance: self.guidance.clone(),
             advisories: self.security.advisories.clone(),
+        }
+    }
+
+    /// The gate's keys: `threshold`, `fail-on-critical-security`, `mode`, `override-label`,
+    /// `override-actors`, `near-threshold`, `thresholds`, `critical-paths`, `critical-threshold`.
+    pub fn gate(&self) -> GateSettings {
+        GateSettings {
+            threshold: self.threshold,
+            fail_on_critical_security: self.fail_on_critical_security,
+            mode: self.mode,
+            override_label: self.override_label.clone(),
+            override_actors: self.override_actors.clone(),
+            near_threshold: self.near_threshold,
+            thresholds: self.thresholds.clone(),
+            critical_paths: self.critical_paths.clone(),
+            critical_threshold: self.critical_threshold,
         }
     }
 
@@ -406,14 +443,18 @@ impl Config {
                 message,
             }
         };
-        if self.threshold > 100 {
-            return Err(at(
-                "threshold",
-                format!(
-                    "`threshold` must be between 0 and 100, got {}",
-                    self.threshold
-                ),
-            ));
+        if let Err(e) = self.gate().validate() {
+            let (line, column) = match e.entry {
+                Some(i) => find_list_item(text, e.key, i),
+                None => find_key(text, e.key),
+            }
+            .unwrap_or((1, 1));
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message,
+            });
         }
         self.weights.validate().map_err(|(key, m)| at(key, m))?;
         self.impact.validate().map_err(|(key, m)| at(key, m))?;
@@ -537,6 +578,33 @@ fn yaml_error(e: serde_yaml::Error, path: &Path) -> Error {
         column,
         message,
     }
+}
+
+/// 1-based line and column of the `nth` item (`- …`) of the top-level list `key:` (block
+/// style), else of the `key:` line itself.
+fn find_list_item(text: &str, key: &str, nth: usize) -> Option<(usize, usize)> {
+    let start = text
+        .lines()
+        .position(|l| l.starts_with(&format!("{key}:")))?;
+    let items = text
+        .lines()
+        .enumerate()
+        .skip(start + 1)
+        .take_while(|(_, l)| l.trim().is_empty() || l.starts_with([' ', '-', '#']))
+        .filter(|(_, l)| {
+            let t = l.trim_start();
+            // Items of the list itself: the least indented `- ` lines.
+            t.starts_with("- ") || t == "-"
+        })
+        .map(|(i, l)| (i, l.len() - l.trim_start().len()))
+        .collect::<Vec<_>>();
+    let indent = items.iter().map(|i| i.1).min();
+    let hit = items
+        .iter()
+        .filter(|i| Some(i.1) == indent)
+        .nth(nth)
+        .map(|(i, col)| (i + 1, col + 1));
+    hit.or_else(|| Some((start + 1, 1)))
 }
 
 /// 1-based line and column of the first `key:` in the text (for errors found after parsing).
@@ -732,6 +800,71 @@ mod tests {
             Config::parse("security:\n", Path::new("x")).unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn gate_keys() {
+        let c = Config::parse(
+            "mode: advisory\noverride-label: ship-it\nnear-threshold: 5\nthresholds:\n  - paths: [\"packages/billing/**\"]\n    threshold: 50\ncritical-paths: [\"**/auth/**\"]\ncritical-threshold: 40\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let g = c.gate();
+        assert_eq!(g.mode, Mode::Advisory);
+        assert_eq!(g.override_label, "ship-it");
+        assert_eq!(g.near_threshold, 5);
+        assert_eq!(g.thresholds.len(), 1);
+        assert_eq!(g.thresholds[0].threshold, 50);
+        assert_eq!(g.thresholds[0].paths[0].as_str(), "packages/billing/**");
+        assert_eq!(g.critical_paths[0].as_str(), "**/auth/**");
+        assert_eq!(g.critical_threshold, 40);
+        let d = Config::default().gate();
+        assert_eq!(d.mode, Mode::Gate);
+        assert_eq!(d.override_label, "pr-risk:accepted");
+        assert!(d.thresholds.is_empty() && d.critical_paths.is_empty());
+
+        // Errors name the file, the line of the entry and the key.
+        let e = err("threshold: 60\nthresholds:\n  - paths: [a/**]\n    threshold: 50\n  - paths: [b/**]\n    threshold: 150\n");
+        assert!(
+            e.starts_with(
+                ".pr-risk.yml:5:3: `thresholds[1].threshold` must be between 0 and 100, got 150"
+            ),
+            "{e}"
+        );
+        let e = err("thresholds:\n  - paths: []\n    threshold: 50\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:2:3: `thresholds[0].paths` is empty"),
+            "{e}"
+        );
+        let e = err("thresholds:\n  - path: [a/**]\n    threshold: 50\n");
+        assert!(e.starts_with(".pr-risk.yml:2:5: "), "{e}");
+        assert!(e.contains("did you mean `paths`?"), "{e}");
+        let e = err("mode: warn\n");
+        assert!(e.starts_with(".pr-risk.yml:1:"), "{e}");
+        assert!(e.contains("gate") && e.contains("advisory"), "{e}");
+        let e = err("critical-paths: [\"src/[a\"]\n");
+        assert!(e.starts_with(".pr-risk.yml:1:"), "{e}");
+        assert!(e.contains("invalid glob"), "{e}");
+        let e = err("fail-on-critical-security: true\ncritical-threshold: 101\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:2:1: `critical-threshold` must be between 0 and 100"),
+            "{e}"
+        );
+        let e = err("override-label: \" x\"\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:1:1: `override-label` must be"),
+            "{e}"
+        );
+        let e = err("override-actors:\n  - lead\n  - \"@ops\"\n");
+        assert!(
+            e.starts_with(".pr-risk.yml:3:3: `override-actors[1]` must be a GitHub login"),
+            "{e}"
+        );
+        let c =
+            Config::parse("override-actors: [lead, \"deploy[bot]\"]\n", Path::new("x")).unwrap();
+        assert_eq!(c.gate().override_actors, vec!["lead", "deploy[bot]"]);
+        let e = err("critical_paths: []\n");
+        assert!(e.contains("did you mean `critical-paths`?"), "{e}");
     }
 
     #[test]

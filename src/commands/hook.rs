@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use engine::error::{Error, ExitCode, Result};
 use engine::git::{push, Oid, Repo};
-use engine::report::Report;
+use engine::report::{Report, Verdict};
 use outlets::render::style::{escape, paint};
 
 use crate::args::Globals;
@@ -610,20 +610,27 @@ pub fn compact(name: &str, base_label: &str, r: &Report, color: bool) -> String 
         }
         _ => "unavailable".to_string(),
     };
-    let verdict = if r.gate.blocked {
-        p("BLOCKED", "red bold")
-    } else {
-        p("pass", "green")
+    let verdict = match r.gate.verdict {
+        Verdict::Blocked => p("BLOCKED", "red bold"),
+        Verdict::Pass => p("pass", "green"),
+        _ if r.gate.would_block => p(&escape(&r.gate.headline), "yellow bold"),
+        _ => p(&escape(&r.gate.headline), "green"),
     };
     let mut out = format!(
         "pr-risk: {name} (vs {base_label}): risk {score} — {verdict} (blocks above {}) · {} file(s), +{} −{}",
         r.gate.threshold, r.change.files_changed, r.change.additions, r.change.deletions
     );
-    for reason in &r.gate.reasons {
+    for (i, reason) in r.gate.reasons.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| &r.gate.reasons[p]);
+        let (mark, spec) = match (reason.dimension, reason.code) {
+            (None, engine::report::GateCode::NearThreshold) => ("!", "yellow"),
+            (None, _) => ("✗", "red"),
+            (Some(_), _) => ("·", ""),
+        };
         out.push_str(&format!(
             "\n  {} {}",
-            p("✗", "red"),
-            escape(&reason.message)
+            p(mark, spec),
+            escape(&outlets::render::reason_line(reason, previous))
         ));
     }
     if let Some(f) = r
@@ -658,10 +665,11 @@ mod tests {
     fn the_verdict_escapes_what_a_push_can_choose() {
         let mut r = Report::empty("a", "b");
         r.gate.blocked = true;
-        r.gate.reasons.push(engine::report::GateReason {
-            code: engine::report::GateCode::NewCriticalFinding,
-            message: "ts/eval at src/\u{1b}]8;;x\u{7}a.ts:1".into(),
-        });
+        r.gate.verdict = Verdict::Blocked;
+        r.gate.reasons.push(engine::report::GateReason::new(
+            engine::report::GateCode::NewCriticalFinding,
+            "ts/eval at src/\u{1b}]8;;x\u{7}a.ts:1",
+        ));
         let text = compact("refs/heads/\u{1b}[2J", "main", &r, false);
         assert!(!text.contains('\u{1b}'), "{text:?}");
         assert!(text.contains("src/\\x1B]8;;x\\x07a.ts:1"), "{text}");

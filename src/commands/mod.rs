@@ -22,6 +22,7 @@ use engine::error::Result;
 use engine::git::files::FileSource;
 use engine::git::{Oid, Repo};
 use engine::pipeline::{self, Observer, Outcome, Request};
+use engine::report::{Mode, PrLabels};
 
 use crate::config::{self, Config};
 
@@ -39,6 +40,11 @@ pub struct ScoreRequest {
     pub threshold: Option<u8>,
     /// Overrides `fail-on-critical-security`.
     pub fail_on_critical_security: Option<bool>,
+    /// Overrides `mode` (`--mode`, the `mode` input).
+    pub mode: Option<Mode>,
+    /// The pull request's labels (action mode, from the event): the configured
+    /// `override-label` among them turns a block into a pass.
+    pub labels: Option<PrLabels>,
     /// `--cache-dir`.
     pub cache_dir: Option<PathBuf>,
     /// `--no-cache`.
@@ -79,6 +85,15 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
     if let Some(f) = req.fail_on_critical_security {
         cfg.fail_on_critical_security = f;
     }
+    if let Some(m) = req.mode {
+        cfg.mode = m;
+    }
+    // The label's name comes from the settings (the base commit's, in action mode), the labels
+    // from the event: nothing in the pull request's files decides this.
+    let accepted = req
+        .labels
+        .as_ref()
+        .and_then(|l| l.override_for(&cfg.override_label));
     let config_took = started.elapsed();
     let request = Request {
         base: req.base.clone(),
@@ -95,6 +110,7 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         no_cache: req.no_cache,
         author_login: req.author_login.clone(),
         advisories: advisory_mode(&cfg, req.offline),
+        accepted,
     };
     let mut outcome = pipeline::run(repo, &request, obs)?;
     outcome.timings.stages.insert(0, ("config", config_took));

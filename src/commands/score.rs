@@ -10,7 +10,7 @@ use outlets::render::{self, Format};
 use outlets::secret::Secret;
 
 use super::{score_change, ScoreRequest, Scored};
-use crate::args::{FormatArg, Globals};
+use crate::args::{FormatArg, Globals, ModeArg};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
@@ -37,6 +37,11 @@ pub struct ScoreArgs {
     /// Block when the score is above this (overrides the configuration).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub threshold: Option<u8>,
+
+    /// `gate`: a blocked change exits 1; `advisory`: report only, exit 0 (overrides `mode` in
+    /// the configuration).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Option<ModeArg>,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -109,6 +114,7 @@ pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
         head: Some(head),
         config_path: args.config.clone(),
         threshold: args.threshold,
+        mode: args.mode.map(Into::into),
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         offline: cli.offline,

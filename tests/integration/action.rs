@@ -371,6 +371,29 @@ impl Pr {
         }
     }
 
+    /// Rewrite the event: its `action`, the pull request's labels, and for a `labeled` event the
+    /// label and who applied it (`sender.login`).
+    pub(crate) fn set_event(&self, action: &str, labels: &[&str], labeled: Option<(&str, &str)>) {
+        let mut event = json!({
+            "action": action,
+            "number": PR,
+            "pull_request": {
+                "number": PR,
+                "title": "Change pricing",
+                "base": {"sha": self.base, "ref": "main", "repo": {"full_name": OWNER_REPO}},
+                "head": {"sha": self.head, "ref": "feature", "repo": {"full_name": OWNER_REPO}},
+                "labels": labels.iter().map(|l| json!({"name": l, "color": "ededed"})).collect::<Vec<_>>(),
+            },
+            "repository": {"full_name": OWNER_REPO},
+            "sender": {"login": "author"},
+        });
+        if let Some((label, who)) = labeled {
+            event["label"] = json!({"name": label});
+            event["sender"] = json!({"login": who});
+        }
+        std::fs::write(self.runner.path().join("event.json"), event.to_string()).unwrap();
+    }
+
     pub(crate) fn report(&self) -> Value {
         let p = self.repo.path().join("pr-risk-report.json");
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
@@ -492,6 +515,8 @@ fn first_run_creates_the_check_and_comment_rerun_updates_in_place() {
             "risk-score",
             "rating",
             "blocked",
+            "verdict",
+            "overridden-by",
             "impact-score",
             "regression-score",
             "security-score",
@@ -671,6 +696,225 @@ fn blocked_exits_1_with_a_failing_check_and_the_input_wins_over_the_config() {
 }
 
 #[test]
+fn advisory_mode_posts_everything_with_a_neutral_check_and_never_fails() {
+    let pr = pr_repo(Some("threshold: 0\nmode: advisory\n"), None);
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let a = pr.action(&server.url(), &[]);
+    a.run.assert_code(0);
+    let reqs = server.requests();
+    assert_bodies_valid(&reqs);
+    let check = reqs[0].json();
+    assert_eq!(check["conclusion"], "neutral");
+    let title = check["output"]["title"].as_str().unwrap();
+    assert!(title.ends_with(" — advisory: would block"), "{title}");
+    let summary = check["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Advisory mode, not enforced: this would block:\n\n- ✗ risk score"),
+        "{summary}"
+    );
+    let out = outputs_map(&a.outputs);
+    assert_eq!(out["blocked"], "false");
+    assert_eq!(out["verdict"], "advisory");
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.contains("**Advisory mode, not enforced**: this would block:"),
+        "{body}"
+    );
+    assert!(body.contains("What drives the score, and what would lower it:"));
+    let g = &pr.report()["gate"];
+    assert_eq!(
+        (&g["mode"], &g["verdict"], &g["would_block"]),
+        (&json!("advisory"), &json!("advisory"), &json!(true))
+    );
+    assert!(
+        a.run.stdout.contains("::warning title=Risk"),
+        "{}",
+        a.run.stdout
+    );
+    // The input wins over the configuration: `mode: gate` enforces the same result.
+    let b = pr.action(&server.url(), &[("INPUT_MODE", "gate")]);
+    b.run.assert_code(1);
+    let check = server
+        .requests()
+        .into_iter()
+        .rfind(|r| r.line() == format!("POST /repos/{OWNER_REPO}/check-runs"))
+        .unwrap()
+        .json();
+    assert_eq!(check["conclusion"], "failure");
+    assert_eq!(outputs_map(&b.outputs)["verdict"], "blocked");
+}
+
+#[test]
+fn the_override_label_passes_a_block_and_records_who_applied_it_everywhere() {
+    // The base blocks everything. The pull request's own settings name a label it carries
+    // (`wip`): they are not the settings it is scored with, so that label overrides nothing.
+    let pr = pr_repo(
+        Some("threshold: 0\n"),
+        Some("threshold: 0\noverride-label: wip\n"),
+    );
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let cloud = Server::start(|_| Reply::json(201, json!({"id": "rec_1"})));
+    let cloud_url = cloud.url();
+    let env = [
+        ("INPUT_MASSU-API-KEY", "mk_test_key"),
+        ("INPUT_API-URL", cloud_url.as_str()),
+    ];
+
+    // `labeled`: the label was just applied, by `lead`.
+    pr.set_event(
+        "labeled",
+        &["wip", "pr-risk:accepted"],
+        Some(("pr-risk:accepted", "lead")),
+    );
+    let a = pr.action(&server.url(), &env);
+    a.run.assert_code(0);
+    let reqs = server.requests();
+    assert_bodies_valid(&reqs);
+    let check = reqs[0].json();
+    assert_eq!(check["conclusion"], "success");
+    let title = check["output"]["title"].as_str().unwrap();
+    assert!(title.ends_with(" — overridden by @lead"), "{title}");
+    let summary = check["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Block overridden: @&#8203;lead applied the label `pr-risk:accepted`, so this passes; without it, it would block:\n\n- ✗ risk score"),
+        "{summary}"
+    );
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(body.contains("🔓 Block overridden"), "{body}");
+    assert!(
+        body.contains("**Block overridden**: @&#8203;lead applied the label `pr-risk:accepted`, so this passes; without it, it would block:\n- risk score"),
+        "{body}"
+    );
+    let out = outputs_map(&a.outputs);
+    assert_eq!(
+        (
+            out["blocked"].as_str(),
+            out["verdict"].as_str(),
+            out["overridden-by"].as_str()
+        ),
+        ("false", "overridden", "lead")
+    );
+    let report = pr.report();
+    assert_eq!(report["gate"]["verdict"], "overridden");
+    assert_eq!(report["gate"]["would_block"], true);
+    assert_eq!(
+        report["gate"]["override"],
+        json!({"label": "pr-risk:accepted", "actor": "lead", "applied": true})
+    );
+    assert_eq!(report["gate"]["headline"], "overridden by @lead");
+    assert!(
+        a.run.stdout.contains("::warning title=Risk"),
+        "{}",
+        a.run.stdout
+    );
+    let sent = cloud.requests();
+    assert_eq!(sent.len(), 1);
+    let record = sent[0].json();
+    assert_eq!(record["verdict"], "overridden");
+    assert_eq!(record["blocked"], false);
+    assert_eq!(record["would_block"], true);
+    assert_eq!(
+        record["override"],
+        json!({"label": "pr-risk:accepted", "actor": "lead", "applied": true})
+    );
+    assert_eq!(record["reasons"][0]["code"], "score-above-threshold");
+    let labeled_key = sent[0].header("idempotency-key").unwrap().to_string();
+
+    // A later push (`synchronize`): the label is still on the pull request; who applied it is
+    // not in this event, and the record says so.
+    pr.set_event("synchronize", &["pr-risk:accepted"], None);
+    let b = pr.action(&server.url(), &env);
+    b.run.assert_code(0);
+    let out = outputs_map(&b.outputs);
+    assert_eq!(out["verdict"], "overridden");
+    assert_eq!(out["overridden-by"], "");
+    let report = pr.report();
+    assert_eq!(
+        report["gate"]["override"],
+        json!({"label": "pr-risk:accepted", "actor": null, "applied": true})
+    );
+    let check = server
+        .requests()
+        .into_iter()
+        .rfind(|r| r.line() == format!("POST /repos/{OWNER_REPO}/check-runs"))
+        .unwrap()
+        .json();
+    assert!(check["output"]["title"]
+        .as_str()
+        .unwrap()
+        .ends_with(" — overridden by the label `pr-risk:accepted`"));
+    let sent = cloud.requests();
+    assert_eq!(sent[1].json()["override"]["actor"], Value::Null);
+    assert_ne!(sent[1].header("idempotency-key").unwrap(), labeled_key);
+
+    // `unlabeled`: the label is gone and the block is back. The PR's own `wip` label, named by
+    // its own settings, changes nothing.
+    pr.set_event("unlabeled", &["wip"], Some(("pr-risk:accepted", "lead")));
+    let c = pr.action(&server.url(), &env);
+    c.run.assert_code(1);
+    assert_eq!(outputs_map(&c.outputs)["verdict"], "blocked");
+    let report = pr.report();
+    assert_eq!(report["gate"]["verdict"], "blocked");
+    assert!(
+        report["gate"].get("override").is_none(),
+        "{:#}",
+        report["gate"]
+    );
+    let sent = cloud.requests();
+    assert_eq!(sent[2].json()["override"], Value::Null);
+}
+
+#[test]
+fn critical_paths_lower_the_threshold_and_flag_the_files_for_review() {
+    let pr = pr_repo(
+        Some("threshold: 95\ncritical-paths: [\"**/auth/**\", \"src/lib/**\"]\ncritical-threshold: 1\n"),
+        None,
+    );
+    let gh = Arc::new(Mutex::new(Gh::default()));
+    let server = fake_github(gh.clone());
+    let a = pr.action(&server.url(), &[]);
+    a.run.assert_code(1);
+    let report = pr.report();
+    let g = &report["gate"];
+    assert_eq!(g["threshold"], 1);
+    assert_eq!(
+        g["critical_paths"],
+        json!([{"pattern": "src/lib/**", "files": ["src/lib/pricing.ts"], "files_total": 1}])
+    );
+    assert_eq!(
+        g["threshold_source"]["why"],
+        "`critical-threshold` 1: the change touches critical paths (`src/lib/pricing.ts`); the configured `threshold` is 95"
+    );
+    let body = gh.lock().unwrap().comments[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.contains("> **Critical paths: review carefully.** This change touches `src/lib/**` (`src/lib/pricing.ts`)."),
+        "{body}"
+    );
+    let check = server.requests()[0].json();
+    let summary = check["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary
+            .contains("**Critical paths: review carefully.** `src/lib/**` (`src/lib/pricing.ts`)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Threshold 1: `critical-threshold` 1"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn a_pull_request_cannot_lower_its_own_bar() {
     // The base says threshold 0; the PR raises it to 100 for itself. The base wins, with a notice.
     let pr = pr_repo(Some("threshold: 0\n"), Some("threshold: 100\n"));
@@ -752,7 +996,7 @@ fn check_run_annotations_go_in_batches_of_50() {
         .collect();
     let run = outlets::github::CheckRun {
         head_sha: "0123456789abcdef0123456789abcdef01234567",
-        blocked: true,
+        conclusion: "failure",
         title: "Risk 90/100 (Critical) — blocked".into(),
         summary: "summary".into(),
         annotations,
@@ -826,11 +1070,13 @@ fn unsafe_geteuid() -> u32 {
 // Template snapshots: a low, a medium and a blocked critical report, built as typed reports.
 
 use engine::lang::symbols::{ChangeKind, DeclKind};
-use engine::report::{GateCode, GateReason, Note, NoteCode, Report};
+use engine::report::gate::{self, GateSettings, Override};
+use engine::report::{Note, NoteCode, Report};
 use engine::score::coupling::rules::Severity as Level;
 use engine::score::coupling::{CouplingEvidence, Violation};
 use engine::score::impact::{ChangedSymbol, ImpactEvidence, ImpactFile};
 use engine::score::security::rules::Severity;
+use engine::score::security::SecuritySettings;
 use engine::score::security::{Finding, SecurityEvidence};
 use engine::score::{Dimension, Rating, Weights};
 
@@ -910,6 +1156,8 @@ fn impact_files(n: usize) -> ImpactEvidence {
                 ..ImpactFile::default()
             })
             .collect(),
+        reach: (12 + n) as f64,
+        reached_files: 12 + n,
         ..ImpactEvidence::default()
     }
 }
@@ -924,7 +1172,7 @@ fn weights(impact: f64, regression: f64, security: f64, coupling: f64) -> Weight
 }
 
 /// A report with the common parts filled in; the caller sets the dimensions.
-fn synthetic(score: u8, rating: Rating, blocked: bool, used: Weights, contrib: Weights) -> Report {
+fn synthetic(score: u8, rating: Rating, used: Weights, contrib: Weights) -> Report {
     let mut r = Report::empty(
         "1111111111111111111111111111111111111111",
         "2222222222222222222222222222222222222222",
@@ -946,19 +1194,31 @@ fn synthetic(score: u8, rating: Rating, blocked: bool, used: Weights, contrib: W
     r.composite.renormalized = false;
     r.composite.contributions = contrib;
     r.composite.note = None;
-    r.gate.blocked = blocked;
-    if blocked {
-        r.gate.reasons = vec![
-            GateReason {
-                code: GateCode::ScoreAboveThreshold,
-                message: "risk score 91 is above the threshold 70".into(),
-            },
-            GateReason {
-                code: GateCode::NewCriticalFinding,
-                message: "1 new critical security finding (fail-on-critical-security)".into(),
-            },
-        ];
+    r
+}
+
+fn changed_file(path: &str) -> engine::report::ChangedFile {
+    engine::report::ChangedFile {
+        path: path.into(),
+        old_path: None,
+        status: engine::git::diff::Status::Modified,
+        similarity: None,
+        additions: 10,
+        deletions: 2,
+        added_lines: Vec::new(),
+        removed_lines: Vec::new(),
+        binary: false,
+        oversize: false,
+        symlink: false,
+        submodule: false,
+        old_oid: None,
+        new_oid: None,
     }
+}
+
+/// The gate of a synthetic report, decided by the engine as the pipeline does it.
+fn gated(mut r: Report, settings: &GateSettings, accepted: Option<&Override>) -> Report {
+    r.gate = gate::decide(&r, settings, &SecuritySettings::default(), accepted);
     r
 }
 
@@ -966,7 +1226,6 @@ fn low_report() -> Report {
     let mut r = synthetic(
         5,
         Rating::Low,
-        false,
         weights(0.357, 0.0, 0.429, 0.214),
         weights(4.3, 0.0, 0.0, 0.0),
     );
@@ -992,7 +1251,6 @@ fn medium_report() -> Report {
     let mut r = synthetic(
         62,
         Rating::Medium,
-        false,
         weights(0.25, 0.30, 0.30, 0.15),
         weights(14.5, 21.0, 15.0, 12.0),
     );
@@ -1056,7 +1314,6 @@ fn critical_report() -> Report {
     let mut r = synthetic(
         91,
         Rating::Critical,
-        true,
         weights(0.25, 0.30, 0.30, 0.15),
         weights(23.75, 26.4, 30.0, 10.5),
     );
@@ -1122,10 +1379,31 @@ fn template_snapshots() {
         ),
         run: None,
     };
+    let defaults = GateSettings::default();
+    // The critical report with an override applied by `lead` and a critical path touched.
+    let accepted = Override {
+        label: "pr-risk:accepted".into(),
+        actor: Some("lead".into()),
+        applied: false,
+        refused: None,
+    };
+    let critical_paths = GateSettings {
+        critical_paths: engine::glob::patterns(&["**/views/**"]),
+        ..GateSettings::default()
+    };
+    let mut overridden = critical_report();
+    overridden.change.files = ["src/views/page_0.tsx", "src/views/page_1.tsx", "src/a.ts"]
+        .iter()
+        .map(|p| changed_file(p))
+        .collect();
     for (name, report) in [
-        ("low", low_report()),
-        ("medium", medium_report()),
-        ("critical", critical_report()),
+        ("low", gated(low_report(), &defaults, None)),
+        ("medium", gated(medium_report(), &defaults, None)),
+        ("critical", gated(critical_report(), &defaults, None)),
+        (
+            "overridden",
+            gated(overridden, &critical_paths, Some(&accepted)),
+        ),
     ] {
         let comment = md
             .comment(&report, &links, outlets::github::COMMENT_MARKER)
@@ -1141,7 +1419,9 @@ fn template_snapshots() {
     );
     assert!(c.contains("- [HIGH] [src/db/query.ts:42](https://github.com/acme/shop/blob/2222222222222222222222222222222222222222/src/db/query.ts#L42) — SQL built from \\`req.query\\` \\| string concat"), "{c}");
     assert!(c.contains("violates ui-must-not-import-db"), "{c}");
-    let c = md.comment(&critical_report(), &links, "").unwrap();
+    let c = md
+        .comment(&gated(critical_report(), &defaults, None), &links, "")
+        .unwrap();
     assert!(c.contains("### Security Findings (30)"), "{c}");
     assert!(c.contains("- …and 5 more"), "{c}");
     assert!(c.contains("⛔ Merge blocked"), "{c}");

@@ -416,12 +416,61 @@ fn exit_code_one_when_blocked() {
         v["gate"]["reasons"][0],
         json!({
             "code": "score-above-threshold",
-            "message": format!("risk score {score} is above the threshold {below}")
+            "dimension": null,
+            "points": null,
+            "message": format!("risk score {score} is above the threshold {below}"),
+            "action": null
         })
     );
-    // At the threshold is not above it.
-    r.run(&["score", "--base", "main", "--threshold", &score.to_string()])
-        .assert_code(0);
+    assert_eq!(v["gate"]["verdict"], "blocked");
+    // Then what drove it, dimension by dimension, largest contribution first, each with what
+    // would lower it.
+    let points: Vec<f64> = v["gate"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["dimension"].is_null())
+        .map(|r| r["points"].as_f64().unwrap())
+        .collect();
+    assert!(!points.is_empty(), "{:#}", v["gate"]);
+    assert!(points.windows(2).all(|w| w[0] >= w[1]), "{points:?}");
+    // At the threshold is not above it, and a pass that close says so.
+    let at = r.run(&["score", "--base", "main", "--threshold", &score.to_string()]);
+    at.assert_code(0);
+    assert!(
+        at.stdout.contains(&format!(
+            "risk score {score} passes at the threshold {score}: one more point blocks"
+        )),
+        "{}",
+        at.stdout
+    );
+    // Advisory mode reports what the gate would do and never fails.
+    let advisory = r.run(&[
+        "score",
+        "--base",
+        "main",
+        "--threshold",
+        &below,
+        "--mode",
+        "advisory",
+    ]);
+    advisory.assert_code(0);
+    assert!(
+        advisory.stdout.contains("advisory: would block"),
+        "{}",
+        advisory.stdout
+    );
+    let (_, v) = r.score_json(&[
+        "--base",
+        "main",
+        "--threshold",
+        &below,
+        "--mode",
+        "advisory",
+    ]);
+    assert_eq!(v["gate"]["verdict"], "advisory");
+    assert_eq!(v["gate"]["blocked"], false);
+    assert_eq!(v["gate"]["would_block"], true);
 }
 
 #[test]

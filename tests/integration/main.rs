@@ -7,6 +7,7 @@ mod coupling;
 mod deps;
 mod docs;
 mod engine;
+mod gate;
 mod golden;
 mod guidance;
 mod impact;

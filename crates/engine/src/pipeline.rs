@@ -29,7 +29,8 @@ use crate::lang::symbols::{self, Symbols};
 use crate::lang::{json, Family, FileFacts, Lang};
 use crate::parse::{select_sources, FileSettings, Filters, ParseStore, SourceFile};
 use crate::report::{
-    self, ChangeSummary, ConfigInfo, Dimensions, GraphSummary, Note, NoteCode, Report, Tool,
+    self, ChangeSummary, ConfigInfo, Dimensions, Gate, GateSettings, GraphSummary, Note, NoteCode,
+    Override, Report, Tool,
 };
 use crate::resolve::javascript::JsResolver;
 use crate::resolve::packages::{self, PackageSurface};
@@ -47,12 +48,10 @@ use crate::score::{self, coupling, impact, regression, Weights};
 
 /// Every setting the engine reads: the `.pr-risk.yml` sections that belong to it. The binary's
 /// configuration schema gathers these sections (and its own) and hands them over.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
-    /// A composite score above this blocks (0–100).
-    pub threshold: u8,
-    /// Any new critical security finding blocks, whatever the score.
-    pub fail_on_critical_security: bool,
+    /// The threshold, the mode, the override label, per-path thresholds and critical paths.
+    pub gate: GateSettings,
     pub weights: Weights,
     pub files: FileSettings,
     pub impact: ImpactSettings,
@@ -62,23 +61,6 @@ pub struct Settings {
     pub guidance: GuidanceSettings,
     /// `security.osv`, `security.osv-url`: the advisory check of changed dependencies.
     pub advisories: AdvisorySettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            threshold: 70,
-            fail_on_critical_security: true,
-            weights: Weights::default(),
-            files: FileSettings::default(),
-            impact: ImpactSettings::default(),
-            regression: RegressionSettings::default(),
-            security: SecuritySettings::default(),
-            coupling: CouplingSettings::default(),
-            guidance: GuidanceSettings::default(),
-            advisories: AdvisorySettings::default(),
-        }
-    }
 }
 
 /// What to score and how.
@@ -106,6 +88,8 @@ pub struct Request {
     /// The advisory database the changed dependencies are checked against (the binary gives the
     /// OSV client, or says why there is none: `--offline`, `security.osv: false`).
     pub advisories: AdvisoryMode,
+    /// The override label, when the pull request carries it (the binary reads the event).
+    pub accepted: Option<Override>,
 }
 
 impl Request {
@@ -123,6 +107,7 @@ impl Request {
             no_cache: false,
             author_login: None,
             advisories: AdvisoryMode::Unset,
+            accepted: None,
         }
     }
 }
@@ -543,6 +528,8 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     }
     report.config.changed_by_pr = changed_settings;
     report.notes.extend(cache_notes);
+    // The gate reads the whole report (guidance included), so it is decided last.
+    report.gate = report::gate::decide(&report, &cfg.gate, &cfg.security, req.accepted.as_ref());
     Ok(Outcome { report, timings: t })
 }
 
@@ -1329,15 +1316,8 @@ fn assemble(
         dimensions.security.score,
         dimensions.coupling.score,
     );
-    let (new_critical, pr_suppressed) = if cfg.fail_on_critical_security {
-        (
-            security::critical_reasons(&dimensions.security.evidence),
-            security::pr_suppressed_critical(&dimensions.security.evidence, &cfg.security),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let gate = report::decide(&composite, cfg.threshold, &new_critical, &pr_suppressed);
+    // Decided once the report is complete (see `run`).
+    let gate = Gate::pass(cfg.gate.threshold);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
     for n in head.notes.iter().chain(&base.notes) {
@@ -1370,7 +1350,7 @@ fn assemble(
         revisions: revs,
         config: ConfigInfo {
             source: req.config_source.clone(),
-            threshold: cfg.threshold,
+            threshold: cfg.gate.threshold,
             read_from: None,
             changed_by_pr: Vec::new(),
         },

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::http::{rate_limit, sleep_within, Policy};
 use crate::secret::Secret;
-use engine::report::Report;
+use engine::report::{GateReason, Mode, Override, Report, Verdict};
 use engine::score::coupling::rules::Severity as CouplingSeverity;
 use engine::score::security::rules::Severity as SecuritySeverity;
 use engine::score::{Dimension, Rating};
@@ -110,8 +110,21 @@ pub struct Record<'a> {
     pub pr_title: Option<&'a str>,
     pub risk_score: Option<u8>,
     pub rating: Option<Rating>,
+    /// The change is blocked (the check failed).
     pub blocked: bool,
+    /// The effective threshold.
     pub threshold: u8,
+    /// `gate` or `advisory`.
+    pub mode: Mode,
+    /// `pass`, `blocked`, `overridden` or `advisory`.
+    pub verdict: Verdict,
+    /// The rules say block, whether or not that was enforced.
+    pub would_block: bool,
+    /// The override label and who applied it, when the pull request carries it.
+    #[serde(rename = "override")]
+    pub override_: Option<&'a Override>,
+    /// Why it blocked (or would have, or nearly did): the gate's coded reasons.
+    pub reasons: &'a [GateReason],
     pub impact_score: Option<u8>,
     pub regression_score: Option<u8>,
     pub security_score: Option<u8>,
@@ -216,6 +229,11 @@ pub fn record<'a>(report: &'a Report, origin: &'a Origin) -> Record<'a> {
         rating: report.composite.rating,
         blocked: report.gate.blocked,
         threshold: report.gate.threshold,
+        mode: report.gate.mode,
+        verdict: report.gate.verdict,
+        would_block: report.gate.would_block,
+        override_: report.gate.override_.as_ref(),
+        reasons: &report.gate.reasons,
         impact_score: d.impact.score,
         regression_score: d.regression.score,
         security_score: d.security.score,
@@ -262,12 +280,28 @@ pub fn record<'a>(report: &'a Report, origin: &'a Origin) -> Record<'a> {
 }
 
 /// `sha256("pr-risk/v1\n{repo}\n{pr}\n{head_sha}")` in hex: the same commit of the same PR always
-/// maps to the same key, so the API can answer a re-run with the record it already has.
-pub fn idempotency_key(repo: &str, pr_number: Option<u64>, head_sha: &str) -> String {
+/// maps to the same key, so the API can answer a re-run with the record it already has. An
+/// override that lets a block pass is a new fact about the same commit: its key adds
+/// `"\noverridden:{label}:{actor or -}"`, so the record of the override is not taken for the
+/// earlier one of the block.
+pub fn idempotency_key(
+    repo: &str,
+    pr_number: Option<u64>,
+    head_sha: &str,
+    overridden: Option<&Override>,
+) -> String {
     let pr = pr_number
         .map(|n| n.to_string())
         .unwrap_or_else(|| "-".into());
-    let digest = Sha256::digest(format!("pr-risk/v1\n{repo}\n{pr}\n{head_sha}").as_bytes());
+    let mut text = format!("pr-risk/v1\n{repo}\n{pr}\n{head_sha}");
+    if let Some(o) = overridden {
+        text.push_str(&format!(
+            "\noverridden:{}:{}",
+            o.label,
+            o.actor.as_deref().unwrap_or("-")
+        ));
+    }
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -880,11 +914,20 @@ mod tests {
 
     #[test]
     fn idempotency_key_is_stable_and_distinct() {
-        let a = idempotency_key("o/r", Some(7), "abc");
-        assert_eq!(a, idempotency_key("o/r", Some(7), "abc"));
+        let a = idempotency_key("o/r", Some(7), "abc", None);
+        assert_eq!(a, idempotency_key("o/r", Some(7), "abc", None));
         assert_eq!(a.len(), 64);
-        assert_ne!(a, idempotency_key("o/r", Some(8), "abc"));
-        assert_ne!(a, idempotency_key("o/r", Some(7), "abd"));
+        assert_ne!(a, idempotency_key("o/r", Some(8), "abc", None));
+        assert_ne!(a, idempotency_key("o/r", Some(7), "abd", None));
+        let o = Override {
+            label: "pr-risk:accepted".into(),
+            actor: Some("lead".into()),
+            applied: true,
+            refused: None,
+        };
+        let b = idempotency_key("o/r", Some(7), "abc", Some(&o));
+        assert_ne!(a, b);
+        assert_eq!(b, idempotency_key("o/r", Some(7), "abc", Some(&o)));
     }
 
     #[test]

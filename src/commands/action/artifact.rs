@@ -120,6 +120,9 @@ pub struct CoreComposite {
 pub struct CoreGate {
     pub threshold: u8,
     pub blocked: bool,
+    /// `pass`, `blocked`, `overridden` or `advisory` (absent in reports of older versions).
+    #[serde(default)]
+    pub verdict: Option<String>,
     pub reasons: Vec<CoreReason>,
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::inputs::{Env, Inputs};
 use engine::error::{Error, Result};
+use engine::report::PrLabels;
 
 /// The change a run scores.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,9 @@ pub struct Target {
     pub fork: bool,
     /// `pull_request.head.repo.full_name`: where the PR's commits come from.
     pub head_repository: Option<String>,
+    /// The pull request's labels, and for a `labeled` event the label and who applied it
+    /// (`sender.login`). Empty for other events.
+    pub labels: PrLabels,
 }
 
 pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
@@ -65,6 +69,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 head_ref: s(&pr["head"]["ref"]),
                 fork,
                 head_repository,
+                labels: labels(&event),
             })
         }
         "merge_group" => {
@@ -89,6 +94,7 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 head_ref,
                 fork: false,
                 head_repository: None,
+                labels: PrLabels::default(),
             })
         }
         "push" | "workflow_dispatch" | "schedule" | "" => {
@@ -118,12 +124,35 @@ pub fn target(env: &Env, inputs: &Inputs) -> Result<Target> {
                 head_ref: env.get("GITHUB_REF_NAME").map(str::to_string),
                 fork: false,
                 head_repository: None,
+                labels: PrLabels::default(),
             })
         }
         other => Err(Error::Usage(format!(
             "pr-risk does not know how to score a `{other}` event\n  hint: run it on pull_request, pull_request_target, merge_group, or push/workflow_dispatch with the `base` input"
         ))),
     }
+}
+
+/// The labels of a `pull_request` / `pull_request_target` event. The actor is taken only from a
+/// `labeled` event (its `sender`, who applied `label`); any other action (`synchronize`,
+/// `opened`, `unlabeled` of another label) tells which labels are on the pull request, not who
+/// put them there.
+fn labels(event: &Value) -> PrLabels {
+    let name = |v: &Value| v["name"].as_str().map(str::to_string);
+    let names = event["pull_request"]["labels"]
+        .as_array()
+        .map(|a| a.iter().filter_map(name).collect())
+        .unwrap_or_default();
+    let labeled = (event["action"].as_str() == Some("labeled"))
+        .then(|| {
+            Some((
+                name(&event["label"])?,
+                event["sender"]["login"].as_str()?.to_string(),
+            ))
+        })
+        .flatten()
+        .filter(|(l, who)| !l.is_empty() && !who.is_empty());
+    PrLabels { names, labeled }
 }
 
 fn queue_pr_number(head_ref: &str) -> Option<u64> {
@@ -157,6 +186,32 @@ mod tests {
         assert_eq!((t.base.as_str(), t.head.as_str()), ("b1", "h1"));
         assert_eq!(t.pr_number, Some(7));
         assert!(t.fork);
+    }
+
+    #[test]
+    fn labels_and_who_applied_them() {
+        let pr = |action: &str| {
+            serde_json::json!({"action": action, "number": 7,
+                "label": {"name": "pr-risk:accepted"}, "sender": {"login": "lead"},
+                "pull_request": {"number": 7, "base": {"sha": "b"}, "head": {"sha": "h"},
+                    "labels": [{"name": "bug"}, {"name": "pr-risk:accepted"}]}})
+        };
+        let (_d, env) = env_with("pull_request", &pr("labeled"));
+        let t = target(&env, &Inputs::default()).unwrap();
+        assert_eq!(t.labels.names, vec!["bug", "pr-risk:accepted"]);
+        assert_eq!(
+            t.labels.labeled,
+            Some(("pr-risk:accepted".to_string(), "lead".to_string()))
+        );
+        let o = t.labels.override_for("PR-RISK:accepted").unwrap();
+        assert_eq!(o.actor.as_deref(), Some("lead"));
+        // Another action: the label is there, who applied it is not in the event.
+        let (_d, env) = env_with("pull_request", &pr("synchronize"));
+        let t = target(&env, &Inputs::default()).unwrap();
+        assert_eq!(t.labels.labeled, None);
+        let o = t.labels.override_for("pr-risk:accepted").unwrap();
+        assert_eq!(o.actor, None);
+        assert!(t.labels.override_for("other").is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use engine::error::{Error, Result};
+use engine::report::Mode;
 use outlets::secret::Secret;
 
 /// A snapshot of the process environment.
@@ -47,6 +48,8 @@ pub struct Inputs {
     pub block_threshold: Option<u8>,
     pub post_comment: Option<bool>,
     pub fail_on_critical_security: Option<bool>,
+    /// `gate` or `advisory` (overrides `mode` in the configuration).
+    pub mode: Option<Mode>,
     pub sync_required: Option<bool>,
     pub config: Option<PathBuf>,
     pub sarif_file: Option<PathBuf>,
@@ -73,6 +76,16 @@ impl Inputs {
                 ))
             })?),
         };
+        let mode = match env.input("mode").as_deref() {
+            None => None,
+            Some("gate") => Some(Mode::Gate),
+            Some("advisory") => Some(Mode::Advisory),
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "input `mode` must be `gate` or `advisory`, got `{other}`\n  hint: leave it empty to use `mode` from the configuration"
+                )))
+            }
+        };
         Ok(Inputs {
             github_token: env.input("github-token").and_then(Secret::new),
             massu_api_key: env.input("massu-api-key").and_then(Secret::new),
@@ -80,6 +93,7 @@ impl Inputs {
             block_threshold: threshold,
             post_comment: boolean(env, "post-comment")?,
             fail_on_critical_security: boolean(env, "fail-on-critical-security")?,
+            mode,
             sync_required: boolean(env, "sync-required")?,
             config: env.input("config").map(PathBuf::from),
             sarif_file: env.input("sarif-file").map(PathBuf::from),
@@ -138,5 +152,9 @@ mod tests {
         let e = Inputs::read(&env(&[("INPUT_POST-COMMENT", "yes")])).unwrap_err();
         assert!(e.to_string().contains("post-comment"), "{e}");
         assert!(Inputs::read(&env(&[("INPUT_BLOCK-THRESHOLD", "101")])).is_err());
+        let e = Inputs::read(&env(&[("INPUT_MODE", "warn")])).unwrap_err();
+        assert!(e.to_string().contains("`gate` or `advisory`"), "{e}");
+        let i = Inputs::read(&env(&[("INPUT_MODE", "advisory")])).unwrap();
+        assert_eq!(i.mode, Some(Mode::Advisory));
     }
 }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use engine::error::{ExitCode, Result};
 use engine::git::files::repo_relative;
 use engine::git::{fetch, revisions, Repo};
-use engine::report::{Note, NoteCode, Report};
+use engine::report::{Note, NoteCode, Report, Verdict};
 use outlets::cloud;
 use outlets::github::{self, CheckRun, CommentOutcome, GitHub, COMMENT_MARKER};
 use outlets::render::markdown::{self, Links, Markdown};
@@ -177,6 +177,8 @@ pub fn run(env: &Env, args: &ActionArgs) -> Result<ExitCode> {
         settings_at: Some(base_oid),
         threshold: inputs.block_threshold,
         fail_on_critical_security: inputs.fail_on_critical_security,
+        mode: inputs.mode,
+        labels: Some(target.labels.clone()),
         author_login: target.author.clone(),
         untrusted_checkout: Some(repo_dir.clone()),
         offline: env.get("PR_RISK_OFFLINE").is_some_and(|v| {
@@ -347,24 +349,24 @@ fn publish(ctx: &Context, report: &Report) -> ExitCode {
         return ExitCode::Input;
     }
 
-    if blocked {
+    // The verdict in the job log: an error for a block, a warning when only the mode or the
+    // override label kept it from blocking.
+    let level = match report.gate.verdict {
+        Verdict::Blocked => Some("error"),
+        Verdict::Overridden | Verdict::Advisory if report.gate.would_block => Some("warning"),
+        _ => None,
+    };
+    if let Some(level) = level {
         println!(
             "{}",
             workflow::command(
-                "error",
+                level,
                 &[("title", markdown::check_title(report))],
-                &format!(
-                    "pr-risk blocks this change: {}",
-                    report
-                        .gate
-                        .reasons
-                        .iter()
-                        .map(|r| r.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
+                &format!("pr-risk: {}", outlets::render::gate_text(report))
             )
         );
+    }
+    if blocked {
         return ExitCode::Blocked;
     }
     if sync_failed && sync_required(ctx) {
@@ -438,6 +440,17 @@ fn write_outputs(ctx: &Context, report: &Report, report_json: Option<&str>) {
                 .unwrap_or_default(),
         ),
         ("blocked", report.gate.blocked.to_string()),
+        ("verdict", report.gate.verdict.as_str().to_string()),
+        (
+            "overridden-by",
+            report
+                .gate
+                .override_
+                .as_ref()
+                .filter(|o| o.applied)
+                .and_then(|o| o.actor.clone())
+                .unwrap_or_default(),
+        ),
         ("impact-score", opt(d.impact.score)),
         ("regression-score", opt(d.regression.score)),
         ("security-score", opt(d.security.score)),
@@ -545,7 +558,7 @@ fn github_outlets(
             Ok(summary) => {
                 let run = CheckRun {
                     head_sha: &report.revisions.head.sha,
-                    blocked: report.gate.blocked,
+                    conclusion: report.gate.verdict.conclusion(),
                     title: markdown::check_title(report),
                     summary,
                     annotations: annotations.to_vec(),
@@ -697,7 +710,13 @@ pub fn sync_report(
 ) -> std::result::Result<String, cloud::SyncError> {
     let client = cloud::Client::new(api_url, key, config.cloud.budget());
     let record = cloud::record(report, origin);
-    let idem = cloud::idempotency_key(&origin.repo, origin.pr_number, &report.revisions.head.sha);
+    let overridden = report.gate.override_.as_ref().filter(|o| o.applied);
+    let idem = cloud::idempotency_key(
+        &origin.repo,
+        origin.pr_number,
+        &report.revisions.head.sha,
+        overridden,
+    );
     let synced = outlets::http::block_on(cloud::sync(&client, &record, &idem))
         .map_err(cloud::SyncError::Setup)??;
     Ok(format!(

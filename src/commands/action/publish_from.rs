@@ -400,12 +400,18 @@ pub fn run(env: &Env, inputs: &Inputs, dir: &Path) -> Result<ExitCode> {
             markdown::title(
                 core.composite.score,
                 core.composite.score.map(engine::score::Rating::of),
-                blocked
+                blocked.then_some("blocked")
             )
         );
         let check = CheckRun {
             head_sha: &run.head_sha,
-            blocked,
+            conclusion: if blocked {
+                "failure"
+            } else if core.gate.verdict.as_deref() == Some("advisory") {
+                "neutral"
+            } else {
+                "success"
+            },
             title,
             summary: texts.check,
             annotations: annotations.clone(),

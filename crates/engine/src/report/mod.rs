@@ -4,8 +4,11 @@
 //! docs/scores.md, "The JSON report", and versioned by `schema_version`); output is deterministic:
 //! no timestamps, sorted lists.
 
+pub mod gate;
+
 use serde::Serialize;
 
+pub use self::gate::{Gate, GateCode, GateReason, GateSettings, Mode, Override, PrLabels, Verdict};
 pub use crate::deps::Dependencies;
 pub use crate::git::diff::ChangedFile;
 pub use crate::git::revisions::Revisions;
@@ -116,7 +119,7 @@ impl Report {
             coupling: Dimension::unavailable(weights.coupling, none),
         };
         let composite = crate::score::composite(&weights, None, None, None, None);
-        let gate = decide(&composite, 70, &[], &[]);
+        let gate = Gate::pass(70);
         let revision = |sha: &str| crate::git::revisions::Revision {
             rev: sha.to_string(),
             sha: sha.to_string(),
@@ -180,6 +183,7 @@ impl Tool {
 pub struct ConfigInfo {
     /// The configuration file used; `null` means the embedded defaults.
     pub source: Option<String>,
+    /// The configured threshold (the gate's effective one is `gate.threshold`).
     pub threshold: u8,
     /// The commit the settings were read from (action mode: the base), `null` for the working tree.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,80 +218,4 @@ pub struct Dimensions {
     pub regression: Dimension<RegressionEvidence>,
     pub security: Dimension<SecurityEvidence>,
     pub coupling: Dimension<CouplingEvidence>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Gate {
-    pub threshold: u8,
-    pub blocked: bool,
-    /// Why it blocked (empty when it passed).
-    pub reasons: Vec<GateReason>,
-}
-
-/// One reason the gate blocked.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct GateReason {
-    pub code: GateCode,
-    pub message: String,
-}
-
-/// What made the gate block.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum GateCode {
-    /// The composite score is above the threshold.
-    ScoreAboveThreshold,
-    /// The change introduces a critical security finding (`fail-on-critical-security`).
-    NewCriticalFinding,
-    /// The pull request suppresses a critical finding itself (`pr-risk-ignore` on a line it
-    /// added) and the base settings do not say `security.pr-suppressions: allow`.
-    CriticalSuppressedByPr,
-}
-
-/// The gate: blocked when the composite is above the threshold, or (with
-/// `fail-on-critical-security`) when the change introduces a critical security finding.
-/// `new_critical` describes those findings (`rule at path:line`); pass it empty when the option
-/// is off. `pr_suppressed` describes critical findings the pull request suppressed itself.
-pub fn decide(
-    composite: &Composite,
-    threshold: u8,
-    new_critical: &[String],
-    pr_suppressed: &[String],
-) -> Gate {
-    let mut reasons = Vec::new();
-    if let Some(s) = composite.score {
-        if s > threshold {
-            reasons.push(GateReason {
-                code: GateCode::ScoreAboveThreshold,
-                message: format!("risk score {s} is above the threshold {threshold}"),
-            });
-        }
-    }
-    if !new_critical.is_empty() {
-        reasons.push(GateReason {
-            code: GateCode::NewCriticalFinding,
-            message: format!(
-                "{} new critical security finding{} (fail-on-critical-security): {}",
-                new_critical.len(),
-                if new_critical.len() == 1 { "" } else { "s" },
-                new_critical.join(", ")
-            ),
-        });
-    }
-    if !pr_suppressed.is_empty() {
-        reasons.push(GateReason {
-            code: GateCode::CriticalSuppressedByPr,
-            message: format!(
-                "{} critical security finding{} suppressed by this pull request itself (security.pr-suppressions allows that only when set to `allow` in the base settings): {}",
-                pr_suppressed.len(),
-                if pr_suppressed.len() == 1 { "" } else { "s" },
-                pr_suppressed.join(", ")
-            ),
-        });
-    }
-    Gate {
-        threshold,
-        blocked: !reasons.is_empty(),
-        reasons,
-    }
 }

@@ -213,7 +213,9 @@ pub struct CheckOutcome {
 /// [`MAX_ANNOTATIONS`], see [`capped`]).
 pub struct CheckRun<'a> {
     pub head_sha: &'a str,
-    pub blocked: bool,
+    /// `success`, `failure` (a block) or `neutral` (advisory mode): see
+    /// [`engine::report::Verdict::conclusion`].
+    pub conclusion: &'static str,
     pub title: String,
     pub summary: String,
     pub annotations: Vec<Annotation>,
@@ -229,7 +231,7 @@ impl GitHub {
             "name": CHECK_NAME,
             "head_sha": run.head_sha,
             "status": "completed",
-            "conclusion": if run.blocked { "failure" } else { "success" },
+            "conclusion": run.conclusion,
             "external_id": "pr-risk",
             "output": {
                 "title": run.title,

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use engine::error::{Error, Result};
-use engine::report::Report;
+use engine::report::{Report, Verdict};
 use engine::score::Rating;
 use minijinja::{Environment, UndefinedBehavior, Value as JValue};
 use serde::Serialize;
@@ -165,23 +165,20 @@ impl Markdown {
     }
 }
 
-/// The check run's title: `Risk 62/100 (Medium)`.
+/// The check run's title: `Risk 62/100 (Medium)`, plus the gate's headline when it is not a plain
+/// pass (` — blocked`, ` — overridden by @lead`, ` — advisory: would block`).
 pub fn check_title(report: &Report) -> String {
-    title(
-        report.composite.score,
-        report.composite.rating,
-        report.gate.blocked,
-    )
+    let g = &report.gate;
+    let headline = (g.verdict != Verdict::Pass).then_some(g.headline.as_str());
+    title(report.composite.score, report.composite.rating, headline)
 }
 
 /// The check run's title from its parts (see [`check_title`]).
-pub fn title(score: Option<u8>, rating: Option<Rating>, blocked: bool) -> String {
+pub fn title(score: Option<u8>, rating: Option<Rating>, headline: Option<&str>) -> String {
+    let suffix = headline.map(|h| format!(" — {h}")).unwrap_or_default();
     match (score, rating) {
-        (Some(s), Some(r)) => {
-            let blocked = if blocked { " — blocked" } else { "" };
-            format!("Risk {s}/100 ({}){blocked}", r.label())
-        }
-        _ => "Risk unavailable".to_string(),
+        (Some(s), Some(r)) => format!("Risk {s}/100 ({}){suffix}", r.label()),
+        _ => format!("Risk unavailable{suffix}"),
     }
 }
 
@@ -337,13 +334,21 @@ mod tests {
     #[test]
     fn titles() {
         assert_eq!(
-            title(Some(62), Some(Rating::Medium), false),
+            title(Some(62), Some(Rating::Medium), None),
             "Risk 62/100 (Medium)"
         );
         assert_eq!(
-            title(Some(90), Some(Rating::Critical), true),
+            title(Some(90), Some(Rating::Critical), Some("blocked")),
             "Risk 90/100 (Critical) — blocked"
         );
-        assert_eq!(title(None, None, false), "Risk unavailable");
+        assert_eq!(
+            title(
+                Some(90),
+                Some(Rating::Critical),
+                Some("overridden by @lead")
+            ),
+            "Risk 90/100 (Critical) — overridden by @lead"
+        );
+        assert_eq!(title(None, None, None), "Risk unavailable");
     }
 }

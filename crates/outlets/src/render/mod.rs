@@ -79,6 +79,45 @@ fn markdown_document(report: &Report, template_dir: Option<&Path>) -> Result<Str
     )
 }
 
+/// The gate in plain text (the job log, the pre-push hook): its summary, then one line per
+/// reason with the dimension, its points, and what to do. Escaping is the caller's (each sink
+/// has its own).
+pub fn gate_text(report: &Report) -> String {
+    let g = &report.gate;
+    let mut out = g.summary.clone();
+    for (i, r) in g.reasons.iter().enumerate() {
+        if r.dimension.is_some() {
+            let previous = i.checked_sub(1).map(|p| &g.reasons[p]);
+            out.push_str(&format!("\n  - {}", reason_line(r, previous)));
+        }
+    }
+    out
+}
+
+/// `regression (+24.0): 9 files in 3 subsystems → split it…`; the points are shown on the
+/// first reason of each dimension (`previous` is the reason listed before this one).
+pub fn reason_line(
+    r: &engine::report::GateReason,
+    previous: Option<&engine::report::GateReason>,
+) -> String {
+    let mut s = String::new();
+    if let Some(d) = r.dimension {
+        s.push_str(d.as_str());
+        match r.points {
+            Some(p) if previous.and_then(|p| p.dimension) != Some(d) => {
+                s.push_str(&format!(" (+{p:.1})"))
+            }
+            _ => {}
+        }
+        s.push_str(": ");
+    }
+    s.push_str(&r.message);
+    if let Some(a) = &r.action {
+        s.push_str(&format!(" → {a}"));
+    }
+    s
+}
+
 pub fn json(report: &Report) -> Result<String> {
     let mut s = serde_json::to_string_pretty(report)
         .map_err(|e| Error::Internal(format!("serializing the report: {e}")))?;

@@ -242,6 +242,7 @@ pub fn render(report: &Report) -> Result<String> {
             "score": report.composite.score,
             "rating": report.composite.rating,
             "blocked": report.gate.blocked,
+            "verdict": report.gate.verdict,
             "threshold": report.gate.threshold,
             "base": report.revisions.base.sha,
             "head": report.revisions.head.sha,
