@@ -257,7 +257,9 @@ fn rate(r: Option<f64>) -> String {
 fn lift(r: &Rates) -> String {
     match (r.lift, r.clean_rate, r.bug_inducing_rate) {
         (Some(l), _, _) => format!("{l:.2}×"),
-        (None, Some(c), Some(b)) if c == 0.0 && b > 0.0 => "∞ (no clean commit blocked)".to_string(),
+        (None, Some(c), Some(b)) if c == 0.0 && b > 0.0 => {
+            "∞ (no clean commit blocked)".to_string()
+        }
         _ => "—".to_string(),
     }
 }
@@ -297,8 +299,14 @@ pub fn render_gate(r: &GateEvalReport) -> String {
     ));
     s.push_str(&format!("  lift                   {}\n\n", lift(c)));
     s.push_str("ROC AUC (bug-inducing vs clean)\n");
-    s.push_str(&format!("  composite              {}\n", auc(r.composite_auc)));
-    s.push_str(&format!("  lines added            {}\n", auc(r.lines_added_auc)));
+    s.push_str(&format!(
+        "  composite              {}\n",
+        auc(r.composite_auc)
+    ));
+    s.push_str(&format!(
+        "  lines added            {}\n",
+        auc(r.lines_added_auc)
+    ));
     let d = &r.dimension_auc;
     for (name, v) in [
         ("impact", d.impact),
@@ -334,7 +342,10 @@ pub fn render_gate(r: &GateEvalReport) -> String {
             lift(x)
         ));
     }
-    let target = format!("≤ {:.0}% of clean commits blocked", 100.0 * r.target_clean_rate);
+    let target = format!(
+        "≤ {:.0}% of clean commits blocked",
+        100.0 * r.target_clean_rate
+    );
     match &r.lowest_meeting_target {
         Some(m) => s.push_str(&format!(
             "\nThresholds {} and above meet \"{target}\" ({} clean, {} bug-inducing blocked at {}; lift {}{}).\n",

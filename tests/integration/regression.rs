@@ -727,7 +727,10 @@ fn eval_gate_scores_history_and_tabulates_block_rates() {
     assert_eq!(v["scored"], 9, "{v:#}");
     assert_eq!(v["commits_walked"], 10);
     assert_eq!(v["fix_commits"], 3);
-    assert_eq!((v["bug_inducing"].as_u64(), v["clean"].as_u64()), (Some(2), Some(7)));
+    assert_eq!(
+        (v["bug_inducing"].as_u64(), v["clean"].as_u64()),
+        (Some(2), Some(7))
+    );
     assert_eq!(v["failed"], 0);
     let commits = v["commits"].as_array().unwrap();
     let shas: Vec<&str> = commits.iter().map(|x| x["sha"].as_str().unwrap()).collect();
@@ -779,17 +782,27 @@ fn eval_gate_scores_history_and_tabulates_block_rates() {
     for t in [0u64, 5, 10, 20, 40, 70] {
         let row = &thresholds[t as usize];
         assert_eq!(row["blocked_clean"].as_u64(), Some(above(t, false)), "{t}");
-        assert_eq!(row["blocked_bug_inducing"].as_u64(), Some(above(t, true)), "{t}");
+        assert_eq!(
+            row["blocked_bug_inducing"].as_u64(),
+            Some(above(t, true)),
+            "{t}"
+        );
     }
     let scores: Vec<u64> = commits
         .iter()
         .filter_map(|x| x["composite"].as_u64())
         .collect();
-    assert_eq!(v["distribution"]["max"].as_u64(), scores.iter().max().copied());
+    assert_eq!(
+        v["distribution"]["max"].as_u64(),
+        scores.iter().max().copied()
+    );
     // Lowering the threshold blocks more: the configured rates follow --threshold.
     let low = gate_json(&r, &["--threshold", "0"]);
     assert_eq!(low["threshold"], 0);
-    assert_eq!(low["configured"]["blocked_clean"].as_u64(), Some(above(0, false)));
+    assert_eq!(
+        low["configured"]["blocked_clean"].as_u64(),
+        Some(above(0, false))
+    );
     assert!(above(0, false) > v["configured"]["blocked_clean"].as_u64().unwrap());
     assert_eq!(low["configured"]["clean_rate"], thresholds[0]["clean_rate"]);
     // Fewer commits: the most recent ones.

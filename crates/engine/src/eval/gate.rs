@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::{round4, roc_auc, EvalTimings, Tick};
+use super::{roc_auc, round4, EvalTimings, Tick};
 use crate::error::{Error, Result};
 use crate::git::history;
 use crate::git::{Oid, Repo};
@@ -241,7 +241,7 @@ pub fn run(
     if commits.iter().any(|c| c.threshold != threshold) {
         notes.insert(
             0,
-            format!("the threshold differs between commits (settings changed over time, or per-path thresholds and critical paths applied); the configured rates use each commit's own, the sweep one threshold for all"),
+            "the threshold differs between commits (settings changed over time, or per-path thresholds and critical paths applied); the configured rates use each commit's own, the sweep one threshold for all".to_string(),
         );
     }
     if labels.fixes == 0 {
