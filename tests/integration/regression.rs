@@ -708,3 +708,134 @@ fn train_prior_writes_both_models() {
         .unwrap()
         .contains(&Value::from("recent_fixes")));
 }
+
+fn gate_json(r: &TestRepo, args: &[&str]) -> Value {
+    let mut all = vec!["eval", "gate", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = r.run(&all);
+    run.assert_code(0);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// `pr-risk eval gate` scores every non-merge commit against its first parent and tabulates
+/// the gate's block rates for the SZZ-labelled bug-inducing and clean commits.
+#[test]
+fn eval_gate_scores_history_and_tabulates_block_rates() {
+    let (r, c) = eval_history();
+    let v = gate_json(&r, &[]);
+    // The root commit has no parent: the other nine are scored, oldest first.
+    assert_eq!(v["scored"], 9, "{v:#}");
+    assert_eq!(v["commits_walked"], 10);
+    assert_eq!(v["fix_commits"], 3);
+    assert_eq!(
+        (v["bug_inducing"].as_u64(), v["clean"].as_u64()),
+        (Some(2), Some(7))
+    );
+    assert_eq!(v["failed"], 0);
+    let commits = v["commits"].as_array().unwrap();
+    let shas: Vec<&str> = commits.iter().map(|x| x["sha"].as_str().unwrap()).collect();
+    let want: Vec<String> = c[1..].iter().map(|o| short(*o)).collect();
+    assert_eq!(shas, want);
+    let bugs: Vec<&str> = commits
+        .iter()
+        .filter(|x| x["bug_inducing"] == true)
+        .map(|x| x["sha"].as_str().unwrap())
+        .collect();
+    assert_eq!(bugs, [short(c[1]), short(c[3])]);
+    // Each commit is the pipeline's score of the commit against its parent.
+    let (_, one) = r.score_json(&[
+        "--base",
+        &c[1].to_string(),
+        "--head",
+        &c[2].to_string(),
+        "--offline",
+    ]);
+    assert_eq!(commits[1]["composite"], one["composite"]["score"]);
+    assert_eq!(
+        commits[1]["dimensions"]["regression"],
+        one["dimensions"]["regression"]["score"]
+    );
+    assert_eq!(commits[0]["lines_added"], 20);
+    for k in [
+        "composite_auc",
+        "lines_added_auc",
+        "dimension_auc",
+        "distribution",
+        "configured",
+        "lowest_meeting_target",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    for d in ["impact", "regression", "security", "coupling"] {
+        assert!(v["dimension_auc"].get(d).is_some(), "{d}");
+    }
+    // The sweep agrees with the scores listed.
+    let thresholds = v["thresholds"].as_array().unwrap();
+    assert_eq!(thresholds.len(), 101);
+    let above = |t: u64, bug: bool| {
+        commits
+            .iter()
+            .filter(|x| x["bug_inducing"] == bug)
+            .filter(|x| x["composite"].as_u64().is_some_and(|s| s > t))
+            .count() as u64
+    };
+    for t in [0u64, 5, 10, 20, 40, 70] {
+        let row = &thresholds[t as usize];
+        assert_eq!(row["blocked_clean"].as_u64(), Some(above(t, false)), "{t}");
+        assert_eq!(
+            row["blocked_bug_inducing"].as_u64(),
+            Some(above(t, true)),
+            "{t}"
+        );
+    }
+    let scores: Vec<u64> = commits
+        .iter()
+        .filter_map(|x| x["composite"].as_u64())
+        .collect();
+    assert_eq!(
+        v["distribution"]["max"].as_u64(),
+        scores.iter().max().copied()
+    );
+    // Lowering the threshold blocks more: the configured rates follow --threshold.
+    let low = gate_json(&r, &["--threshold", "0"]);
+    assert_eq!(low["threshold"], 0);
+    assert_eq!(
+        low["configured"]["blocked_clean"].as_u64(),
+        Some(above(0, false))
+    );
+    assert!(above(0, false) > v["configured"]["blocked_clean"].as_u64().unwrap());
+    assert_eq!(low["configured"]["clean_rate"], thresholds[0]["clean_rate"]);
+    // Fewer commits: the most recent ones.
+    let four = gate_json(&r, &["--commits", "4"]);
+    assert_eq!(four["scored"], 4);
+    assert_eq!(four["commits"][0]["sha"], short(c[6]));
+    assert_eq!(four["bug_inducing"], 0);
+    assert!(four["composite_auc"].is_null());
+    // The text names the table's rows.
+    let text = r.run(&["eval", "gate"]);
+    text.assert_code(0);
+    for want in [
+        "9 commits scored against their first parent (2 bug-inducing, 7 clean",
+        "blocked bug-inducing",
+        "lift",
+        "composite",
+        "lines added",
+        "p50",
+    ] {
+        assert!(text.stdout.contains(want), "{want}: {}", text.stdout);
+    }
+}
+
+#[test]
+fn eval_gate_errors_are_clear() {
+    let r = TestRepo::new();
+    r.write("src/a.ts", lines("a", 3));
+    r.commit_as("initial", &who("Alice", 1));
+    let one = r.run(&["eval", "gate"]);
+    one.assert_code(2);
+    assert!(one.stderr.contains("too few"), "{}", one.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let none = crate::support::run_in(dir.path(), &["eval", "gate"]);
+    assert_ne!(none.code, 0);
+    assert!(none.stderr.contains("no git repository"), "{}", none.stderr);
+}

@@ -18,6 +18,8 @@
 //!    with pr-risk is scored on the same commits for comparison, and the reliability of the
 //!    model's probabilities is tabulated.
 
+pub mod gate;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
