@@ -118,6 +118,7 @@ pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         offline: cli.offline,
+        complete_partial_clone: true,
         ..ScoreRequest::default()
     };
     let progress = crate::progress::start(cli.show_progress());

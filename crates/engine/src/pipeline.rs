@@ -335,6 +335,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     };
     // Impact and coupling (graph traversals) run on their own thread while the history is mined,
     // and so does the dependency stage (lock files, then the advisory database over the network).
+    let mut history_notes: Vec<Note> = Vec::new();
     let (impact, coupling, regression, dependencies) = std::thread::scope(|scope| {
         let dependencies = scope.spawn(|| {
             dependency_changes(
@@ -472,6 +473,15 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         });
         if let Ok(p) = &prepared {
             t.model_cache = p.cache_note.clone();
+            if p.unreadable > 0 {
+                history_notes.push(Note::new(
+                    NoteCode::IncompleteHistory,
+                    format!(
+                        "history: {} file version(s) in the mined commits could not be read (missing from the repository); those changes count without their lines, and renames involving them are not paired",
+                        p.unreadable
+                    ),
+                ));
+            }
         }
         let (impact, impact_took, coupling, coupling_took, (stats, save_took)) = graphs
             .join()
@@ -523,6 +533,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         );
     }
     report.config.changed_by_pr = changed_settings;
+    report.notes.extend(history_notes);
     report.notes.extend(cache_notes);
     // The gate reads the whole report (guidance included), so it is decided last.
     report.gate = report::gate::decide(&report, &cfg.gate, &cfg.security, req.accepted.as_ref());
@@ -823,6 +834,8 @@ pub struct PreparedRegression {
     pub fix: bool,
     /// What the model cache did (for `--timings`).
     pub cache_note: Option<String>,
+    /// File versions of the window's commits that could not be read (skipped, not fatal).
+    pub unreadable: usize,
 }
 
 /// Mine the history up to the merge-base (with the history cache when given), then take the
@@ -861,6 +874,7 @@ fn prepare_regression(
             time,
             fix,
             cache_note: None,
+            unreadable: 0,
         });
     }
     let no_churn = std::collections::HashSet::new();
@@ -924,6 +938,7 @@ fn prepare_regression(
             time,
             fix,
             cache_note,
+            unreadable: 0,
         });
     }
     t.time(obs, "line facts", || {
@@ -931,6 +946,7 @@ fn prepare_regression(
     })
     .map_err(|e| format!("reading the history's changes failed: {e}"))?;
     let records = window_records(&mined.window, &*memo);
+    let unreadable = history::unreadable_blobs(repo, records.iter().map(|(_, r)| r));
     let commits: Vec<(git::Oid, &history::CommitRecord)> =
         records.iter().map(|(id, r)| (*id, r)).collect();
     let production = |p: &str| ctx.production(p);
@@ -998,6 +1014,7 @@ fn prepare_regression(
         time,
         fix,
         cache_note,
+        unreadable,
     })
 }
 
@@ -1268,6 +1285,7 @@ fn assemble(
     let gate = Gate::pass(cfg.gate.threshold);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
+    notes.extend(unreadable_sources_note(head, base, store));
     for n in head.notes.iter().chain(&base.notes) {
         let n = Note::new(NoteCode::Resolution, n.clone());
         if !notes.contains(&n) {
@@ -1322,6 +1340,26 @@ fn assemble(
     }
 }
 
+/// How many source files (head and base together, each blob once) could not be read at all — in
+/// a partial clone whose missing objects were not fetched: the graphs lack them.
+fn unreadable_sources_note(head: &Side, base: &Side, store: &ParseStore) -> Option<Note> {
+    let mut blobs = std::collections::HashSet::new();
+    for s in head.sources.iter().chain(&base.sources) {
+        if let Some(Err(crate::parse::Skipped::Unreadable { .. })) = store.get(s) {
+            blobs.insert(s.oid);
+        }
+    }
+    (!blobs.is_empty()).then(|| {
+        Note::new(
+            NoteCode::FileNotAnalysed,
+            format!(
+                "{} source file(s) could not be read (contents missing from the repository, e.g. a partial clone that could not fetch them): the dependency graphs lack them",
+                blobs.len()
+            ),
+        )
+    })
+}
+
 /// Notes for changed files that were listed but not analysed.
 fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<Note> {
     let mut notes = Vec::new();
@@ -1336,6 +1374,11 @@ fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<No
             notes.push(skipped(format!("{}: symbolic link, not analysed", f.path)));
         } else if f.binary {
             notes.push(skipped(format!("{}: binary file, not analysed", f.path)));
+        } else if f.missing {
+            notes.push(skipped(format!(
+                "{}: contents missing from this partial clone, not analysed",
+                f.path
+            )));
         } else if f.oversize {
             notes.push(skipped(format!(
                 "{}: larger than limits.max-file-size, not parsed",
