@@ -200,6 +200,15 @@ fn print_timings(t: &engine::pipeline::Timings) {
             cache_outcome(c.written, &c.rebuilt, &c.write_error),
         );
     }
+    if let Some(c) = &t.scan_cache {
+        eprintln!(
+            "scan cache: {} loaded, {} hits, {} misses{}",
+            c.loaded,
+            c.hits,
+            c.misses,
+            cache_outcome(c.written, &c.rebuilt, &c.write_error),
+        );
+    }
     if let Some(c) = &t.osv_cache {
         eprintln!(
             "osv cache: {} loaded, {} hits, {} misses ({} expired){}",

@@ -139,6 +139,8 @@ pub struct Timings {
     pub caches_refused: Option<String>,
     /// What the advisory cache did (None: disabled, or nothing was checked).
     pub osv_cache: Option<cache::osv::Stats>,
+    /// What the scan cache (security findings by text) did (None: disabled).
+    pub scan_cache: Option<cache::scan::Stats>,
     /// What the regression model cache did (None: disabled or not used).
     pub model_cache: Option<String>,
 }
@@ -260,6 +262,10 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let (security, head, base, cache) = std::thread::scope(|scope| -> Result<_> {
         let scan = scope.spawn(|| {
             let started = Instant::now();
+            let mut scan_cache = cache_dir
+                .as_deref()
+                .zip(cache_key.as_ref())
+                .map(|(d, k)| cache::scan::ScanCache::open(d, k));
             let files = security::files_to_scan(&changes);
             let texts = diff::read_texts(
                 &git_dir,
@@ -277,10 +283,15 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                     filters: &filters,
                     max_code_size: cfg.files.max_file_size,
                     weight: cfg.weights.security,
+                    memo: scan_cache.as_ref().map(|c| c as &dyn security::ScanMemo),
                 },
                 &cfg.security,
             );
-            (d, started.elapsed())
+            let stats = scan_cache.as_mut().map(|c| {
+                c.save();
+                c.stats.clone()
+            });
+            (d, started.elapsed(), stats)
         });
         let (base_snap, head_snap) = t.time(obs, "snapshots", || -> Result<_> {
             Ok((
@@ -317,10 +328,11 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             )
         });
         t.resolve_memo = memo;
-        let (security, took) = scan
+        let (security, took, scan_stats) = scan
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.stages.push(("security*", took));
+        t.scan_cache = scan_stats;
         Ok((security, head, base, cache))
     })?;
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
