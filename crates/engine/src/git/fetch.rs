@@ -1,5 +1,6 @@
 //! Missing objects: the `git` CLI fetches what libgit2 cannot (commits absent from a shallow
-//! checkout, the blobs of a partial clone).
+//! checkout, the blobs of a partial clone). One module for the Action and the CLI:
+//! [`complete_partial_clone`] is the only place blobs are fetched.
 //!
 //! Inside the Action's container the workspace belongs to the runner's user, not to the
 //! container's root, and libgit2 refuses such a repository (the `safe.directory` protection).
@@ -48,8 +49,8 @@ pub struct GitCli {
 }
 
 /// The environment variables the `git` child keeps: finding programs, a home for its own
-/// configuration, temporary files, the locale, and reaching the remote through a proxy or with a
-/// custom certificate store. Everything else (the GitHub token, the Massu key, `GIT_*`
+/// configuration, temporary files, the locale, and reaching the remote through a proxy, with a
+/// custom certificate store or through the user's SSH agent (a developer's `git@…` clone). Everything else (the GitHub token, the Massu key, `GIT_*`
 /// overrides) is dropped.
 pub const KEPT_ENV: &[&str] = &[
     "PATH",
@@ -67,6 +68,7 @@ pub const KEPT_ENV: &[&str] = &[
     "all_proxy",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
+    "SSH_AUTH_SOCK",
 ];
 
 /// `-c` settings every `git` invocation gets: no file-system monitor and no hooks (both run
