@@ -47,7 +47,7 @@ fn main() {
             })
             .collect();
         let sum: Duration = alone.iter().map(|(d, _)| *d).sum();
-        alone.sort_by(|a, b| b.0.cmp(&a.0));
+        alone.sort_by_key(|b| std::cmp::Reverse(b.0));
         println!(
             "{g:?}: {n} rules compiled in {} chunks: {} (each alone: {} in total)",
             chunks.len(),

@@ -363,7 +363,7 @@ mod tests {
             path: path.into(),
             lang_path: path.into(),
             code_rules: true,
-            test_file: n % 2 == 0,
+            test_file: n.is_multiple_of(2),
         }
     }
 
