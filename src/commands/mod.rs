@@ -140,6 +140,9 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
 /// and head trees that the clone lacks (not with `--offline`), and say what happened. A revision
 /// that does not resolve is left to the pipeline, which reports it with its hint.
 fn complete_partial_clone(repo: &Repo, req: &ScoreRequest) -> Vec<Note> {
+    if !engine::git::fetch::is_partial_clone(repo) {
+        return Vec::new();
+    }
     let Ok(revs) = engine::git::revisions::resolve(repo, req.base.as_deref(), req.head.as_deref())
     else {
         return Vec::new();
