@@ -202,6 +202,13 @@ fn a_blobless_clone_that_cannot_fetch_still_completes_with_notes() {
         "the files without contents are named: {n}"
     );
     assert!(!unavailable(&v).contains(&"regression".to_string()), "{v}");
+    // The scan could not read the changed files: said plainly, never a libgit2 message.
+    let security = v["dimensions"]["security"].to_string();
+    assert!(
+        security.contains("contents are missing from this partial clone"),
+        "{security}"
+    );
+    assert!(!v.to_string().contains("object not found"), "{v}");
 
     // No reachable remote: the fetch fails, the run completes and says why.
     let other = tempfile::tempdir().unwrap();

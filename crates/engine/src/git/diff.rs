@@ -156,6 +156,15 @@ pub fn read_texts(
                     return out;
                 };
                 out.head_size = repo.blob_size(oid).unwrap_or(0);
+                if f.missing {
+                    // One side's contents are not in the clone: scanning the other alone would
+                    // call every pre-existing finding new. Not scanned, and said plainly.
+                    out.unscannable = Some(
+                        "its contents are missing from this partial clone (they could not be fetched)"
+                            .into(),
+                    );
+                    return out;
+                }
                 match scannable_text(repo, oid, max) {
                     Ok((text, binary)) => {
                         out.head = Some(text);
