@@ -140,11 +140,21 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
 /// and head trees that the clone lacks (not with `--offline`), and say what happened. A revision
 /// that does not resolve is left to the pipeline, which reports it with its hint.
 fn complete_partial_clone(repo: &Repo, req: &ScoreRequest) -> Vec<Note> {
+    fetch_missing(repo, req.base.as_deref(), req.head.as_deref(), req.offline)
+}
+
+/// [`complete_partial_clone`] for any command that reads `base..head` (or one revision, as
+/// both): the notes say what was fetched or why not. Nothing when the clone is not partial.
+pub fn fetch_missing(
+    repo: &Repo,
+    base: Option<&str>,
+    head: Option<&str>,
+    offline: bool,
+) -> Vec<Note> {
     if !engine::git::fetch::is_partial_clone(repo) {
         return Vec::new();
     }
-    let Ok(revs) = engine::git::revisions::resolve(repo, req.base.as_deref(), req.head.as_deref())
-    else {
+    let Ok(revs) = engine::git::revisions::resolve(repo, base, head) else {
         return Vec::new();
     };
     let git = engine::git::fetch::GitCli {
@@ -154,7 +164,7 @@ fn complete_partial_clone(repo: &Repo, req: &ScoreRequest) -> Vec<Note> {
     let base = engine::git::revisions::commit_of(repo, &revs.base.sha, "base")
         .unwrap_or(revs.merge_base_oid);
     let Some(done) =
-        engine::git::fetch::complete_partial_clone(repo, &git, base, revs.head_oid, !req.offline)
+        engine::git::fetch::complete_partial_clone(repo, &git, base, revs.head_oid, !offline)
     else {
         return Vec::new();
     };
@@ -167,6 +177,13 @@ fn complete_partial_clone(repo: &Repo, req: &ScoreRequest) -> Vec<Note> {
         .map(|n| Note::new(code, n))
         .into_iter()
         .collect()
+}
+
+/// Print notes on stderr (commands whose output has no place for them).
+pub fn warn_notes(notes: &[Note]) {
+    for n in notes {
+        eprintln!("note: {}", outlets::secret::scrub(&n.message));
+    }
 }
 
 /// The advisory database of a run: the OSV client at `security.osv-url`, unless `--offline` or

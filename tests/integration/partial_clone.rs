@@ -287,3 +287,31 @@ fn one_unreadable_blob_in_history_is_skipped_with_a_note() {
         "{n}"
     );
 }
+
+#[test]
+fn graph_and_affected_tests_fetch_what_they_read_in_a_blobless_clone() {
+    if !has_git() {
+        eprintln!("skipping: no git CLI");
+        return;
+    }
+    let origin = origin();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = blobless_clone(&origin, dir.path());
+    // The checkout has the head's blobs; the base side (HEAD~1) has none of the changed ones.
+    let out = command(&ws)
+        .args(["graph", "--rev", "HEAD~1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("partial clone: fetched"), "{stderr}");
+    assert!(stdout.starts_with("3 files, 1 imports"), "{stdout}");
+    let out = command(&ws)
+        .args(["affected-tests", "--base", "HEAD~1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("object not found"), "{stderr}");
+}
