@@ -26,8 +26,9 @@ pub struct Globals {
     )]
     pub color: ColorArg,
 
-    /// Do not look up known vulnerabilities of changed dependencies (OSV); the report says they
-    /// were not checked. Also PR_RISK_OFFLINE=1.
+    /// Do not use the network: no lookup of known vulnerabilities of changed dependencies (OSV),
+    /// no fetch of a partial clone's missing objects; the report says what was not done. Also
+    /// PR_RISK_OFFLINE=1.
     #[arg(
         long,
         global = true,

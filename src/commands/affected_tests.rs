@@ -48,6 +48,12 @@ pub struct AffectedTestsArgs {
 pub fn run(args: &AffectedTestsArgs) -> Result<ExitCode> {
     let repo = Repo::discover(&args.repo)?;
     let cfg = crate::config::load(repo.workdir(), args.config.as_deref())?.config;
+    super::warn_notes(&super::fetch_missing(
+        &repo,
+        args.base.as_deref(),
+        Some(&args.head),
+        false,
+    ));
     let req = Request {
         base: args.base.clone(),
         head: Some(args.head.clone()),

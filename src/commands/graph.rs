@@ -95,8 +95,10 @@ pub fn build(
         },
         other => other,
     })?;
-    let side = pipeline::side_at(&repo, &oid.to_string(), &cfg.files())?;
-    Ok((side, oid.to_string(), cfg))
+    let sha = oid.to_string();
+    super::warn_notes(&super::fetch_missing(&repo, Some(&sha), Some(&sha), false));
+    let side = pipeline::side_at(&repo, &sha, &cfg.files())?;
+    Ok((side, sha, cfg))
 }
 
 pub fn run(args: &GraphArgs) -> Result<ExitCode> {

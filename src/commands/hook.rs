@@ -551,6 +551,7 @@ pub fn pre_push(opts: &PrePush, input: impl BufRead) -> Result<ExitCode> {
                     base: Some(base.to_string()),
                     head: Some(head.to_string()),
                     offline: opts.offline,
+                    complete_partial_clone: true,
                     ..super::ScoreRequest::default()
                 };
                 let scored = super::score_change(&repo, &req, &progress)?;

@@ -22,7 +22,7 @@ use engine::error::Result;
 use engine::git::files::FileSource;
 use engine::git::{Oid, Repo};
 use engine::pipeline::{self, Observer, Outcome, Request};
-use engine::report::{Mode, PrLabels};
+use engine::report::{Mode, Note, NoteCode, PrLabels};
 
 use crate::config::{self, Config};
 
@@ -53,8 +53,12 @@ pub struct ScoreRequest {
     pub author_login: Option<String>,
     /// The checkout is the pull request's code (action mode): never read or write a cache in it.
     pub untrusted_checkout: Option<PathBuf>,
-    /// `--offline`: known vulnerabilities of changed dependencies are not looked up.
+    /// `--offline`: known vulnerabilities of changed dependencies are not looked up, and a partial
+    /// clone's missing objects are not fetched.
     pub offline: bool,
+    /// In a partial clone, fetch the objects of the base and head trees first (the CLI; the
+    /// Action fetches them itself before reading its settings from the base commit).
+    pub complete_partial_clone: bool,
 }
 
 /// A scored change and the configuration it was scored with.
@@ -69,6 +73,11 @@ pub struct Scored {
 /// and run the pipeline.
 pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Result<Scored> {
     let started = Instant::now();
+    let fetch_notes = if req.complete_partial_clone {
+        complete_partial_clone(repo, req)
+    } else {
+        Vec::new()
+    };
     obs.stage("config");
     let source = match req.settings_at {
         Some(commit) => FileSource::Commit {
@@ -113,6 +122,9 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         accepted,
     };
     let mut outcome = pipeline::run(repo, &request, obs)?;
+    for n in fetch_notes.into_iter().rev() {
+        outcome.report.notes.insert(0, n);
+    }
     outcome.timings.stages.insert(0, ("config", config_took));
     if let Some(s) = outcome.timings.started.as_mut() {
         *s = started;
@@ -122,6 +134,56 @@ pub fn score_change(repo: &Repo, req: &ScoreRequest, obs: &dyn Observer) -> Resu
         config: cfg,
         source,
     })
+}
+
+/// A partial clone (`git clone --filter=blob:none`): fetch the objects of the base, merge-base
+/// and head trees that the clone lacks (not with `--offline`), and say what happened. A revision
+/// that does not resolve is left to the pipeline, which reports it with its hint.
+fn complete_partial_clone(repo: &Repo, req: &ScoreRequest) -> Vec<Note> {
+    fetch_missing(repo, req.base.as_deref(), req.head.as_deref(), req.offline)
+}
+
+/// [`complete_partial_clone`] for any command that reads `base..head` (or one revision, as
+/// both): the notes say what was fetched or why not. Nothing when the clone is not partial.
+pub fn fetch_missing(
+    repo: &Repo,
+    base: Option<&str>,
+    head: Option<&str>,
+    offline: bool,
+) -> Vec<Note> {
+    if !engine::git::fetch::is_partial_clone(repo) {
+        return Vec::new();
+    }
+    let Ok(revs) = engine::git::revisions::resolve(repo, base, head) else {
+        return Vec::new();
+    };
+    let git = engine::git::fetch::GitCli {
+        dir: repo.root(),
+        trusted: false,
+    };
+    let base = engine::git::revisions::commit_of(repo, &revs.base.sha, "base")
+        .unwrap_or(revs.merge_base_oid);
+    let Some(done) =
+        engine::git::fetch::complete_partial_clone(repo, &git, base, revs.head_oid, !offline)
+    else {
+        return Vec::new();
+    };
+    let code = if done.problem.is_some() {
+        NoteCode::IncompleteHistory
+    } else {
+        NoteCode::Fetched
+    };
+    done.note()
+        .map(|n| Note::new(code, n))
+        .into_iter()
+        .collect()
+}
+
+/// Print notes on stderr (commands whose output has no place for them).
+pub fn warn_notes(notes: &[Note]) {
+    for n in notes {
+        eprintln!("note: {}", outlets::secret::scrub(&n.message));
+    }
 }
 
 /// The advisory database of a run: the OSV client at `security.osv-url`, unless `--offline` or

@@ -118,6 +118,7 @@ pub fn run(args: &ScoreArgs, cli: &Globals) -> Result<ExitCode> {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         offline: cli.offline,
+        complete_partial_clone: true,
         ..ScoreRequest::default()
     };
     let progress = crate::progress::start(cli.show_progress());
@@ -196,6 +197,15 @@ fn print_timings(t: &engine::pipeline::Timings) {
             "resolve memo: {} loaded, {} new{}",
             c.loaded,
             c.new,
+            cache_outcome(c.written, &c.rebuilt, &c.write_error),
+        );
+    }
+    if let Some(c) = &t.scan_cache {
+        eprintln!(
+            "scan cache: {} loaded, {} hits, {} misses{}",
+            c.loaded,
+            c.hits,
+            c.misses,
             cache_outcome(c.written, &c.rebuilt, &c.write_error),
         );
     }

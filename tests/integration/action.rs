@@ -1211,6 +1211,7 @@ fn changed_file(path: &str) -> engine::report::ChangedFile {
         oversize: false,
         symlink: false,
         submodule: false,
+        missing: false,
         old_oid: None,
         new_oid: None,
     }

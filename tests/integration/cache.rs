@@ -263,3 +263,73 @@ fn resolution_memo_follows_the_resolution_context() {
     );
     assert_eq!(stable(broken), stable(none));
 }
+
+/// The `scan cache:` line of `--timings`: (loaded, hits, misses).
+fn scan_counts(stderr: &str) -> (usize, usize, usize) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("scan cache:"))
+        .unwrap_or_else(|| panic!("no scan cache line in:\n{stderr}"));
+    let nums: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (nums[0], nums[1], nums[2])
+}
+
+#[test]
+fn security_findings_are_scanned_once_per_text_and_rule_set() {
+    let r = TestRepo::new();
+    r.write(
+        "src/run.js",
+        "const { exec } = require('child_process');\nfunction run(cmd) {\n  exec('ls');\n}\nmodule.exports = run;\n",
+    )
+    .write("src/a.ts", "export const a = 1;\n");
+    r.commit("initial");
+    r.branch("pr");
+    r.write(
+        "src/run.js",
+        "const { exec } = require('child_process');\nfunction run(cmd) {\n  exec('sh ' + cmd);\n}\nmodule.exports = run;\n",
+    )
+    .write(
+        "src/a.ts",
+        "export const a = 1;\nexport const f = (input: string) => eval(input);\n",
+    );
+    r.commit("feat: run");
+    let (run, cold) = r.score_json(&["--base", "main", "--timings"]);
+    run.assert_code(0);
+    // Two files, each at head and at base.
+    assert_eq!(scan_counts(&run.stderr), (0, 0, 4), "{}", run.stderr);
+    let new = cold["dimensions"]["security"]["evidence"]["new"].to_string();
+    assert!(
+        new.contains("ts/eval") && new.contains("src/a.ts") && new.contains("src/run.js"),
+        "{new}"
+    );
+    let (run, warm) = r.score_json(&["--base", "main", "--timings"]);
+    run.assert_code(0);
+    assert_eq!(scan_counts(&run.stderr), (4, 4, 0), "{}", run.stderr);
+    assert_eq!(stable(cold.clone()), stable(warm));
+    let (_, none) = r.score_json(&["--base", "main", "--no-cache"]);
+    assert_eq!(stable(cold.clone()), stable(none));
+
+    // A new commit: only the file it changes is scanned again (at head; its base is unchanged).
+    r.write(
+        "src/a.ts",
+        "export const a = 2;\nexport const f = (input: string) => eval(input);\n",
+    );
+    r.commit("a = 2");
+    let (run, _) = r.score_json(&["--base", "main", "--timings"]);
+    assert_eq!(scan_counts(&run.stderr), (4, 3, 1), "{}", run.stderr);
+
+    // Other rule settings are another rule set: scanned afresh, and the answer follows them.
+    r.write(".pr-risk.yml", "security:\n  disable: [ts/eval]\n");
+    let (run, other) = r.score_json(&["--base", "main", "--timings"]);
+    run.assert_code(0);
+    let (_, hits, misses) = scan_counts(&run.stderr);
+    assert_eq!((hits, misses), (0, 4), "{}", run.stderr);
+    let new = other["dimensions"]["security"]["evidence"]["new"].to_string();
+    assert!(
+        !new.contains("ts/eval") && new.contains("src/run.js"),
+        "{new}"
+    );
+}

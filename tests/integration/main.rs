@@ -22,6 +22,7 @@ mod cloud;
 mod fork;
 mod history_cache;
 mod local;
+mod partial_clone;
 mod regression;
 mod rust;
 mod security;

@@ -139,6 +139,8 @@ pub struct Timings {
     pub caches_refused: Option<String>,
     /// What the advisory cache did (None: disabled, or nothing was checked).
     pub osv_cache: Option<cache::osv::Stats>,
+    /// What the scan cache (security findings by text) did (None: disabled).
+    pub scan_cache: Option<cache::scan::Stats>,
     /// What the regression model cache did (None: disabled or not used).
     pub model_cache: Option<String>,
 }
@@ -260,6 +262,10 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let (security, head, base, cache) = std::thread::scope(|scope| -> Result<_> {
         let scan = scope.spawn(|| {
             let started = Instant::now();
+            let mut scan_cache = cache_dir
+                .as_deref()
+                .zip(cache_key.as_ref())
+                .map(|(d, k)| cache::scan::ScanCache::open(d, k));
             let files = security::files_to_scan(&changes);
             let texts = diff::read_texts(
                 &git_dir,
@@ -277,10 +283,15 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                     filters: &filters,
                     max_code_size: cfg.files.max_file_size,
                     weight: cfg.weights.security,
+                    memo: scan_cache.as_ref().map(|c| c as &dyn security::ScanMemo),
                 },
                 &cfg.security,
             );
-            (d, started.elapsed())
+            let stats = scan_cache.as_mut().map(|c| {
+                c.save();
+                c.stats.clone()
+            });
+            (d, started.elapsed(), stats)
         });
         let (base_snap, head_snap) = t.time(obs, "snapshots", || -> Result<_> {
             Ok((
@@ -317,10 +328,11 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
             )
         });
         t.resolve_memo = memo;
-        let (security, took) = scan
+        let (security, took, scan_stats) = scan
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         t.stages.push(("security*", took));
+        t.scan_cache = scan_stats;
         Ok((security, head, base, cache))
     })?;
     // What the PR itself changes (merge-base..head), not where the base branch has moved since.
@@ -337,6 +349,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let mut mined: Option<std::result::Result<PreparedRegression, String>> = None;
     // Impact and coupling (graph traversals) run on their own thread while the history is mined,
     // and so does the dependency stage (lock files, then the advisory database over the network).
+    let mut history_notes: Vec<Note> = Vec::new();
     let (impact, coupling, regression, dependencies) = std::thread::scope(|scope| {
         let dependencies = scope.spawn(|| {
             dependency_changes(
@@ -474,6 +487,15 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         });
         if let Ok(p) = &prepared {
             t.model_cache = p.cache_note.clone();
+            if p.unreadable > 0 {
+                history_notes.push(Note::new(
+                    NoteCode::IncompleteHistory,
+                    format!(
+                        "history: {} file version(s) in the mined commits could not be read (missing from the repository); those changes count without their lines, and renames involving them are not paired",
+                        p.unreadable
+                    ),
+                ));
+            }
         }
         mined = Some(prepared);
         let (impact, impact_took, coupling, coupling_took, (stats, save_took)) = graphs
@@ -527,6 +549,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         );
     }
     report.config.changed_by_pr = changed_settings;
+    report.notes.extend(history_notes);
     report.notes.extend(cache_notes);
     // The gate reads the whole report (guidance included), so it is decided last.
     report.gate = report::gate::decide(&report, &cfg.gate, &cfg.security, req.accepted.as_ref());
@@ -875,6 +898,8 @@ pub struct PreparedRegression {
     pub fix: bool,
     /// What the model cache did (for `--timings`).
     pub cache_note: Option<String>,
+    /// File versions of the window's commits that could not be read (skipped, not fatal).
+    pub unreadable: usize,
 }
 
 /// Mine the history up to the merge-base (with the history cache when given), then take the
@@ -913,6 +938,7 @@ fn prepare_regression(
             time,
             fix,
             cache_note: None,
+            unreadable: 0,
         });
     }
     let no_churn = std::collections::HashSet::new();
@@ -976,6 +1002,7 @@ fn prepare_regression(
             time,
             fix,
             cache_note,
+            unreadable: 0,
         });
     }
     t.time(obs, "line facts", || {
@@ -983,6 +1010,7 @@ fn prepare_regression(
     })
     .map_err(|e| format!("reading the history's changes failed: {e}"))?;
     let records = window_records(&mined.window, &*memo);
+    let unreadable = history::unreadable_blobs(repo, records.iter().map(|(_, r)| r));
     let commits: Vec<(git::Oid, &history::CommitRecord)> =
         records.iter().map(|(id, r)| (*id, r)).collect();
     let production = |p: &str| ctx.production(p);
@@ -1050,6 +1078,7 @@ fn prepare_regression(
         time,
         fix,
         cache_note,
+        unreadable,
     })
 }
 
@@ -1320,6 +1349,7 @@ fn assemble(
     let gate = Gate::pass(cfg.gate.threshold);
     let mut notes = Vec::new();
     notes.extend(skipped_notes(&changes, head, store));
+    notes.extend(unreadable_sources_note(head, base, store));
     for n in head.notes.iter().chain(&base.notes) {
         let n = Note::new(NoteCode::Resolution, n.clone());
         if !notes.contains(&n) {
@@ -1374,6 +1404,26 @@ fn assemble(
     }
 }
 
+/// How many source files (head and base together, each blob once) could not be read at all — in
+/// a partial clone whose missing objects were not fetched: the graphs lack them.
+fn unreadable_sources_note(head: &Side, base: &Side, store: &ParseStore) -> Option<Note> {
+    let mut blobs = std::collections::HashSet::new();
+    for s in head.sources.iter().chain(&base.sources) {
+        if let Some(Err(crate::parse::Skipped::Unreadable { .. })) = store.get(s) {
+            blobs.insert(s.oid);
+        }
+    }
+    (!blobs.is_empty()).then(|| {
+        Note::new(
+            NoteCode::FileNotAnalysed,
+            format!(
+                "{} source file(s) could not be read (contents missing from the repository, e.g. a partial clone that could not fetch them): the dependency graphs lack them",
+                blobs.len()
+            ),
+        )
+    })
+}
+
 /// Notes for changed files that were listed but not analysed.
 fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<Note> {
     let mut notes = Vec::new();
@@ -1388,6 +1438,11 @@ fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<No
             notes.push(skipped(format!("{}: symbolic link, not analysed", f.path)));
         } else if f.binary {
             notes.push(skipped(format!("{}: binary file, not analysed", f.path)));
+        } else if f.missing {
+            notes.push(skipped(format!(
+                "{}: contents missing from this partial clone, not analysed",
+                f.path
+            )));
         } else if f.oversize {
             notes.push(skipped(format!(
                 "{}: larger than limits.max-file-size, not parsed",

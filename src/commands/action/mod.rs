@@ -144,21 +144,18 @@ pub fn run(env: &Env, args: &ActionArgs) -> Result<ExitCode> {
         .into_iter()
         .map(|m| Note::new(NoteCode::Fetched, m))
         .collect();
-    if fetch::is_partial_clone(&repo) {
-        let base = revisions::commit_of(&repo, &target.base, "base")?;
-        let head = revisions::commit_of(&repo, &target.head, "head")?;
-        let mut commits = vec![base, head];
-        if let Some(mb) = revisions::merge_base(&repo, base, head) {
-            commits.push(mb);
+    let base = revisions::commit_of(&repo, &target.base, "base")?;
+    let head = revisions::commit_of(&repo, &target.head, "head")?;
+    if let Some(done) = fetch::complete_partial_clone(&repo, &git, base, head, true) {
+        // The settings are read from the base commit's objects: without them the run would
+        // silently use the defaults, so here a failed fetch stops the run with the fix.
+        if let Some(why) = &done.problem {
+            return Err(engine::Error::Usage(format!(
+                "the checkout is a partial clone (actions/checkout with `filter: blob:none`) and the file contents pr-risk needs could not be fetched: {why}\n  hint: drop the `filter:` option of actions/checkout (keep `fetch-depth: 0`), or make `git` and the checkout's credentials available to the step"
+            )));
         }
-        let n = fetch::fetch_missing_blobs(&git, &commits)?;
-        if n > 0 {
-            prep_notes.push(Note::new(
-                NoteCode::Fetched,
-                format!(
-                    "partial clone: fetched {n} missing object(s) with the git CLI; history-based evidence may be incomplete (check out without `filter:` for full history)"
-                ),
-            ));
+        if let Some(note) = done.note() {
+            prep_notes.push(Note::new(NoteCode::Fetched, note));
         }
     }
     if repo.is_shallow() {

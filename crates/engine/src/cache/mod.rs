@@ -25,6 +25,7 @@ pub mod model;
 pub mod osv;
 pub mod parse;
 pub mod resolve;
+pub mod scan;
 pub mod store;
 
 use std::path::{Component, Path, PathBuf};

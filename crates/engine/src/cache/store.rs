@@ -88,17 +88,29 @@ impl Key {
         }
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let key = Key::random()?;
+        // Written whole under a unique name, then linked into place: a concurrent first run
+        // either wins the link or reads the winner's complete key, never a half-written file
+        // (which would make it seal its caches with a key of its own).
+        let tmp = dir.join(format!(
+            "{KEY_FILE}.tmp.{}.{:016x}",
+            std::process::id(),
+            crate::hash::fnv1a(&key.0)
+        ));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&file) {
-            Ok(mut f) => {
-                f.write_all(&key.0)
-                    .and_then(|_| f.sync_all())
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
-                Ok(key)
-            }
+        let written = opts
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(&key.0).and_then(|_| f.sync_all()));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("{}: {e}", tmp.display()));
+        }
+        let linked = std::fs::hard_link(&tmp, &file);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(key),
             // Another run created it meanwhile.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 read_key(&file)?.ok_or_else(|| format!("{} vanished", file.display()))

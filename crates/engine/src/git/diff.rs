@@ -51,6 +51,10 @@ pub struct ChangedFile {
     pub oversize: bool,
     pub symlink: bool,
     pub submodule: bool,
+    /// A side's content is not in the repository (a partial clone whose missing objects could
+    /// not be fetched): the file is listed, its lines are not read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
     #[serde(skip)]
     pub old_oid: Option<Oid>,
     #[serde(skip)]
@@ -73,7 +77,7 @@ impl ChangedFile {
 
     /// Whether its content can be analysed (a regular text file under the size limit).
     pub fn analysable(&self) -> bool {
-        !(self.binary || self.oversize || self.symlink || self.submodule)
+        !(self.binary || self.oversize || self.symlink || self.submodule || self.missing)
     }
 }
 
@@ -152,6 +156,15 @@ pub fn read_texts(
                     return out;
                 };
                 out.head_size = repo.blob_size(oid).unwrap_or(0);
+                if f.missing {
+                    // One side's contents are not in the clone: scanning the other alone would
+                    // call every pre-existing finding new. Not scanned, and said plainly.
+                    out.unscannable = Some(
+                        "its contents are missing from this partial clone (they could not be fetched)"
+                            .into(),
+                    );
+                    return out;
+                }
                 match scannable_text(repo, oid, max) {
                     Ok((text, binary)) => {
                         out.head = Some(text);
@@ -200,14 +213,32 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
         .ignore_submodules(false)
         .force_text(true)
         .max_size(i64::try_from(max_file_size).unwrap_or(i64::MAX));
-    let mut diff = repo
-        .raw()
-        .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(&mut opts))
-        .map_err(crate::git::err("diffing base and head"))?;
+    let diff_of = |opts: &mut DiffOptions| {
+        repo.raw()
+            .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(opts))
+            .map_err(crate::git::err("diffing base and head"))
+    };
+    let mut diff = diff_of(&mut opts)?;
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(true).rename_threshold(50);
-    diff.find_similar(Some(&mut find))
-        .map_err(crate::git::err("detecting renames"))?;
+    if let Err(e) = diff.find_similar(Some(&mut find)) {
+        // Similarity reads both sides' contents: in a partial clone whose missing objects could
+        // not be fetched that fails, and renames are paired by identical content only.
+        if e.code() != git2::ErrorCode::NotFound {
+            return Err(crate::git::err("detecting renames")(e));
+        }
+        tracing::debug!("rename detection limited to exact renames: {}", e.message());
+        diff = diff_of(&mut opts)?;
+        let mut exact = DiffFindOptions::new();
+        exact.renames(true).exact_match_only(true);
+        if diff.find_similar(Some(&mut exact)).is_err() {
+            diff = diff_of(&mut opts)?;
+        }
+    }
+    let odb = repo
+        .raw()
+        .odb()
+        .map_err(crate::git::err("opening the object database"))?;
 
     let mut files: Vec<ChangedFile> = Vec::with_capacity(diff.deltas().len());
     let mut delta_of: Vec<usize> = Vec::with_capacity(diff.deltas().len());
@@ -245,7 +276,9 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
         let nz = |oid: Oid| (!oid.is_zero()).then_some(oid);
         let old_oid = nz(old.id());
         let new_oid = nz(new.id());
+        let missing = !submodule && [old_oid, new_oid].iter().flatten().any(|o| !odb.exists(*o));
         let oversize = !submodule
+            && !missing
             && [old_oid, new_oid]
                 .iter()
                 .flatten()
@@ -264,6 +297,7 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
             oversize,
             symlink,
             submodule,
+            missing,
             old_oid,
             new_oid,
         });
@@ -272,7 +306,7 @@ pub fn change_set(repo: &Repo, base: Oid, head: Oid, max_file_size: u64) -> Resu
     // Binary by content (either side), then the added and removed lines of every text file
     // under the size limit, one patch per delta (context is 0, so each line event is a change).
     for (f, &idx) in files.iter_mut().zip(&delta_of) {
-        if f.submodule || f.symlink {
+        if f.submodule || f.symlink || f.missing {
             continue;
         }
         let binary_side = |oid: Option<Oid>| {

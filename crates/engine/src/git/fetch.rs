@@ -1,5 +1,6 @@
 //! Missing objects: the `git` CLI fetches what libgit2 cannot (commits absent from a shallow
-//! checkout, the blobs of a partial clone).
+//! checkout, the blobs of a partial clone). One module for the Action and the CLI:
+//! [`complete_partial_clone`] is the only place blobs are fetched.
 //!
 //! Inside the Action's container the workspace belongs to the runner's user, not to the
 //! container's root, and libgit2 refuses such a repository (the `safe.directory` protection).
@@ -48,8 +49,8 @@ pub struct GitCli {
 }
 
 /// The environment variables the `git` child keeps: finding programs, a home for its own
-/// configuration, temporary files, the locale, and reaching the remote through a proxy or with a
-/// custom certificate store. Everything else (the GitHub token, the Massu key, `GIT_*`
+/// configuration, temporary files, the locale, and reaching the remote through a proxy, with a
+/// custom certificate store or through the user's SSH agent (a developer's `git@…` clone). Everything else (the GitHub token, the Massu key, `GIT_*`
 /// overrides) is dropped.
 pub const KEPT_ENV: &[&str] = &[
     "PATH",
@@ -67,6 +68,7 @@ pub const KEPT_ENV: &[&str] = &[
     "all_proxy",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
+    "SSH_AUTH_SOCK",
 ];
 
 /// `-c` settings every `git` invocation gets: no file-system monitor and no hooks (both run
@@ -196,30 +198,107 @@ pub fn ensure_commits(repo: &Repo, git: &GitCli, revs: &[&str]) -> Result<Vec<St
     Ok(notes)
 }
 
-/// In a partial clone, fetch the blobs of the given commits' trees in one batch (libgit2 reads
-/// objects only locally). Errors name the cause and the fix.
-pub fn fetch_missing_blobs(git: &GitCli, commits: &[Oid]) -> Result<usize> {
-    let fail = |why: String| {
-        Error::Usage(format!(
-            "the checkout is a partial clone (actions/checkout with `filter: blob:none`) and the file contents pr-risk needs could not be fetched: {why}\n  hint: drop the `filter:` option of actions/checkout (keep `fetch-depth: 0`), or make `git` and the checkout's credentials available to the step"
-        ))
-    };
+/// What [`complete_partial_clone`] did: how many objects of the scored trees were missing, how
+/// many of them it fetched, and why the rest could not be fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// Objects of the base, merge-base and head trees not in the clone before the fetch.
+    pub missing: usize,
+    /// Of those, how many are present now.
+    pub fetched: usize,
+    /// Why some stayed missing (fetching was not allowed, no remote, `git` failed).
+    pub problem: Option<String>,
+}
+
+impl Completion {
+    /// Objects still missing after the fetch.
+    pub fn left(&self) -> usize {
+        self.missing - self.fetched
+    }
+
+    /// What happened, in one sentence for a report note (`None` when nothing was missing).
+    pub fn note(&self) -> Option<String> {
+        if self.missing == 0 {
+            return None;
+        }
+        Some(match &self.problem {
+            None => format!(
+                "partial clone: fetched {} missing object(s) with the git CLI; history-based evidence may be incomplete (check out without `filter:` for full history)",
+                self.fetched
+            ),
+            Some(why) => format!(
+                "partial clone: {} of {} object(s) of the base and head trees are missing and could not be fetched ({why}); files without their contents are listed but not analysed, and renames among them are not detected",
+                self.left(),
+                self.missing
+            ),
+        })
+    }
+}
+
+/// The objects of the given commits' trees that are not in the repository (`rev-list
+/// --missing=print`, which lists without fetching).
+pub fn missing_objects(git: &GitCli, commits: &[Oid]) -> std::result::Result<Vec<String>, String> {
     let mut args = vec!["rev-list", "--objects", "--no-walk", "--missing=print"];
     let shas: Vec<String> = commits.iter().map(|c| c.to_string()).collect();
     args.extend(shas.iter().map(|s| s.as_str()));
-    let listed = git.run(&args, None).map_err(fail)?;
-    let missing: Vec<&str> = listed
+    let listed = git.run(&args, None)?;
+    let mut missing: Vec<String> = listed
         .lines()
         .filter_map(|l| l.strip_prefix('?'))
-        .map(|l| l.split_whitespace().next().unwrap_or(l))
+        .map(|l| l.split_whitespace().next().unwrap_or(l).to_string())
         .collect();
+    missing.sort();
+    missing.dedup();
+    Ok(missing)
+}
+
+/// The one place missing objects are fetched, for the Action and the CLI alike: in a partial
+/// clone, list the objects of `base`'s, `head`'s and their merge-base's trees that the clone
+/// lacks and fetch them from `origin` in one batch (libgit2 reads objects only locally and cannot
+/// fetch on demand). `fetch: false` (`--offline`) only counts them. `None`: not a partial clone.
+pub fn complete_partial_clone(
+    repo: &Repo,
+    git: &GitCli,
+    base: Oid,
+    head: Oid,
+    fetch: bool,
+) -> Option<Completion> {
+    if !is_partial_clone(repo) {
+        return None;
+    }
+    let mut commits = vec![base, head];
+    if let Some(mb) = super::revisions::merge_base(repo, base, head) {
+        if !commits.contains(&mb) {
+            commits.push(mb);
+        }
+    }
+    let missing = match missing_objects(git, &commits) {
+        Ok(m) => m,
+        Err(why) => {
+            // Without the git CLI nothing can be listed; count what libgit2 cannot read.
+            let n = unreadable_blobs(repo, &commits);
+            return Some(Completion {
+                missing: n,
+                fetched: 0,
+                problem: Some(format!("`git rev-list` failed: {why}")),
+            });
+        }
+    };
+    let mut done = Completion {
+        missing: missing.len(),
+        ..Completion::default()
+    };
     if missing.is_empty() {
-        return Ok(0);
+        return Some(done);
+    }
+    if !fetch {
+        done.problem = Some("--offline".into());
+        return Some(done);
     }
     tracing::info!("partial clone: fetching {} missing objects", missing.len());
     let mut input = missing.join("\n");
     input.push('\n');
-    git.run(
+    let fetched = git.run(
         &[
             "-c",
             "fetch.negotiationAlgorithm=noop",
@@ -232,7 +311,38 @@ pub fn fetch_missing_blobs(git: &GitCli, commits: &[Oid]) -> Result<usize> {
             "--stdin",
         ],
         Some(&input),
-    )
-    .map_err(fail)?;
-    Ok(missing.len())
+    );
+    let left = missing_objects(git, &commits).map_or(missing.len(), |m| m.len());
+    done.fetched = missing.len().saturating_sub(left);
+    if left > 0 {
+        done.problem = Some(match fetched {
+            Err(e) => format!(
+                "`git fetch origin` failed: {}",
+                e.lines().next().unwrap_or("").trim()
+            ),
+            Ok(_) => "`git fetch origin` did not deliver them".into(),
+        });
+    }
+    Some(done)
+}
+
+/// How many blobs of the commits' trees libgit2 cannot read.
+fn unreadable_blobs(repo: &Repo, commits: &[Oid]) -> usize {
+    let odb = match repo.raw().odb() {
+        Ok(o) => o,
+        Err(_) => return 0,
+    };
+    let mut seen = std::collections::HashSet::new();
+    for c in commits {
+        let Ok(tree) = repo.raw().find_commit(*c).and_then(|c| c.tree()) else {
+            continue;
+        };
+        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, e| {
+            if e.kind() == Some(git2::ObjectType::Blob) && !odb.exists(e.id()) {
+                seen.insert(e.id());
+            }
+            git2::TreeWalkResult::Ok
+        });
+    }
+    seen.len()
 }

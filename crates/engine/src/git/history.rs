@@ -1092,6 +1092,31 @@ pub fn fill_facts(repo: &Repo, ids: &[Oid], memo: &mut dyn CommitMemo) -> Result
     Ok(n)
 }
 
+/// How many distinct file versions named by the records' line facts are not in the repository
+/// (an object missing from the clone): those code files were counted without lines. Cheap: one
+/// index lookup per blob id, only for files whose lines were not read.
+pub fn unreadable_blobs<'a>(repo: &Repo, records: impl Iterator<Item = &'a CommitRecord>) -> usize {
+    let Ok(odb) = repo.raw().odb() else {
+        return 0;
+    };
+    let mut missing = HashSet::new();
+    for r in records {
+        let Some(facts) = &r.facts else { continue };
+        for f in facts
+            .files
+            .iter()
+            .filter(|f| !f.lines && super::hunks::is_code(&f.path))
+        {
+            for id in [f.old_id, f.new_id].into_iter().flatten() {
+                if !missing.contains(&id) && !odb.exists(id) {
+                    missing.insert(id);
+                }
+            }
+        }
+    }
+    missing.len()
+}
+
 /// A rename as git reports it without rename detection: a deletion and an addition.
 fn without_renames(changes: &[Change]) -> Vec<Change> {
     let mut out = Vec::with_capacity(changes.len() + 1);

@@ -1179,6 +1179,7 @@ mod tests {
             oversize: false,
             symlink: false,
             submodule: false,
+            missing: false,
             old_oid: None,
             new_oid: None,
         }

@@ -272,6 +272,10 @@ pub struct RuleSet {
     pub sets: rules::Sets,
     /// Every rule's queries combined, per grammar (built on first use), in chunks.
     combined: [OnceLock<Vec<Chunk>>; 3],
+    /// A hash of everything the rules were loaded from (the `security:` settings and the rule
+    /// dirs' files; the embedded packs come with the tool's version): two runs whose rule sets
+    /// have the same `version` find the same findings in the same text ([`ScanMemo`]).
+    pub version: u64,
 }
 
 /// Rules compiled into one combined query: their indexes in [`RuleSet::rules`] and the query.
@@ -355,6 +359,7 @@ impl RuleSet {
             unscanned,
             sets,
             combined: Default::default(),
+            version: rules_version(cfg, extra),
         })
     }
 
@@ -400,6 +405,38 @@ impl RuleSet {
             + self.secrets.iter().flatten().count()
             + usize::from(self.unscanned.is_some())
     }
+}
+
+/// The hash [`RuleSet::version`]: the settings as JSON, then each rule file's name and text.
+fn rules_version(cfg: &SecuritySettings, extra: &[RuleFile]) -> u64 {
+    let mut data = serde_json::to_vec(cfg).unwrap_or_default();
+    for f in extra {
+        data.push(0);
+        data.extend_from_slice(f.source.as_bytes());
+        data.push(0);
+        data.extend_from_slice(f.text.as_bytes());
+    }
+    crate::hash::fnv1a(&data)
+}
+
+/// What one scan of one text is a pure function of, besides the rule set
+/// ([`RuleSet::version`]): the blob, the path its findings are reported (and fingerprinted, and
+/// path-filtered) under, the path its language and docs-ness come from (the base path of a
+/// rename), whether the code rules run, and whether it is a test file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScanKey {
+    pub blob: crate::git::Oid,
+    pub path: String,
+    pub lang_path: String,
+    pub code_rules: bool,
+    pub test_file: bool,
+}
+
+/// Findings already computed for a (rule set version, [`ScanKey`]) — the scan cache
+/// (`cache::scan`). Shared by the parallel scans, so `&self`.
+pub trait ScanMemo: Sync {
+    fn get(&self, rules: u64, key: &ScanKey) -> Option<Vec<Finding>>;
+    fn put(&self, rules: u64, key: ScanKey, findings: &[Finding]);
 }
 
 /// The `{{…}}` variables from the configuration.
@@ -467,6 +504,8 @@ pub struct SecurityInput<'a> {
     pub max_code_size: u64,
     /// The dimension's weight in the composite.
     pub weight: f64,
+    /// Findings of texts scanned by earlier runs (`None`: scan everything).
+    pub memo: Option<&'a dyn ScanMemo>,
 }
 
 /// The id of the built-in finding for a changed file the scan could not read.
@@ -848,12 +887,58 @@ fn pair(head: &[Finding], base: Vec<Finding>) -> (Vec<Option<Finding>>, Vec<Find
     (out, left)
 }
 
+/// The keys of a changed file's two scans (head, base) for the [`ScanMemo`], when that side is
+/// scanned at all; the same decisions as [`scan_file`] makes.
+fn scan_keys(
+    f: &ChangedFile,
+    texts: &ChangedTexts,
+    input: &SecurityInput,
+    cfg: &SecuritySettings,
+) -> [Option<ScanKey>; 2] {
+    let code_ok = |path: &str, binary: bool, size_ok: bool| {
+        input.filters.allows(path)
+            && (cfg.scan_tests || !input.tests.is_match(path))
+            && !binary
+            && size_ok
+    };
+    let head = match (&texts.unscannable, &texts.head, f.new_oid) {
+        (None, Some(_), Some(blob)) => Some(ScanKey {
+            blob,
+            path: f.path.clone(),
+            lang_path: f.path.clone(),
+            code_rules: code_ok(
+                &f.path,
+                texts.head_binary,
+                texts.head_size <= input.max_code_size,
+            ),
+            test_file: input.tests.is_match(&f.path),
+        }),
+        _ => None,
+    };
+    let base = match (head.is_some(), f.base_path(), &texts.base, f.old_oid) {
+        (true, Some(base_path), Some(base), Some(blob)) => Some(ScanKey {
+            blob,
+            path: f.path.clone(),
+            lang_path: base_path.to_string(),
+            code_rules: code_ok(
+                base_path,
+                texts.base_binary,
+                base.len() as u64 <= input.max_code_size,
+            ),
+            test_file: input.tests.is_match(base_path),
+        }),
+        _ => None,
+    };
+    [head, base]
+}
+
 fn scan_file(
     f: &ChangedFile,
     texts: &ChangedTexts,
     input: &SecurityInput,
     cfg: &SecuritySettings,
     compiled: &[Vec<Chunk>; 3],
+    (keys, cached): (&[Option<ScanKey>; 2], [Option<Vec<Finding>>; 2]),
 ) -> FileResult {
     let set = input.rules;
     let tests = input.tests;
@@ -888,8 +973,25 @@ fn scan_file(
     let head_small = texts.head_size <= input.max_code_size;
     let head_code = code_ok(&f.path, texts.head_binary, head_small);
     let test_file = tests.is_match(&f.path);
-    let mut head_findings =
-        scan_text_with(set, &chunks, &f.path, &f.path, head, head_code, test_file);
+    // A side's findings come from the memo when an earlier run scanned the same text under the
+    // same key with the same rules; what is scanned now is remembered.
+    let [cached_head, cached_base] = cached;
+    let scan = |cached: Option<Vec<Finding>>,
+                key: &Option<ScanKey>,
+                lang_path: &str,
+                text: &str,
+                code: bool,
+                test: bool| {
+        if let Some(found) = cached {
+            return found;
+        }
+        let found = scan_text_with(set, &chunks, &f.path, lang_path, text, code, test);
+        if let (Some(memo), Some(key)) = (input.memo, key) {
+            memo.put(set.version, key.clone(), &found);
+        }
+        found
+    };
+    let mut head_findings = scan(cached_head, &keys[0], &f.path, head, head_code, test_file);
     // A source file the code rules should have read but could not is a finding itself.
     if let (Some(sev), Some(_)) = (set.unscanned, Language::of_path(&f.path)) {
         let wanted = input.filters.allows(&f.path) && (cfg.scan_tests || !test_file);
@@ -919,10 +1021,9 @@ fn scan_file(
                 base.len() as u64 <= input.max_code_size,
             );
             // Fingerprinted under the head path, so a rename keeps its findings.
-            let mut b = scan_text_with(
-                set,
-                &chunks,
-                &f.path,
+            let mut b = scan(
+                cached_base,
+                &keys[1],
                 base_path,
                 base,
                 base_code,
@@ -1012,14 +1113,28 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     let files = input.files;
     let texts = input.texts;
     // The code texts to scan per grammar (test files only with `security.scan-tests`).
+    // Texts an earlier run scanned with the same rules are not scanned (nor compiled for).
+    let keys: Vec<[Option<ScanKey>; 2]> = files
+        .iter()
+        .zip(texts)
+        .map(|(f, t)| scan_keys(f, t, &input, cfg))
+        .collect();
+    let version = input.rules.version;
+    let cached: Vec<[Option<Vec<Finding>>; 2]> = keys
+        .iter()
+        .map(|k| {
+            k.clone()
+                .map(|k| input.memo.zip(k).and_then(|(m, k)| m.get(version, &k)))
+        })
+        .collect();
     let mut by_grammar: [Vec<&str>; 3] = Default::default();
-    for (f, t) in files.iter().zip(texts) {
+    for ((f, t), hit) in files.iter().zip(texts).zip(&cached) {
         let sides = [
-            (Some(f.path.as_str()), t.head.as_deref()),
-            (f.base_path(), t.base.as_deref()),
+            (Some(f.path.as_str()), t.head.as_deref(), hit[0].is_some()),
+            (f.base_path(), t.base.as_deref(), hit[1].is_some()),
         ];
-        for (path, text) in sides {
-            let (Some(path), Some(text)) = (path, text) else {
+        for (path, text, hit) in sides {
+            let (Some(path), Some(text), false) = (path, text, hit) else {
                 continue;
             };
             if !cfg.scan_tests && tests.is_match(path) {
@@ -1050,7 +1165,8 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     let results: Vec<FileResult> = files
         .par_iter()
         .zip(texts)
-        .map(|(f, t)| scan_file(f, t, &input, cfg, &compiled))
+        .zip(keys.par_iter().zip(cached))
+        .map(|((f, t), (k, c))| scan_file(f, t, &input, cfg, &compiled, (k, c)))
         .collect();
     let mut ev = SecurityEvidence {
         rules: input.rules.count(),
