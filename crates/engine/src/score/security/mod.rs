@@ -1111,6 +1111,27 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     let weight = input.weight;
     let tests = input.tests;
     let files = input.files;
+    // A partial clone whose changed blobs could not be fetched: without both sides of a file
+    // the scan cannot tell a new finding from an old one, and a guess either way would be a
+    // made-up score. (In action mode a failed fetch already stops the run.)
+    let missing: Vec<&str> = files
+        .iter()
+        .filter(|f| f.missing)
+        .map(|f| f.path.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Dimension::unavailable(
+            weight,
+            format!(
+                "{} changed file{} ({}{}) {} no contents in this partial clone (they could not be fetched), so new findings cannot be told from old ones; run where the remote is reachable, without --offline",
+                missing.len(),
+                if missing.len() == 1 { "" } else { "s" },
+                missing[..missing.len().min(3)].join(", "),
+                if missing.len() > 3 { ", …" } else { "" },
+                if missing.len() == 1 { "has" } else { "have" },
+            ),
+        );
+    }
     let texts = input.texts;
     // The code texts to scan per grammar (test files only with `security.scan-tests`).
     // Texts an earlier run scanned with the same rules are not scanned (nor compiled for).
