@@ -157,7 +157,8 @@ fn advisories_come_from_exact_osv_requests() {
     let server = Server::start(osv_handler);
     let r = npm_pr(&osv_config(&server));
     let (run, report) = score_online(&r, &["--no-cache"]);
-    run.assert_code(0);
+    // The critical advisory zod 4.0.1 introduces blocks (fail-on-critical-security).
+    run.assert_code(1);
     let reqs = server.requests();
     let lines: Vec<String> = reqs.iter().map(|q| q.line()).collect();
     assert_eq!(
@@ -248,6 +249,179 @@ fn advisories_come_from_exact_osv_requests() {
     );
 }
 
+/// (rule, severity, path, line) of each new security finding.
+fn security_findings(report: &Value) -> Vec<(String, String, String, u64)> {
+    report["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sec(rule: &str, severity: &str, path: &str, line: u64) -> (String, String, String, u64) {
+    (rule.into(), severity.into(), path.into(), line)
+}
+
+/// What the head introduces is a security finding at the manifest line that declares the
+/// package: the vulnerable zod (critical, from its CVSS vector), esbuild's new install script,
+/// left-pad's new git source, the typescript downgrade. typescript's advisory affects its base
+/// version too: not new, no finding.
+#[test]
+fn dependency_changes_are_security_findings_at_the_manifest_line() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(1);
+    assert_eq!(
+        security_findings(&report),
+        [
+            sec(
+                "deps/vulnerable-version",
+                "critical",
+                "packages/web/package.json",
+                7
+            ),
+            sec("deps/git-source", "medium", "packages/ui/package.json", 5),
+            sec(
+                "deps/install-script",
+                "medium",
+                "packages/web/package.json",
+                10
+            ),
+            sec("deps/downgrade", "low", "package.json", 9),
+        ]
+    );
+    let security = &report["dimensions"]["security"];
+    let new = security["evidence"]["new"].as_array().unwrap();
+    let msg = new[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("`zod` 3.22.4 → 4.0.1") && msg.contains(ZOD_ADVISORY),
+        "{msg}"
+    );
+    assert!(
+        !new.iter()
+            .any(|f| f["message"].as_str().unwrap().contains(TS_ADVISORY)),
+        "an advisory of the base version is not new"
+    );
+    assert!(new[1]["message"].as_str().unwrap().contains("git "));
+    assert!(new[3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`typescript` is downgraded 5.3.3 → 5.2.2"));
+    // Scored with the same weights: 4 + 1 + 1 + 0.25 = 6.25 → min(100, 125).
+    assert_eq!(security["score"], 100);
+    assert_eq!(security["evidence"]["counts"]["critical"], 1);
+    // The gate names the vulnerability with an action.
+    let reasons = report["gate"]["reasons"].as_array().unwrap();
+    let vuln = reasons
+        .iter()
+        .find(|g| {
+            g["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("new finding `deps/vulnerable-version` (critical)")
+        })
+        .unwrap_or_else(|| panic!("{reasons:#?}"));
+    let action = vuln["action"].as_str().unwrap();
+    assert!(
+        action.contains(&format!(
+            "Upgrade `zod` to a version outside {ZOD_ADVISORY} (fixed in 4.0.2"
+        )),
+        "{action}"
+    );
+    assert!(!action.contains("pr-risk-ignore"), "{action}");
+
+    // SARIF points at the manifest lines.
+    let out = command(r.path())
+        .env_remove("PR_RISK_OFFLINE")
+        .args(["score", "--format", "sarif", "--base", "main", "--no-cache"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<String> = crate::local::sarif_validator()
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut results: Vec<(String, String, u64)> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let l = &x["locations"][0]["physicalLocation"];
+            (
+                x["ruleId"].as_str().unwrap().to_string(),
+                l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                l["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            ("deps/downgrade".to_string(), "package.json".to_string(), 9),
+            (
+                "deps/git-source".into(),
+                "packages/ui/package.json".into(),
+                5
+            ),
+            (
+                "deps/install-script".into(),
+                "packages/web/package.json".into(),
+                10
+            ),
+            (
+                "deps/vulnerable-version".into(),
+                "packages/web/package.json".into(),
+                7
+            ),
+        ]
+    );
+    // The comment lists them with the other security findings.
+    let md = command(r.path())
+        .env_remove("PR_RISK_OFFLINE")
+        .args([
+            "score",
+            "--format",
+            "markdown",
+            "--base",
+            "main",
+            "--no-cache",
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("deps/vulnerable-version"), "{md}");
+}
+
+/// Offline, nothing is asked: the note says so, and no vulnerability is claimed or denied.
+#[test]
+fn offline_gives_the_note_and_no_vulnerability_finding() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (_, report) = score_online(&r, &["--no-cache", "--offline"]);
+    assert!(server.requests().is_empty());
+    assert!(note_codes(&report).contains(&"advisories-not-checked".to_string()));
+    let rules: Vec<String> = security_findings(&report)
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    // What the lock files say alone is still found; vulnerabilities need the database.
+    assert_eq!(
+        rules,
+        ["deps/git-source", "deps/install-script", "deps/downgrade"]
+    );
+}
+
 #[test]
 fn answers_are_cached_for_a_day() {
     let server = Server::start(osv_handler);
@@ -255,12 +429,13 @@ fn answers_are_cached_for_a_day() {
     let cache = r.path().join(".cache-dir");
     let dir = cache.to_str().unwrap();
     let (first, a) = score_online(&r, &["--cache-dir", dir]);
-    first.assert_code(0);
+    // Blocked by the critical advisory zod 4.0.1 introduces.
+    first.assert_code(1);
     let asked = server.requests().len();
     assert_eq!(asked, 4);
     assert!(cache.join("osv-v1.bin").is_file());
     let (second, b) = score_online(&r, &["--cache-dir", dir]);
-    second.assert_code(0);
+    second.assert_code(1);
     assert_eq!(
         server.requests().len(),
         asked,
@@ -275,7 +450,7 @@ fn answers_are_cached_for_a_day() {
     let other = Server::start(osv_handler);
     r.write(".pr-risk.yml", osv_config(&other));
     let (run, _) = score_online(&r, &["--cache-dir", dir]);
-    run.assert_code(0);
+    run.assert_code(1);
     assert_eq!(other.requests().len(), 4);
     assert_eq!(server.requests().len(), asked);
 }

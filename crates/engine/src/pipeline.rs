@@ -496,6 +496,12 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     let guidance = t.time(obs, "guidance", || {
         guidance(repo, req, &revs, &changes, &head, &store, &tests)
     });
+    // The dependency changes' findings join the scan's (the scorer takes them as input).
+    let security = security::add_dependency_findings(
+        security,
+        security::dependencies::findings(&dependencies.0, &cfg.security),
+        &cfg.security,
+    );
     let dimensions = Dimensions {
         regression,
         security,

@@ -1022,6 +1022,8 @@ fn security_reasons(report: &Report, settings: &SecuritySettings) -> Vec<GateRea
         .map(|f| {
             let fix = f.fix.trim().trim_end_matches('.');
             let justify = match settings.pr_suppressions {
+                // A manifest has no comments to justify a dependency finding with.
+                _ if f.rule.starts_with(security::DEPENDENCY_PREFIX) => String::new(),
                 PrSuppressions::Deny => String::new(),
                 _ if f.severity == Severity::Critical
                     && settings.pr_suppressions != PrSuppressions::Allow =>
