@@ -703,6 +703,113 @@ fn a_bump_reaches_the_files_that_import_it_in_a_generated_npm_workspace() {
         "{}",
         text.stdout
     );
+    // Impact counts the production importers as reached, and says so per manifest.
+    let production = importers.len() - tests;
+    let impact = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(impact["reached_files"], production, "{impact:#}");
+    let lines: Vec<&Value> = impact["dependencies"].as_array().unwrap().iter().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "counted under the first changed manifest: {lines:#?}"
+    );
+    assert_eq!(lines[0]["file"], "packages/p0/package.json");
+    assert_eq!(lines[0]["importers"], production);
+}
+
+/// A lock-file-only bump (the range is unchanged) reaches the files that import the package:
+/// runtime importers count 1, type-only importers `impact.type-weight`, tests apart. A
+/// `package.json` change of its own `version` field reaches nothing.
+#[test]
+fn a_direct_bump_reaches_its_importers_in_impact() {
+    let lock = |zod: &str| {
+        format!(
+            "{{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {{\n    \"\": {{ \"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {{ \"zod\": \"^3.22.0\" }} }},\n    \"node_modules/zod\": {{ \"version\": \"{zod}\", \"resolved\": \"https://registry.npmjs.org/zod/-/zod-{zod}.tgz\" }}\n  }}\n}}\n"
+        )
+    };
+    let manifest = |version: &str| {
+        format!(
+            "{{\n  \"name\": \"app\",\n  \"version\": \"{version}\",\n  \"dependencies\": {{\n    \"zod\": \"^3.22.0\"\n  }}\n}}\n"
+        )
+    };
+    let r = TestRepo::new();
+    r.write("package.json", manifest("1.0.0"));
+    r.write("package-lock.json", lock("3.22.4"));
+    r.write(
+        "src/schema.ts",
+        "import { z } from \"zod\";\nexport const User = z.object({ name: z.string() });\n",
+    );
+    r.write(
+        "src/types.ts",
+        "import type { ZodType } from \"zod\";\nexport type Schema = ZodType;\n",
+    );
+    r.write(
+        "src/app.ts",
+        "import { User } from \"./schema\";\nexport const parse = (x: unknown) => User.parse(x);\n",
+    );
+    r.write(
+        "src/schema.test.ts",
+        "import { z } from \"zod\";\nexport const t = z.string();\n",
+    );
+    r.commit("app");
+    r.branch("feature");
+    r.write("package-lock.json", lock("3.23.8"));
+    r.commit("zod 3.23.8");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let dim = &report["dimensions"]["impact"];
+    let ev = &dim["evidence"];
+    assert_eq!(
+        (
+            ev["reached_files"].as_u64(),
+            ev["type_only_files"].as_u64(),
+            ev["reach"].as_f64(),
+            ev["tests_affected"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1.25), Some(1)),
+        "{ev:#}"
+    );
+    let line =
+        "`zod` 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types), and 1 test file";
+    assert_eq!(ev["dependencies"][0]["summary"], line);
+    let lock_file = ev["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "package-lock.json")
+        .unwrap_or_else(|| panic!("{ev:#}"));
+    assert_eq!(lock_file["data"], line);
+    assert_eq!(lock_file["reached"], 2);
+    assert!(dim["score"].as_u64().unwrap() > 0);
+    assert!(
+        dim["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("the changed dependencies reach 2 of "),
+        "{}",
+        dim["summary"]
+    );
+    let md = r.run(&["score", "--base", "main", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains("imported by 2 files (1 only for types)"),
+        "{}",
+        md.stdout
+    );
+
+    // The package's own version field: nothing is reached, no dependency line.
+    r.checkout("main");
+    r.branch("release");
+    r.write("package.json", manifest("1.0.1"));
+    r.commit("release 1.0.1");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(ev["reached_files"], 0, "{ev:#}");
+    assert!(ev["dependencies"].is_null(), "{ev:#}");
+    assert!(report["dependencies"]["changes"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 /// A generated Cargo workspace: `crates` crates; crate `i` depends on serde_json (renamed as
@@ -781,6 +888,13 @@ fn a_bump_reaches_the_files_that_use_the_crate_in_a_generated_cargo_workspace() 
     assert_eq!(
         report["dependencies"]["changes"].as_array().unwrap().len(),
         1
+    );
+    // Impact: the bump (Cargo.lock only) reaches the nine files that use the crate.
+    let impact = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(impact["reached_files"], 9, "{impact:#}");
+    assert_eq!(
+        impact["dependencies"][0]["summary"],
+        "`serde_json` 1.0.108 → 1.0.120 (patch): imported by 9 files"
     );
 }
 

@@ -825,6 +825,35 @@ fn impact_reasons(report: &Report) -> Vec<GateReason> {
         return vec![reason(GateCode::Reach, dim.summary.clone(), None)];
     };
     let others = ev.files.iter().filter(|f| f.reached > 0).count() - 1;
+    let bumps: Vec<&str> = ev
+        .dependencies
+        .iter()
+        .filter(|d| d.file == top.path)
+        .map(|d| d.summary.as_str())
+        .collect();
+    if top.changed.is_empty() && !bumps.is_empty() {
+        let mut message = format!(
+            "the changed dependencies reach {} production file{}: {}",
+            ev.reached_files,
+            plural_s(ev.reached_files),
+            bumps.iter().take(3).copied().collect::<Vec<_>>().join("; ")
+        );
+        if bumps.len() > 3 {
+            message.push_str(&format!("; and {} more", bumps.len() - 3));
+        }
+        let names: Vec<String> = ev
+            .dependencies
+            .iter()
+            .filter(|d| d.file == top.path)
+            .take(3)
+            .map(|d| format!("`{}`", d.name))
+            .collect();
+        let action = format!(
+            "read the release notes of {} for breaking changes and run the tests that reach their importers (`pr-risk affected-tests`); bump a major version in a pull request of its own",
+            names.join(", ")
+        );
+        return vec![reason(GateCode::Reach, message, Some(action))];
+    }
     let names: Vec<String> = top
         .changed
         .iter()
