@@ -1434,7 +1434,7 @@ mod tests {
         let reach = find(GateCode::Reach);
         assert_eq!(
             reach.message,
-            "the change reaches 41 files downstream; `src/auth/login.ts` is imported by 6 files directly and 41 in all"
+            "the changed code reaches 41 production files; 41 of the 41 dependents of `src/auth/login.ts` (6 direct) use what changed in it"
         );
         let boundary = find(GateCode::BoundaryViolation);
         assert_eq!(
