@@ -325,3 +325,143 @@ fn finding(
         norm: String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deps::{Advisory, DepKind, DirectUse, Ecosystem, Location};
+
+    fn change(kind: ChangeKind, from: Option<&str>, to: &str) -> Change {
+        Change {
+            ecosystem: Ecosystem::Npm,
+            project: String::new(),
+            name: "x".into(),
+            kind,
+            from: from.map(str::to_string),
+            to: Some(to.into()),
+            semver: None,
+            breaking: false,
+            resolved: true,
+            direct: Vec::new(),
+            via: Vec::new(),
+            dev_only: false,
+            source: Source::DEFAULT,
+            previous_source: None,
+            install_script: None,
+            new_install_script: false,
+            lockfile: Some(Location {
+                path: "package-lock.json".into(),
+                line: 40,
+            }),
+            importers: Vec::new(),
+            test_importers: 0,
+            type_only_importers: Vec::new(),
+            advisories: Vec::new(),
+        }
+    }
+
+    fn advisory(id: &str, severity: deps::Severity, introduced: bool, fixed: &[&str]) -> Advisory {
+        Advisory {
+            id: id.into(),
+            aliases: Vec::new(),
+            summary: "bad".into(),
+            severity,
+            severity_from: "database: X".into(),
+            cvss_score: None,
+            url: String::new(),
+            fixed: fixed.iter().map(|s| s.to_string()).collect(),
+            introduced,
+        }
+    }
+
+    fn run(changes: Vec<Change>, cfg: &SecuritySettings) -> Vec<Finding> {
+        findings(
+            &Dependencies {
+                changes,
+                ..Dependencies::default()
+            },
+            cfg,
+        )
+    }
+
+    #[test]
+    fn only_introduced_advisories_are_findings_at_the_worst_severity() {
+        let mut c = change(ChangeKind::Upgraded, Some("1.0.0"), "1.1.0");
+        c.advisories = vec![
+            advisory("GHSA-old", deps::Severity::Critical, false, &["2.0.0"]),
+            advisory("GHSA-a", deps::Severity::Medium, true, &["1.1.1"]),
+            advisory("GHSA-b", deps::Severity::High, true, &["1.1.10"]),
+        ];
+        c.direct = vec![DirectUse {
+            manifest: "package.json".into(),
+            line: 7,
+            kind: DepKind::Prod,
+            key: "x".into(),
+            requirement: "^1.1.0".into(),
+            previous_requirement: None,
+        }];
+        let f = run(vec![c.clone()], &SecuritySettings::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (
+                f[0].rule.as_str(),
+                f[0].severity,
+                f[0].path.as_str(),
+                f[0].line
+            ),
+            (VULNERABLE_ID, Severity::High, "package.json", 7)
+        );
+        assert!(!f[0].message.contains("GHSA-old"), "{}", f[0].message);
+        assert!(f[0]
+            .fix
+            .contains("outside GHSA-a, GHSA-b (fixed in 1.1.10 or later)"));
+        // Inherited only: nothing.
+        c.advisories.retain(|a| !a.introduced);
+        assert!(run(vec![c], &SecuritySettings::default()).is_empty());
+    }
+
+    #[test]
+    fn git_sources_downgrades_and_settings() {
+        let git = |rev: &str| Source::Git {
+            url: "https://github.com/o/r".into(),
+            rev: Some(rev.into()),
+        };
+        // A new commit of the same repository is not a new source; registry → git is.
+        let mut same = change(ChangeKind::Changed, Some("a"), "b");
+        same.source = git("b");
+        same.previous_source = Some(git("a"));
+        let mut moved = change(ChangeKind::SourceChanged, Some("1.0.0"), "1.0.0");
+        moved.source = git("c");
+        moved.previous_source = Some(Source::DEFAULT);
+        // A transitive downgrade is only listed; the lock-file line is the location.
+        let transitive = change(ChangeKind::Downgraded, Some("2.0.0"), "1.0.0");
+        let f = run(
+            vec![same.clone(), moved.clone(), transitive.clone()],
+            &SecuritySettings::default(),
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].rule.as_str(), f[0].path.as_str(), f[0].line),
+            (GIT_SOURCE_ID, "package-lock.json", 40)
+        );
+        let mut direct = transitive;
+        direct.direct = vec![DirectUse {
+            manifest: "package.json".into(),
+            line: 0,
+            kind: DepKind::Dev,
+            key: "x".into(),
+            requirement: "1.0.0".into(),
+            previous_requirement: None,
+        }];
+        let mut cfg = SecuritySettings::default();
+        cfg.severity.insert(DOWNGRADE_ID.into(), Severity::High);
+        cfg.disable.push(GIT_SOURCE_ID.into());
+        let f = run(vec![moved, direct], &cfg);
+        assert_eq!(f.len(), 1);
+        // The manifest line is unknown: the lock-file entry.
+        assert_eq!(
+            (f[0].rule.as_str(), f[0].severity, f[0].line),
+            (DOWNGRADE_ID, Severity::High, 40)
+        );
+    }
+}
