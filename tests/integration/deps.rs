@@ -303,7 +303,7 @@ fn dependency_changes_are_security_findings_at_the_manifest_line() {
     let new = security["evidence"]["new"].as_array().unwrap();
     let msg = new[0]["message"].as_str().unwrap();
     assert!(
-        msg.contains("`zod` 3.22.4 → 4.0.1") && msg.contains(ZOD_ADVISORY),
+        msg.contains("zod 3.22.4 → 4.0.1") && msg.contains(ZOD_ADVISORY),
         "{msg}"
     );
     assert!(
@@ -315,7 +315,7 @@ fn dependency_changes_are_security_findings_at_the_manifest_line() {
     assert!(new[3]["message"]
         .as_str()
         .unwrap()
-        .contains("`typescript` is downgraded 5.3.3 → 5.2.2"));
+        .contains("typescript is downgraded 5.3.3 → 5.2.2 (dev-only)"));
     // Scored with the same weights: 4 + 1 + 1 + 0.25 = 6.25 → min(100, 125).
     assert_eq!(security["score"], 100);
     assert_eq!(security["evidence"]["counts"]["critical"], 1);
@@ -770,7 +770,7 @@ fn a_direct_bump_reaches_its_importers_in_impact() {
         "{ev:#}"
     );
     let line =
-        "`zod` 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types), and 1 test file";
+        "zod 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types), and 1 test file";
     assert_eq!(ev["dependencies"][0]["summary"], line);
     let lock_file = ev["files"]
         .as_array()
@@ -791,7 +791,9 @@ fn a_direct_bump_reaches_its_importers_in_impact() {
     );
     let md = r.run(&["score", "--base", "main", "--format", "markdown"]);
     assert!(
-        md.stdout.contains("imported by 2 files (1 only for types)"),
+        md.stdout.contains(&format!(
+            "- `package-lock.json` — {line}; reaches 2 files, and 1 test file\n"
+        )),
         "{}",
         md.stdout
     );
@@ -894,7 +896,7 @@ fn a_bump_reaches_the_files_that_use_the_crate_in_a_generated_cargo_workspace() 
     assert_eq!(impact["reached_files"], 9, "{impact:#}");
     assert_eq!(
         impact["dependencies"][0]["summary"],
-        "`serde_json` 1.0.108 → 1.0.120 (patch): imported by 9 files"
+        "serde_json 1.0.108 → 1.0.120 (patch): imported by 9 files"
     );
 }
 

@@ -135,7 +135,7 @@ pub struct DependencyReach {
     pub type_only: usize,
     /// Test files that import it (counted apart).
     pub tests: usize,
-    /// `` `zod` 3.22.4 → 4.0.1 (major): imported by 41 files ``.
+    /// `zod 3.22.4 → 4.0.1 (major): imported by 41 files`.
     pub summary: String,
 }
 
@@ -531,7 +531,7 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
 }
 
 /// One line per changed direct dependency that belongs to a changed file of the change set:
-/// `` `zod` 3.22.4 → 4.0.1 (major): imported by 41 files (3 only for types), and 2 test files ``.
+/// `zod 3.22.4 → 4.0.1 (major): imported by 41 files (3 only for types), and 2 test files`.
 fn dependency_reach(
     direct: &[Change],
     changed: &BTreeSet<&str>,
@@ -560,7 +560,7 @@ fn dependency_reach(
             let semver = c.semver.map(|s| s.as_str().to_string());
             let n = production.len();
             let mut summary = format!(
-                "`{}` {versions}{}: imported by {n} file{}",
+                "{} {versions}{}: imported by {n} file{}",
                 c.name,
                 semver
                     .as_deref()

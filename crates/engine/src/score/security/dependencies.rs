@@ -87,13 +87,26 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &deps.changes {
         let Some(to) = c.to.as_deref() else { continue };
+        // Messages name the package plainly (outputs escape them); fixes and actions as code.
+        let plain = c.name.as_str();
         let name = format!("`{}`", c.name);
+        let mut tags = Vec::new();
         let versions = match c.from.as_deref() {
             Some(from) if from != to => format!("{from} → {to}"),
             Some(_) => to.to_string(),
-            None => format!("{to} (new)"),
+            None => {
+                tags.push("new");
+                to.to_string()
+            }
         };
-        let dev = if c.dev_only { " (dev-only)" } else { "" };
+        if c.dev_only {
+            tags.push("dev-only");
+        }
+        let dev = if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", tags.join(", "))
+        };
         let introduced: Vec<&deps::Advisory> =
             c.advisories.iter().filter(|a| a.introduced).collect();
         if enabled(VULNERABLE_ID) && !introduced.is_empty() {
@@ -136,7 +149,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                 VULNERABLE_ID,
                 sev(VULNERABLE_ID, worst),
                 format!(
-                    "{name} {versions}{dev} has known vulnerabilities the base version did not have: {}",
+                    "{plain} {versions}{dev} has known vulnerabilities the base version did not have: {}",
                     ids.join("; ")
                 ),
                 fix,
@@ -148,7 +161,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                 c,
                 INSTALL_SCRIPT_ID,
                 sev(INSTALL_SCRIPT_ID, Severity::Medium),
-                format!("{name} {versions}{dev} runs an install script the base did not run"),
+                format!("{plain} {versions}{dev} runs an install script the base did not run"),
                 format!("Review what the install script of {name} does before merging, or install with scripts disabled (`--ignore-scripts`) if it does not need them"),
                 "install-script".into(),
             ));
@@ -159,7 +172,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                 GIT_SOURCE_ID,
                 sev(GIT_SOURCE_ID, Severity::Medium),
                 format!(
-                    "{name} {versions}{dev} now comes from {}{}",
+                    "{plain} {versions}{dev} now comes from {}{}",
                     c.source.describe(),
                     match &c.previous_source {
                         Some(p) => format!(" (was {})", p.describe()),
@@ -175,7 +188,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                 c,
                 DOWNGRADE_ID,
                 sev(DOWNGRADE_ID, Severity::Low),
-                format!("{name} is downgraded {versions}{dev}"),
+                format!("{plain} is downgraded {versions}{dev}"),
                 format!("Keep {name} at its base version unless the downgrade is intended (say why in the pull request: fixes made after the lower version are lost)"),
                 "downgrade".into(),
             ));
@@ -189,7 +202,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                         "gained a build script{}",
                         b.path
                             .as_deref()
-                            .map(|p| format!(" `{p}`"))
+                            .map(|p| format!(" {p}"))
                             .unwrap_or_default()
                     ),
                     b.path.clone().unwrap_or_else(|| b.manifest.clone()),
@@ -212,7 +225,7 @@ pub fn findings(deps: &Dependencies, cfg: &SecuritySettings) -> Vec<Finding> {
                 column: 1,
                 end_line: 1,
                 message: format!(
-                    "crate `{}`{} {what}: its code runs at build time",
+                    "crate {}{} {what}: its code runs at build time",
                     b.package,
                     if b.new_package { " (new)" } else { "" }
                 ),
