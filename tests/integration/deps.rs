@@ -798,6 +798,23 @@ fn a_direct_bump_reaches_its_importers_in_impact() {
         md.stdout
     );
 
+    // Above a threshold, the gate's reach reason names the bump.
+    let (_, gated) = r.score_json(&["--base", "main", "--threshold", "0"]);
+    let reach = gated["gate"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == "reach")
+        .unwrap_or_else(|| panic!("{:#}", gated["gate"]));
+    assert_eq!(
+        reach["message"].as_str().unwrap(),
+        format!("the changed dependencies reach 2 production files: {line}")
+    );
+    assert!(reach["action"]
+        .as_str()
+        .unwrap()
+        .starts_with("read the release notes of `zod`"));
+
     // The package's own version field: nothing is reached, no dependency line.
     r.checkout("main");
     r.branch("release");

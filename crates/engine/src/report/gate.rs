@@ -825,33 +825,36 @@ fn impact_reasons(report: &Report) -> Vec<GateReason> {
         return vec![reason(GateCode::Reach, dim.summary.clone(), None)];
     };
     let others = ev.files.iter().filter(|f| f.reached > 0).count() - 1;
-    let bumps: Vec<&str> = ev
+    // A manifest or lock file whose changed dependencies reach their importers.
+    let bumps: Vec<&crate::score::impact::DependencyReach> = ev
         .dependencies
         .iter()
-        .filter(|d| d.file == top.path)
-        .map(|d| d.summary.as_str())
+        .filter(|d| d.file == top.path && d.importers > 0)
         .collect();
     if top.changed.is_empty() && !bumps.is_empty() {
+        let lines: Vec<&str> = bumps.iter().take(3).map(|d| d.summary.as_str()).collect();
         let mut message = format!(
             "the changed dependencies reach {} production file{}: {}",
             ev.reached_files,
             plural_s(ev.reached_files),
-            bumps.iter().take(3).copied().collect::<Vec<_>>().join("; ")
+            lines.join("; ")
         );
         if bumps.len() > 3 {
             message.push_str(&format!("; and {} more", bumps.len() - 3));
         }
-        let names: Vec<String> = ev
-            .dependencies
+        let names: Vec<String> = bumps
             .iter()
-            .filter(|d| d.file == top.path)
             .take(3)
             .map(|d| format!("`{}`", d.name))
             .collect();
-        let action = format!(
-            "read the release notes of {} for breaking changes and run the tests that reach their importers (`pr-risk affected-tests`); bump a major version in a pull request of its own",
-            names.join(", ")
+        let mut action = format!(
+            "read the release notes of {} for breaking changes and run the tests that reach the files that import {} (`pr-risk affected-tests`)",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
         );
+        if bumps.iter().any(|d| d.semver.as_deref() == Some("major")) {
+            action.push_str("; bump a major version in a pull request of its own");
+        }
         return vec![reason(GateCode::Reach, message, Some(action))];
     }
     let names: Vec<String> = top
