@@ -939,3 +939,47 @@ fn a_lock_file_that_cannot_be_read_is_a_coded_note() {
         .is_empty());
     assert!(Path::new(&r.path().join("pnpm-lock.yaml")).is_file());
 }
+
+/// A workspace crate that gains a build script, and a new procedural-macro crate: code that runs
+/// at build time, a `deps/install-script` finding each (no network needed).
+#[test]
+fn new_build_time_code_is_an_install_script_finding() {
+    let r = TestRepo::new();
+    r.copy_fixture("lockfiles/cargo/base");
+    r.commit("base");
+    r.branch("feature");
+    replace_with(&r, "lockfiles/cargo/head");
+    r.commit("build script, proc macro, bumps");
+    let (_, report) = r.score_json(&["--base", "main"]);
+    let found: Vec<(String, String, String, u64)> = security_findings(&report)
+        .into_iter()
+        .filter(|f| f.0.starts_with("deps/"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            sec("deps/install-script", "medium", "crates/core/build.rs", 1),
+            sec(
+                "deps/install-script",
+                "medium",
+                "crates/macros/Cargo.toml",
+                1
+            ),
+        ]
+    );
+    let new = report["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap();
+    let messages: Vec<&str> = new
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.starts_with("crate "))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "crate shop-core gained a build script crates/core/build.rs: its code runs at build time",
+            "crate shop-macros (new) became a procedural macro: its code runs at build time"
+        ]
+    );
+}
