@@ -769,9 +769,9 @@ fn a_direct_bump_reaches_its_importers_in_impact() {
         (Some(2), Some(1), Some(1.25), Some(1)),
         "{ev:#}"
     );
-    let line =
-        "zod 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types), and 1 test file";
+    let line = "zod 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types)";
     assert_eq!(ev["dependencies"][0]["summary"], line);
+    assert_eq!(ev["dependencies"][0]["tests"], 1);
     let lock_file = ev["files"]
         .as_array()
         .unwrap()

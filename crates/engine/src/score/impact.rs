@@ -531,7 +531,8 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
 }
 
 /// One line per changed direct dependency that belongs to a changed file of the change set:
-/// `zod 3.22.4 → 4.0.1 (major): imported by 41 files (3 only for types), and 2 test files`.
+/// `zod 3.22.4 → 4.0.1 (major): imported by 41 files (3 only for types)` (test importers are
+/// counted in `tests`; the outputs add the test files reached).
 fn dependency_reach(
     direct: &[Change],
     changed: &BTreeSet<&str>,
@@ -570,12 +571,6 @@ fn dependency_reach(
             );
             if type_only > 0 {
                 summary.push_str(&format!(" ({type_only} only for types)"));
-            }
-            if test_files > 0 {
-                summary.push_str(&format!(
-                    ", and {test_files} test file{}",
-                    if test_files == 1 { "" } else { "s" }
-                ));
             }
             Some(DependencyReach {
                 name: c.name.clone(),
