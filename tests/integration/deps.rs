@@ -157,7 +157,8 @@ fn advisories_come_from_exact_osv_requests() {
     let server = Server::start(osv_handler);
     let r = npm_pr(&osv_config(&server));
     let (run, report) = score_online(&r, &["--no-cache"]);
-    run.assert_code(0);
+    // The critical advisory zod 4.0.1 introduces blocks (fail-on-critical-security).
+    run.assert_code(1);
     let reqs = server.requests();
     let lines: Vec<String> = reqs.iter().map(|q| q.line()).collect();
     assert_eq!(
@@ -248,6 +249,179 @@ fn advisories_come_from_exact_osv_requests() {
     );
 }
 
+/// (rule, severity, path, line) of each new security finding.
+fn security_findings(report: &Value) -> Vec<(String, String, String, u64)> {
+    report["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn sec(rule: &str, severity: &str, path: &str, line: u64) -> (String, String, String, u64) {
+    (rule.into(), severity.into(), path.into(), line)
+}
+
+/// What the head introduces is a security finding at the manifest line that declares the
+/// package: the vulnerable zod (critical, from its CVSS vector), esbuild's new install script,
+/// left-pad's new git source, the typescript downgrade. typescript's advisory affects its base
+/// version too: not new, no finding.
+#[test]
+fn dependency_changes_are_security_findings_at_the_manifest_line() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (run, report) = score_online(&r, &["--no-cache"]);
+    run.assert_code(1);
+    assert_eq!(
+        security_findings(&report),
+        [
+            sec(
+                "deps/vulnerable-version",
+                "critical",
+                "packages/web/package.json",
+                7
+            ),
+            sec("deps/git-source", "medium", "packages/ui/package.json", 5),
+            sec(
+                "deps/install-script",
+                "medium",
+                "packages/web/package.json",
+                10
+            ),
+            sec("deps/downgrade", "low", "package.json", 9),
+        ]
+    );
+    let security = &report["dimensions"]["security"];
+    let new = security["evidence"]["new"].as_array().unwrap();
+    let msg = new[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("zod 3.22.4 → 4.0.1") && msg.contains(ZOD_ADVISORY),
+        "{msg}"
+    );
+    assert!(
+        !new.iter()
+            .any(|f| f["message"].as_str().unwrap().contains(TS_ADVISORY)),
+        "an advisory of the base version is not new"
+    );
+    assert!(new[1]["message"].as_str().unwrap().contains("git "));
+    assert!(new[3]["message"]
+        .as_str()
+        .unwrap()
+        .contains("typescript is downgraded 5.3.3 → 5.2.2 (dev-only)"));
+    // Scored with the same weights: 4 + 1 + 1 + 0.25 = 6.25 → min(100, 125).
+    assert_eq!(security["score"], 100);
+    assert_eq!(security["evidence"]["counts"]["critical"], 1);
+    // The gate names the vulnerability with an action.
+    let reasons = report["gate"]["reasons"].as_array().unwrap();
+    let vuln = reasons
+        .iter()
+        .find(|g| {
+            g["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("new finding `deps/vulnerable-version` (critical)")
+        })
+        .unwrap_or_else(|| panic!("{reasons:#?}"));
+    let action = vuln["action"].as_str().unwrap();
+    assert!(
+        action.contains(&format!(
+            "Upgrade `zod` to a version outside {ZOD_ADVISORY} (fixed in 4.0.2"
+        )),
+        "{action}"
+    );
+    assert!(!action.contains("pr-risk-ignore"), "{action}");
+
+    // SARIF points at the manifest lines.
+    let out = command(r.path())
+        .env_remove("PR_RISK_OFFLINE")
+        .args(["score", "--format", "sarif", "--base", "main", "--no-cache"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<String> = crate::local::sarif_validator()
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut results: Vec<(String, String, u64)> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let l = &x["locations"][0]["physicalLocation"];
+            (
+                x["ruleId"].as_str().unwrap().to_string(),
+                l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                l["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            ("deps/downgrade".to_string(), "package.json".to_string(), 9),
+            (
+                "deps/git-source".into(),
+                "packages/ui/package.json".into(),
+                5
+            ),
+            (
+                "deps/install-script".into(),
+                "packages/web/package.json".into(),
+                10
+            ),
+            (
+                "deps/vulnerable-version".into(),
+                "packages/web/package.json".into(),
+                7
+            ),
+        ]
+    );
+    // The comment lists them with the other security findings.
+    let md = command(r.path())
+        .env_remove("PR_RISK_OFFLINE")
+        .args([
+            "score",
+            "--format",
+            "markdown",
+            "--base",
+            "main",
+            "--no-cache",
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("deps/vulnerable-version"), "{md}");
+}
+
+/// Offline, nothing is asked: the note says so, and no vulnerability is claimed or denied.
+#[test]
+fn offline_gives_the_note_and_no_vulnerability_finding() {
+    let server = Server::start(osv_handler);
+    let r = npm_pr(&osv_config(&server));
+    let (_, report) = score_online(&r, &["--no-cache", "--offline"]);
+    assert!(server.requests().is_empty());
+    assert!(note_codes(&report).contains(&"advisories-not-checked".to_string()));
+    let rules: Vec<String> = security_findings(&report)
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    // What the lock files say alone is still found; vulnerabilities need the database.
+    assert_eq!(
+        rules,
+        ["deps/git-source", "deps/install-script", "deps/downgrade"]
+    );
+}
+
 #[test]
 fn answers_are_cached_for_a_day() {
     let server = Server::start(osv_handler);
@@ -255,12 +429,13 @@ fn answers_are_cached_for_a_day() {
     let cache = r.path().join(".cache-dir");
     let dir = cache.to_str().unwrap();
     let (first, a) = score_online(&r, &["--cache-dir", dir]);
-    first.assert_code(0);
+    // Blocked by the critical advisory zod 4.0.1 introduces.
+    first.assert_code(1);
     let asked = server.requests().len();
     assert_eq!(asked, 4);
     assert!(cache.join("osv-v1.bin").is_file());
     let (second, b) = score_online(&r, &["--cache-dir", dir]);
-    second.assert_code(0);
+    second.assert_code(1);
     assert_eq!(
         server.requests().len(),
         asked,
@@ -275,7 +450,7 @@ fn answers_are_cached_for_a_day() {
     let other = Server::start(osv_handler);
     r.write(".pr-risk.yml", osv_config(&other));
     let (run, _) = score_online(&r, &["--cache-dir", dir]);
-    run.assert_code(0);
+    run.assert_code(1);
     assert_eq!(other.requests().len(), 4);
     assert_eq!(server.requests().len(), asked);
 }
@@ -528,6 +703,132 @@ fn a_bump_reaches_the_files_that_import_it_in_a_generated_npm_workspace() {
         "{}",
         text.stdout
     );
+    // Impact counts the production importers as reached, and says so per manifest.
+    let production = importers.len() - tests;
+    let impact = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(impact["reached_files"], production, "{impact:#}");
+    let lines: Vec<&Value> = impact["dependencies"].as_array().unwrap().iter().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "counted under the first changed manifest: {lines:#?}"
+    );
+    assert_eq!(lines[0]["file"], "packages/p0/package.json");
+    assert_eq!(lines[0]["importers"], production);
+}
+
+/// A lock-file-only bump (the range is unchanged) reaches the files that import the package:
+/// runtime importers count 1, type-only importers `impact.type-weight`, tests apart. A
+/// `package.json` change of its own `version` field reaches nothing.
+#[test]
+fn a_direct_bump_reaches_its_importers_in_impact() {
+    let lock = |zod: &str| {
+        format!(
+            "{{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {{\n    \"\": {{ \"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {{ \"zod\": \"^3.22.0\" }} }},\n    \"node_modules/zod\": {{ \"version\": \"{zod}\", \"resolved\": \"https://registry.npmjs.org/zod/-/zod-{zod}.tgz\" }}\n  }}\n}}\n"
+        )
+    };
+    let manifest = |version: &str| {
+        format!(
+            "{{\n  \"name\": \"app\",\n  \"version\": \"{version}\",\n  \"dependencies\": {{\n    \"zod\": \"^3.22.0\"\n  }}\n}}\n"
+        )
+    };
+    let r = TestRepo::new();
+    r.write("package.json", manifest("1.0.0"));
+    r.write("package-lock.json", lock("3.22.4"));
+    r.write(
+        "src/schema.ts",
+        "import { z } from \"zod\";\nexport const User = z.object({ name: z.string() });\n",
+    );
+    r.write(
+        "src/types.ts",
+        "import type { ZodType } from \"zod\";\nexport type Schema = ZodType;\n",
+    );
+    r.write(
+        "src/app.ts",
+        "import { User } from \"./schema\";\nexport const parse = (x: unknown) => User.parse(x);\n",
+    );
+    r.write(
+        "src/schema.test.ts",
+        "import { z } from \"zod\";\nexport const t = z.string();\n",
+    );
+    r.commit("app");
+    r.branch("feature");
+    r.write("package-lock.json", lock("3.23.8"));
+    r.commit("zod 3.23.8");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let dim = &report["dimensions"]["impact"];
+    let ev = &dim["evidence"];
+    assert_eq!(
+        (
+            ev["reached_files"].as_u64(),
+            ev["type_only_files"].as_u64(),
+            ev["reach"].as_f64(),
+            ev["tests_affected"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1.25), Some(1)),
+        "{ev:#}"
+    );
+    let line = "zod 3.22.4 → 3.23.8 (minor): imported by 2 files (1 only for types)";
+    assert_eq!(ev["dependencies"][0]["summary"], line);
+    assert_eq!(ev["dependencies"][0]["tests"], 1);
+    let lock_file = ev["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "package-lock.json")
+        .unwrap_or_else(|| panic!("{ev:#}"));
+    assert_eq!(lock_file["data"], line);
+    assert_eq!(lock_file["reached"], 2);
+    assert!(dim["score"].as_u64().unwrap() > 0);
+    assert!(
+        dim["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("the changed dependencies reach 2 of "),
+        "{}",
+        dim["summary"]
+    );
+    let md = r.run(&["score", "--base", "main", "--format", "markdown"]);
+    assert!(
+        md.stdout.contains(&format!(
+            "- `package-lock.json` — {line}; reaches 2 files, and 1 test file\n"
+        )),
+        "{}",
+        md.stdout
+    );
+
+    // Above a threshold, the gate's reach reason names the bump.
+    let (_, gated) = r.score_json(&["--base", "main", "--threshold", "0"]);
+    let reach = gated["gate"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["code"] == "reach")
+        .unwrap_or_else(|| panic!("{:#}", gated["gate"]));
+    assert_eq!(
+        reach["message"].as_str().unwrap(),
+        format!("the changed dependencies reach 2 production files: {line}")
+    );
+    assert!(reach["action"]
+        .as_str()
+        .unwrap()
+        .starts_with("read the release notes of `zod`"));
+
+    // The package's own version field: nothing is reached, no dependency line.
+    r.checkout("main");
+    r.branch("release");
+    r.write("package.json", manifest("1.0.1"));
+    r.commit("release 1.0.1");
+    let (run, report) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let ev = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(ev["reached_files"], 0, "{ev:#}");
+    assert!(ev["dependencies"].is_null(), "{ev:#}");
+    assert!(report["dependencies"]["changes"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 /// A generated Cargo workspace: `crates` crates; crate `i` depends on serde_json (renamed as
@@ -607,6 +908,13 @@ fn a_bump_reaches_the_files_that_use_the_crate_in_a_generated_cargo_workspace() 
         report["dependencies"]["changes"].as_array().unwrap().len(),
         1
     );
+    // Impact: the bump (Cargo.lock only) reaches the nine files that use the crate.
+    let impact = &report["dimensions"]["impact"]["evidence"];
+    assert_eq!(impact["reached_files"], 9, "{impact:#}");
+    assert_eq!(
+        impact["dependencies"][0]["summary"],
+        "serde_json 1.0.108 → 1.0.120 (patch): imported by 9 files"
+    );
 }
 
 #[test]
@@ -630,4 +938,48 @@ fn a_lock_file_that_cannot_be_read_is_a_coded_note() {
         .unwrap()
         .is_empty());
     assert!(Path::new(&r.path().join("pnpm-lock.yaml")).is_file());
+}
+
+/// A workspace crate that gains a build script, and a new procedural-macro crate: code that runs
+/// at build time, a `deps/install-script` finding each (no network needed).
+#[test]
+fn new_build_time_code_is_an_install_script_finding() {
+    let r = TestRepo::new();
+    r.copy_fixture("lockfiles/cargo/base");
+    r.commit("base");
+    r.branch("feature");
+    replace_with(&r, "lockfiles/cargo/head");
+    r.commit("build script, proc macro, bumps");
+    let (_, report) = r.score_json(&["--base", "main"]);
+    let found: Vec<(String, String, String, u64)> = security_findings(&report)
+        .into_iter()
+        .filter(|f| f.0.starts_with("deps/"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            sec("deps/install-script", "medium", "crates/core/build.rs", 1),
+            sec(
+                "deps/install-script",
+                "medium",
+                "crates/macros/Cargo.toml",
+                1
+            ),
+        ]
+    );
+    let new = report["dimensions"]["security"]["evidence"]["new"]
+        .as_array()
+        .unwrap();
+    let messages: Vec<&str> = new
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.starts_with("crate "))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "crate shop-core gained a build script crates/core/build.rs: its code runs at build time",
+            "crate shop-macros (new) became a procedural macro: its code runs at build time"
+        ]
+    );
 }

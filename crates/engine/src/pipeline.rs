@@ -22,7 +22,9 @@ use crate::git::snapshot::Snapshot;
 use crate::git::with_thread_repo;
 use crate::git::{Oid, Repo};
 use crate::glob::GlobList;
-use crate::graph::reach::{DataChange, FileSymbols, Reach, ReachInput, SideInput, SymbolSource};
+use crate::graph::reach::{
+    DataChange, FileSymbols, PackageSeed, Reach, ReachInput, SideInput, SymbolSource,
+};
 use crate::graph::{self, DepGraph, ResolvedImport, UnresolvedKind};
 use crate::guide::{self, codeowners::CodeOwners, Guidance, GuidanceSettings};
 use crate::lang::symbols::{self, Symbols};
@@ -351,6 +353,9 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
     // and so does the dependency stage (lock files, then the advisory database over the network).
     let mut history_notes: Vec<Note> = Vec::new();
     let (impact, coupling, regression, dependencies) = std::thread::scope(|scope| {
+        // The changed direct dependencies reach the walk as soon as the lock files are read
+        // (before the advisory check).
+        let (direct_tx, direct_rx) = std::sync::mpsc::channel::<Vec<deps::Change>>();
         let dependencies = scope.spawn(|| {
             dependency_changes(
                 &git_dir,
@@ -360,11 +365,15 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 &filters,
                 &tests,
                 cache_dir.as_deref().zip(cache_key.as_ref()),
+                direct_tx,
             )
         });
         let graphs = scope.spawn(|| {
             let started = Instant::now();
             let data = data_changes(&git_dir, &changes, &head, &base, cfg.files.max_file_size);
+            let direct_rx = direct_rx; // moved in: a receiver is not shared between threads
+            let direct = direct_rx.recv().unwrap_or_default();
+            let packages = package_seeds(&changes, &direct);
             let memo = SymbolMemo::default();
             let stop = GlobList::new(cfg.impact.stop_at.iter());
             let reach = reach(
@@ -376,6 +385,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 &tests,
                 &stop,
                 &data,
+                &packages,
             );
             let impact = impact::score(
                 impact::ImpactInput {
@@ -384,6 +394,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                     base: &base.graph,
                     tests: &tests,
                     reach: &reach,
+                    dependencies: &direct,
                     weight: cfg.weights.impact,
                 },
                 &cfg.impact,
@@ -522,6 +533,12 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
         let sides = (&head, &base.graph, &store);
         guidance(repo, req, &revs, &changes, sides, &tests, mined.as_ref())
     });
+    // The dependency changes' findings join the scan's (the scorer takes them as input).
+    let security = security::add_dependency_findings(
+        security,
+        security::dependencies::findings(&dependencies.0, &cfg.security),
+        &cfg.security,
+    );
     let dimensions = Dimensions {
         regression,
         security,
@@ -568,6 +585,7 @@ type DependencyStage = (
 /// The dependency stage: read and diff the manifests and lock files of both sides, map each
 /// changed direct dependency to the head graph's files that import it, and check the new
 /// versions against the advisory database (through the `osv` cache).
+#[allow(clippy::too_many_arguments)]
 fn dependency_changes(
     git_dir: &Path,
     req: &Request,
@@ -576,6 +594,7 @@ fn dependency_changes(
     filters: &Filters,
     tests: &GlobList,
     cache: Option<(&Path, &cache::store::Key)>,
+    direct: std::sync::mpsc::Sender<Vec<deps::Change>>,
 ) -> DependencyStage {
     let started = Instant::now();
     let scope = deps::Scope {
@@ -598,8 +617,17 @@ fn dependency_changes(
         .unresolved
         .iter()
         .filter(|u| u.kind == UnresolvedKind::External)
-        .map(|u| (u.from.as_str(), u.specifier.as_str()));
+        .map(|u| (u.from.as_str(), u.specifier.as_str(), u.type_only));
     found.attach_importers(externals, &|p| tests.is_match(p));
+    // The impact walk waits for these (it may have finished waiting: then no one listens).
+    let _ = direct.send(
+        found
+            .changes
+            .iter()
+            .filter(|c| c.is_direct() && c.to.is_some())
+            .cloned()
+            .collect(),
+    );
     let mut notes: Vec<Note> = problems
         .iter()
         .map(|p| Note::new(NoteCode::Lockfile, p.to_string()))
@@ -1570,6 +1598,25 @@ impl SymbolSource for SideSymbols<'_> {
     }
 }
 
+/// The walk's seeds for the changed direct dependencies: each belongs to its changed manifest
+/// (else lock file) and reaches the head files that import it.
+pub fn package_seeds(changes: &ChangeSet, direct: &[deps::Change]) -> Vec<PackageSeed> {
+    let changed: BTreeSet<&str> = changes.files.iter().map(|f| f.path.as_str()).collect();
+    direct
+        .iter()
+        .filter(|c| !c.importers.is_empty())
+        .filter_map(|c| {
+            let file = c.changed_file(&|p| changed.contains(p))?;
+            Some(PackageSeed {
+                file: file.to_string(),
+                name: c.name.clone(),
+                importers: c.importers.clone(),
+                type_only: c.type_only_importers.iter().cloned().collect(),
+            })
+        })
+        .collect()
+}
+
 /// The symbol-level reach of a change: one walk per side, symbols extracted on demand.
 #[allow(clippy::too_many_arguments)]
 pub fn reach(
@@ -1581,6 +1628,7 @@ pub fn reach(
     tests: &GlobList,
     stop: &GlobList,
     data: &[DataChange],
+    packages: &[PackageSeed],
 ) -> Reach {
     let h = SideSymbols::new(git_dir, head, store, memo);
     let b = SideSymbols::new(git_dir, base, store, memo);
@@ -1604,6 +1652,7 @@ pub fn reach(
         stop,
         data,
         workspace: &workspace,
+        packages,
     })
 }
 

@@ -400,6 +400,7 @@ mod tests {
             lockfile: None,
             importers: Vec::new(),
             test_importers: 0,
+            type_only_importers: Vec::new(),
             advisories: Vec::new(),
         }
     }

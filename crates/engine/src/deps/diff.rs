@@ -487,6 +487,7 @@ fn change(
         lockfile: None,
         importers: Vec::new(),
         test_importers: 0,
+        type_only_importers: Vec::new(),
         advisories: Vec::new(),
     }
 }

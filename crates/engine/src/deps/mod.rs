@@ -157,6 +157,9 @@ pub struct Change {
     pub importers: Vec<String>,
     /// How many of `importers` are test files.
     pub test_importers: usize,
+    /// The `importers` that import only its types (`import type`), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub type_only_importers: Vec<String>,
     /// Known vulnerabilities of the head version (most severe first).
     pub advisories: Vec<Advisory>,
 }
@@ -165,6 +168,25 @@ impl Change {
     /// A direct dependency of some manifest.
     pub fn is_direct(&self) -> bool {
         !self.direct.is_empty()
+    }
+
+    /// The changed file a direct dependency's change belongs to, for the impact walk: the first
+    /// declaring manifest the change set touches, else the lock file. `None` for a transitive or
+    /// removed package (its importers, if any, do not import it by name).
+    pub fn changed_file<'a>(&'a self, changed: &dyn Fn(&str) -> bool) -> Option<&'a str> {
+        if !self.is_direct() || self.to.is_none() {
+            return None;
+        }
+        self.direct
+            .iter()
+            .map(|d| d.manifest.as_str())
+            .find(|m| changed(m))
+            .or_else(|| {
+                self.lockfile
+                    .as_ref()
+                    .map(|l| l.path.as_str())
+                    .filter(|p| changed(p))
+            })
     }
 }
 
@@ -320,13 +342,14 @@ impl Dependencies {
     }
 
     /// Fill [`Change::importers`]: `externals` are the head graph's imports of packages outside
-    /// the repository, as (importing file, specifier). A JavaScript/TypeScript specifier names
+    /// the repository, as (importing file, specifier, type-only). A file whose every import of
+    /// the package is type-only is also in [`Change::type_only_importers`]. A JavaScript/TypeScript specifier names
     /// its package (`zod/v4` → `zod`); a Rust path names a crate by its first segment
     /// (`serde_json::Value` → `serde_json`, the dependency key with `-` as `_`). A file counts
     /// for the project whose directory holds it (the deepest one).
     pub fn attach_importers<'a>(
         &mut self,
-        externals: impl IntoIterator<Item = (&'a str, &'a str)>,
+        externals: impl IntoIterator<Item = (&'a str, &'a str, bool)>,
         is_test: &dyn Fn(&str) -> bool,
     ) {
         let roots: Vec<(Ecosystem, &str)> = self
@@ -334,8 +357,9 @@ impl Dependencies {
             .iter()
             .map(|p| (p.ecosystem, p.root.as_str()))
             .collect();
-        let mut by: BTreeMap<(Ecosystem, &str, String), BTreeSet<&'a str>> = BTreeMap::new();
-        for (file, spec) in externals {
+        // (ecosystem, project, package) → importing file → every import of it is type-only.
+        let mut by: BTreeMap<(Ecosystem, &str, String), BTreeMap<&'a str, bool>> = BTreeMap::new();
+        for (file, spec, type_only) in externals {
             let eco = if file.ends_with(".rs") {
                 Ecosystem::Cargo
             } else {
@@ -358,13 +382,18 @@ impl Dependencies {
                     .unwrap_or("")
                     .to_string(),
             };
-            by.entry((eco, root, name)).or_default().insert(file);
+            let all_types = by
+                .entry((eco, root, name))
+                .or_default()
+                .entry(file)
+                .or_insert(true);
+            *all_types &= type_only;
         }
         for c in &mut self.changes {
             if c.direct.is_empty() || c.to.is_none() {
                 continue;
             }
-            let mut files: BTreeSet<&str> = BTreeSet::new();
+            let mut files: BTreeMap<&str, bool> = BTreeMap::new();
             let keys: BTreeSet<String> = c
                 .direct
                 .iter()
@@ -375,11 +404,18 @@ impl Dependencies {
                 .collect();
             for k in keys {
                 if let Some(f) = by.get(&(c.ecosystem, c.project.as_str(), k)) {
-                    files.extend(f.iter().copied());
+                    for (file, types) in f {
+                        *files.entry(file).or_insert(true) &= *types;
+                    }
                 }
             }
-            c.importers = files.iter().map(|f| f.to_string()).collect();
-            c.test_importers = files.iter().filter(|f| is_test(f)).count();
+            c.importers = files.keys().map(|f| f.to_string()).collect();
+            c.test_importers = files.keys().filter(|f| is_test(f)).count();
+            c.type_only_importers = files
+                .iter()
+                .filter(|(_, types)| **types)
+                .map(|(f, _)| f.to_string())
+                .collect();
         }
     }
 }

@@ -239,12 +239,13 @@ fn importers_are_the_files_that_import_the_package() {
     let r = repo("lockfiles/npm/base", "lockfiles/npm/head");
     let (mut d, _) = collect_in(&r, &[]);
     let externals = [
-        ("packages/web/src/index.ts", "zod"),
-        ("packages/web/src/schema.ts", "zod/v4"),
-        ("packages/web/src/schema.test.ts", "zod"),
-        ("packages/web/src/index.ts", "chalk"),
-        ("packages/ui/src/index.ts", "left-pad"),
-        ("other/x.rs", "zod::x"),
+        ("packages/web/src/index.ts", "zod", false),
+        ("packages/web/src/schema.ts", "zod/v4", true),
+        ("packages/web/src/schema.test.ts", "zod", false),
+        ("packages/web/src/index.ts", "chalk", false),
+        ("packages/web/src/index.ts", "zod", true),
+        ("packages/ui/src/index.ts", "left-pad", false),
+        ("other/x.rs", "zod::x", false),
     ];
     d.attach_importers(externals, &|p| p.ends_with(".test.ts"));
     let zod = d.changes.iter().find(|c| c.name == "zod").unwrap();
@@ -257,6 +258,8 @@ fn importers_are_the_files_that_import_the_package() {
         ]
     );
     assert_eq!(zod.test_importers, 1);
+    // Only schema.ts imports nothing but types (index.ts has a runtime import too).
+    assert_eq!(zod.type_only_importers, vec!["packages/web/src/schema.ts"]);
     let lp = d.changes.iter().find(|c| c.name == "left-pad").unwrap();
     assert_eq!(lp.importers, vec!["packages/ui/src/index.ts"]);
     // A removed package has no head importers; a transitive one none by import.

@@ -44,6 +44,9 @@ pub struct Unresolved {
     pub line: u32,
     pub specifier: String,
     pub kind: UnresolvedKind,
+    /// Erased at compile time (`import type`): the importer uses the package's types only.
+    #[serde(skip)]
+    pub type_only: bool,
 }
 
 /// Why an import names no file of the repository.
@@ -115,6 +118,7 @@ impl DepGraph {
                 }
                 other => g.unresolved.push(Unresolved {
                     from: r.from,
+                    type_only: r.import.type_only,
                     line: r.import.line,
                     specifier: r.import.specifier,
                     kind: match other {

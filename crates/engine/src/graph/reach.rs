@@ -104,6 +104,24 @@ pub struct ReachInput<'a> {
     pub data: &'a [DataChange],
     /// The names of the repository's own packages (workspaces), at head and base.
     pub workspace: &'a BTreeSet<String>,
+    /// Changed direct dependencies (from the manifests and lock files): each reaches the head
+    /// files that import it.
+    pub packages: &'a [PackageSeed],
+}
+
+/// A changed direct dependency, as the walk starts from it: the package is the changed
+/// "declaration", its importers are reached (and go no further: they run the package's code,
+/// their own exports did not change).
+#[derive(Debug, Clone, Default)]
+pub struct PackageSeed {
+    /// The changed file it belongs to (its manifest, else the lock file): the walk's origin.
+    pub file: String,
+    /// The package's name as imported (`zod`, `serde_json`).
+    pub name: String,
+    /// Head files that import it.
+    pub importers: Vec<String>,
+    /// Of those, the files that import only its types (reached as type-only).
+    pub type_only: BTreeSet<String>,
 }
 
 /// What the walk found.
@@ -203,6 +221,13 @@ pub fn compute(input: &ReachInput) -> Reach {
             reach.changed.push(cr);
             continue;
         }
+        // Changed direct dependencies this file declares or locks.
+        let mut seeded_packages: BTreeSet<&str> = BTreeSet::new();
+        for p in input.packages.iter().filter(|p| p.file == f.path) {
+            cr.seeded = true;
+            head.seed_importers(k, p);
+            seeded_packages.insert(&p.name);
+        }
         let data = input.data.iter().find(|d| d.path() == f.path);
         match data {
             Some(DataChange::PackageJson { change, .. }) => {
@@ -217,7 +242,13 @@ pub fn compute(input: &ReachInput) -> Reach {
                             .partition(|d| input.workspace.contains(&d.package));
                         c.dependencies = other;
                         c.workspace = own;
-                        head.seed_package(k, &f.path, &c, true);
+                        // Packages seeded from the lock file's view already reach their
+                        // importers at head (with type-only ones told apart).
+                        let mut at_head = c.clone();
+                        at_head
+                            .dependencies
+                            .retain(|d| !seeded_packages.contains(d.package.as_str()));
+                        head.seed_package(k, &f.path, &at_head, true);
                         base.seed_package(k, &f.path, &c, false);
                         cr.package = Some(c);
                     }
@@ -907,6 +938,29 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// A changed direct dependency: its importers are reached, type-only importers as type
+    /// users.
+    fn seed_importers(&mut self, k: usize, p: &PackageSeed) {
+        for file in &p.importers {
+            let level = if p.type_only.contains(file) {
+                Level::TypeLeaf
+            } else {
+                Level::Runtime
+            };
+            let st = State {
+                level,
+                origins: self.origin(k),
+                bound: Bound::Free,
+                pred: Pred::Seed(k),
+                fallback: false,
+                via_member: false,
+                members: None,
+            };
+            let f = self.id(file);
+            self.touch(f, st);
+        }
+    }
+
     fn touch(&mut self, f: FileId, st: State) {
         match self.touched.get_mut(&f) {
             Some(have) => {
@@ -1386,13 +1440,10 @@ impl<'a> Walk<'a> {
             if self.changed.contains(f) {
                 continue;
             }
-            let e = by_file.entry(*f).or_insert((
-                Level::Runtime,
-                vec![0; self.words],
-                None,
-                st.fallback,
-            ));
-            e.0 = Level::Runtime;
+            let e = by_file
+                .entry(*f)
+                .or_insert((st.level, vec![0; self.words], None, st.fallback));
+            e.0 = e.0.max(st.level);
             for (a, b) in e.1.iter_mut().zip(&st.origins) {
                 *a |= *b;
             }
@@ -1607,6 +1658,7 @@ mod tests {
             stop: &none,
             data: &[],
             workspace: &workspace,
+            packages: &[],
         });
         reach
             .reached

@@ -825,6 +825,38 @@ fn impact_reasons(report: &Report) -> Vec<GateReason> {
         return vec![reason(GateCode::Reach, dim.summary.clone(), None)];
     };
     let others = ev.files.iter().filter(|f| f.reached > 0).count() - 1;
+    // A manifest or lock file whose changed dependencies reach their importers.
+    let bumps: Vec<&crate::score::impact::DependencyReach> = ev
+        .dependencies
+        .iter()
+        .filter(|d| d.file == top.path && d.importers > 0)
+        .collect();
+    if top.changed.is_empty() && !bumps.is_empty() {
+        let lines: Vec<&str> = bumps.iter().take(3).map(|d| d.summary.as_str()).collect();
+        let mut message = format!(
+            "the changed dependencies reach {} production file{}: {}",
+            ev.reached_files,
+            plural_s(ev.reached_files),
+            lines.join("; ")
+        );
+        if bumps.len() > 3 {
+            message.push_str(&format!("; and {} more", bumps.len() - 3));
+        }
+        let names: Vec<String> = bumps
+            .iter()
+            .take(3)
+            .map(|d| format!("`{}`", d.name))
+            .collect();
+        let mut action = format!(
+            "read the release notes of {} for breaking changes and run the tests that reach the files that import {} (`pr-risk affected-tests`)",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        );
+        if bumps.iter().any(|d| d.semver.as_deref() == Some("major")) {
+            action.push_str("; bump a major version in a pull request of its own");
+        }
+        return vec![reason(GateCode::Reach, message, Some(action))];
+    }
     let names: Vec<String> = top
         .changed
         .iter()
@@ -1022,6 +1054,8 @@ fn security_reasons(report: &Report, settings: &SecuritySettings) -> Vec<GateRea
         .map(|f| {
             let fix = f.fix.trim().trim_end_matches('.');
             let justify = match settings.pr_suppressions {
+                // A manifest has no comments to justify a dependency finding with.
+                _ if f.rule.starts_with(security::DEPENDENCY_PREFIX) => String::new(),
                 PrSuppressions::Deny => String::new(),
                 _ if f.severity == Severity::Critical
                     && settings.pr_suppressions != PrSuppressions::Allow =>

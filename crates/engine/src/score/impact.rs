@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde::Deserialize;
 
 use super::Dimension;
+use crate::deps::Change;
 use crate::git::diff::ChangeSet;
 use crate::glob::{GlobList, Pattern};
 use crate::graph::reach::Reach;
@@ -112,6 +113,30 @@ pub struct ImpactEvidence {
     pub fallbacks: Vec<FallbackCount>,
     /// Files whose symbols were read.
     pub symbols_read: usize,
+    /// Changed direct dependencies and the files that import them (most importers first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyReach>,
+}
+
+/// A changed direct dependency: the package is the changed "declaration", the files that import
+/// it are reached.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DependencyReach {
+    pub name: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `major`, `minor`, `patch`, `prerelease` (`null`: not semver).
+    pub semver: Option<String>,
+    /// The changed file it is counted under (its manifest, else the lock file).
+    pub file: String,
+    /// Production files that import it.
+    pub importers: usize,
+    /// Of those, files that import only its types (counted × `type-weight`).
+    pub type_only: usize,
+    /// Test files that import it (counted apart).
+    pub tests: usize,
+    /// `zod 3.22.4 → 4.0.1 (major): imported by 41 files`.
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -189,8 +214,11 @@ pub struct ImpactInput<'a> {
     pub base: &'a DepGraph,
     /// Test files (counted apart, never propagating).
     pub tests: &'a GlobList,
-    /// The symbol-level reach of the change ([`crate::graph::reach::compute`]).
+    /// The symbol-level reach of the change ([`crate::graph::reach::compute`]), seeded with the
+    /// changed direct dependencies' importers.
     pub reach: &'a Reach,
+    /// The changed direct dependencies (with their head importers).
+    pub dependencies: &'a [Change],
     /// The dimension's weight in the composite.
     pub weight: f64,
 }
@@ -244,6 +272,7 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         .map(|f| f.path.as_str())
         .collect();
     let reach = input.reach;
+    let dependencies = dependency_reach(input.dependencies, &changed, tests);
     let mut structural: BTreeSet<String> = BTreeSet::new();
     let mut files = Vec::new();
     let mut outside = 0;
@@ -277,7 +306,17 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
                 })
                 .collect();
             file.whole = cr.whole.clone();
-            file.data = data_summary(cr);
+            let mine: Vec<&DependencyReach> =
+                dependencies.iter().filter(|d| d.file == f.path).collect();
+            let covered: BTreeSet<&str> = mine.iter().map(|d| d.name.as_str()).collect();
+            let lines: Vec<&str> = mine.iter().map(|d| d.summary.as_str()).collect();
+            file.data = match (lines.is_empty(), data_summary(cr, &covered)) {
+                (true, data) => data,
+                (false, Some(rest)) if rest != NO_FIELD => {
+                    Some(format!("{}; {rest}", lines.join("; ")))
+                }
+                (false, _) => Some(lines.join("; ")),
+            };
         }
         match start {
             Some(start) => {
@@ -407,6 +446,11 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
     let symbols_changed = files
         .iter()
         .any(|f| !f.changed.is_empty() || f.whole.is_some());
+    let what = match (symbols_changed, dependencies.is_empty()) {
+        (_, true) => "the changed symbols",
+        (true, false) => "the changed symbols and dependencies",
+        (false, false) => "the changed dependencies",
+    };
     let downstream = structural.len();
     let tests_note = if tests_affected == 0 {
         String::new()
@@ -435,7 +479,7 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
         )
     } else {
         format!(
-            "the changed symbols reach {reached_files} of {production_files} production files{}{tests_note}; {downstream} depend on the changed files",
+            "{what} reach {reached_files} of {production_files} production files{}{tests_note}; {downstream} depend on the changed files",
             if type_files > 0 {
                 format!(", {type_files} only through types")
             } else {
@@ -481,12 +525,82 @@ pub fn score(input: ImpactInput, settings: &ImpactSettings) -> Dimension<ImpactE
             paths_truncated,
             fallbacks,
             symbols_read: reach.loaded,
+            dependencies,
         },
     }
 }
 
-/// What changed in a data file, in words.
-fn data_summary(cr: &crate::graph::reach::ChangedReach) -> Option<String> {
+/// One line per changed direct dependency that belongs to a changed file of the change set:
+/// `zod 3.22.4 → 4.0.1 (major): imported by 41 files (3 only for types)` (test importers are
+/// counted in `tests`; the outputs add the test files reached).
+fn dependency_reach(
+    direct: &[Change],
+    changed: &BTreeSet<&str>,
+    tests: &GlobList,
+) -> Vec<DependencyReach> {
+    let mut out: Vec<DependencyReach> = direct
+        .iter()
+        .filter_map(|c| {
+            let file = c.changed_file(&|p| changed.contains(p))?;
+            let production: Vec<&String> = c
+                .importers
+                .iter()
+                .filter(|p| !tests.is_match(p) && !changed.contains(p.as_str()))
+                .collect();
+            let type_only = production
+                .iter()
+                .filter(|p| c.type_only_importers.contains(p))
+                .count();
+            let test_files = c.importers.iter().filter(|p| tests.is_match(p)).count();
+            let versions = match (&c.from, &c.to) {
+                (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
+                (None, Some(b)) => format!("{b} (added)"),
+                (_, Some(b)) => b.clone(),
+                (_, None) => String::new(),
+            };
+            let semver = c.semver.map(|s| s.as_str().to_string());
+            let n = production.len();
+            let mut summary = format!(
+                "{} {versions}{}: imported by {n} file{}",
+                c.name,
+                semver
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                if n == 1 { "" } else { "s" }
+            );
+            if type_only > 0 {
+                summary.push_str(&format!(" ({type_only} only for types)"));
+            }
+            Some(DependencyReach {
+                name: c.name.clone(),
+                from: c.from.clone(),
+                to: c.to.clone(),
+                semver,
+                file: file.to_string(),
+                importers: n,
+                type_only,
+                tests: test_files,
+                summary: crate::deps::model::printable(&summary),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.importers
+            .cmp(&a.importers)
+            .then_with(|| (&a.name, &a.file).cmp(&(&b.name, &b.file)))
+    });
+    out
+}
+
+const NO_FIELD: &str = "no field changed";
+
+/// What changed in a data file, in words (`covered`: dependencies already told by
+/// [`DependencyReach`] lines).
+fn data_summary(
+    cr: &crate::graph::reach::ChangedReach,
+    covered: &BTreeSet<&str>,
+) -> Option<String> {
     if let Some(p) = &cr.package {
         let mut parts = Vec::new();
         let list = |deps: &[crate::lang::json::DependencyChange]| -> String {
@@ -504,8 +618,14 @@ fn data_summary(cr: &crate::graph::reach::ChangedReach) -> Option<String> {
             }
             seen.join(", ")
         };
-        if !p.dependencies.is_empty() {
-            parts.push(format!("dependencies: {}", list(&p.dependencies)));
+        let deps: Vec<crate::lang::json::DependencyChange> = p
+            .dependencies
+            .iter()
+            .filter(|d| !covered.contains(d.package.as_str()))
+            .cloned()
+            .collect();
+        if !deps.is_empty() {
+            parts.push(format!("dependencies: {}", list(&deps)));
         }
         if !p.workspace.is_empty() {
             parts.push(format!(
@@ -523,7 +643,7 @@ fn data_summary(cr: &crate::graph::reach::ChangedReach) -> Option<String> {
             ));
         }
         return Some(if parts.is_empty() {
-            "no field changed".to_string()
+            NO_FIELD.to_string()
         } else {
             parts.join("; ")
         });

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod anchors;
+pub mod dependencies;
 pub mod engine;
 pub mod fingerprint;
 pub mod rules;
@@ -316,6 +317,7 @@ impl RuleSet {
         let mut all_ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
         all_ids.extend(secrets::DETECTORS.iter().map(|d| d.id));
         all_ids.push(UNSCANNED_ID);
+        all_ids.extend(dependencies::RULES.iter().map(|r| r.id));
         let check = |key: &str, id: &str| -> Result<()> {
             if all_ids.contains(&id) {
                 return Ok(());
@@ -488,6 +490,17 @@ pub fn list(cfg: &SecuritySettings, extra: &[RuleFile]) -> Result<Vec<RuleInfo>>
         source: "built-in:scan".into(),
         enabled: enabled(UNSCANNED_ID),
     });
+    for r in &dependencies::RULES {
+        out.push(RuleInfo {
+            id: r.id.to_string(),
+            severity: cfg.severity.get(r.id).copied().unwrap_or(r.severity),
+            languages: vec!["dependency changes".into()],
+            cwe: r.cwe.into(),
+            message: r.message.into(),
+            source: "built-in:dependencies".into(),
+            enabled: enabled(r.id),
+        });
+    }
     Ok(out)
 }
 
@@ -507,6 +520,9 @@ pub struct SecurityInput<'a> {
     /// Findings of texts scanned by earlier runs (`None`: scan everything).
     pub memo: Option<&'a dyn ScanMemo>,
 }
+
+/// The rule ids of the findings from dependency changes start with it.
+pub const DEPENDENCY_PREFIX: &str = "deps/";
 
 /// The id of the built-in finding for a changed file the scan could not read.
 pub const UNSCANNED_ID: &str = "security/unscanned-file";
@@ -1229,6 +1245,31 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
         }
         ev.new = keep;
     }
+    conclude(ev, cfg, weight)
+}
+
+/// Add the findings of the dependency changes ([`dependencies::findings`]) to the scan's: they
+/// are new by construction (the dependency diff keeps only what the head introduces), and are
+/// scored with the same weights.
+pub fn add_dependency_findings(
+    dim: Dimension<SecurityEvidence>,
+    findings: Vec<Finding>,
+    cfg: &SecuritySettings,
+) -> Dimension<SecurityEvidence> {
+    if findings.is_empty() || !dim.available {
+        return dim;
+    }
+    let mut ev = dim.evidence;
+    ev.new.extend(findings);
+    conclude(ev, cfg, dim.weight)
+}
+
+/// Order, count and score the findings.
+fn conclude(
+    mut ev: SecurityEvidence,
+    cfg: &SecuritySettings,
+    weight: f64,
+) -> Dimension<SecurityEvidence> {
     let order = |a: &Finding, b: &Finding| {
         (
             std::cmp::Reverse(a.severity),
@@ -1251,6 +1292,8 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
     ev.suppressed.sort_by(order);
     ev.pr_suppressions
         .sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
+    ev.counts = Counts::default();
+    ev.changed_counts = Counts::default();
     for f in &ev.new {
         ev.counts.add(f.severity);
     }
@@ -1266,11 +1309,25 @@ pub fn score(input: SecurityInput, cfg: &SecuritySettings) -> Dimension<Security
         1 => format!("1 new finding ({breakdown})"),
         n => format!("{n} new findings ({breakdown})"),
     };
-    summary.push_str(&format!(
-        " in {} scanned file{}",
-        ev.files_scanned,
-        if ev.files_scanned == 1 { "" } else { "s" }
-    ));
+    let from_deps = ev
+        .new
+        .iter()
+        .filter(|f| f.rule.starts_with(DEPENDENCY_PREFIX))
+        .count();
+    if from_deps > 0 {
+        summary.push_str(&format!(
+            ": {} in {} scanned file{}, {from_deps} from the dependency changes",
+            ev.new.len() - from_deps,
+            ev.files_scanned,
+            if ev.files_scanned == 1 { "" } else { "s" }
+        ));
+    } else {
+        summary.push_str(&format!(
+            " in {} scanned file{}",
+            ev.files_scanned,
+            if ev.files_scanned == 1 { "" } else { "s" }
+        ));
+    }
     if !ev.changed.is_empty() {
         summary.push_str(&format!(
             "; {} pre-existing changed ({})",
