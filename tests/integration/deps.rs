@@ -983,3 +983,13 @@ fn new_build_time_code_is_an_install_script_finding() {
         ]
     );
 }
+
+#[test]
+fn a_lock_file_over_the_parse_limit_is_read_and_not_called_unparsed() {
+    // Lock files are far larger than source files; the parse limit is for source code.
+    let r = npm_pr("limits:\n  max-file-size: 64\n");
+    let (_, report) = score_online(&r, &["--no-cache", "--offline"]);
+    assert_eq!(change(&report, "zod")["to"], "4.0.1", "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(!notes.contains("package-lock.json: larger than"), "{notes}");
+}

@@ -1472,10 +1472,16 @@ fn skipped_notes(changes: &ChangeSet, head: &Side, store: &ParseStore) -> Vec<No
                 f.path
             )));
         } else if f.oversize {
-            notes.push(skipped(format!(
-                "{}: larger than limits.max-file-size, not parsed",
-                f.path
-            )));
+            // A lock file is read by the dependency stage whatever its size (its problems are
+            // noted there): "not parsed" would say the opposite of what happened.
+            let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+            let lock_file = name == "Cargo.lock" || crate::deps::project::NPM_LOCKS.contains(&name);
+            if !lock_file {
+                notes.push(skipped(format!(
+                    "{}: larger than limits.max-file-size, not parsed",
+                    f.path
+                )));
+            }
         } else if let Some(src) = head.sources.iter().find(|s| s.path == f.path) {
             if let Some(Err(why)) = store.get(src) {
                 notes.push(skipped(format!("{}: not parsed ({why})", f.path)));
