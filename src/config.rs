@@ -47,6 +47,9 @@ pub struct Config {
     pub override_actors: Vec<String>,
     /// A pass this many points or fewer under the threshold says so (0: never).
     pub near_threshold: u8,
+    /// A change whose regression probability is higher than this share (%) of the
+    /// repository's recent commits blocks, whatever the composite (100: never).
+    pub history_percentile: f64,
     /// Lower thresholds for changes that touch some paths: `[{paths: [globs], threshold: N}]`.
     pub thresholds: Vec<PathThreshold>,
     /// Globs of code that deserves a careful review: a change that touches one gets
@@ -253,6 +256,7 @@ impl Default for Config {
             override_label: engine.gate.override_label,
             override_actors: engine.gate.override_actors,
             near_threshold: engine.gate.near_threshold,
+            history_percentile: engine.gate.history_percentile,
             thresholds: engine.gate.thresholds,
             critical_paths: engine.gate.critical_paths,
             critical_threshold: engine.gate.critical_threshold,
@@ -334,7 +338,8 @@ impl Config {
     }
 
     /// The gate's keys: `threshold`, `fail-on-critical-security`, `mode`, `override-label`,
-    /// `override-actors`, `near-threshold`, `thresholds`, `critical-paths`, `critical-threshold`.
+    /// `override-actors`, `near-threshold`, `history-percentile`, `thresholds`, `critical-paths`,
+    /// `critical-threshold`.
     pub fn gate(&self) -> GateSettings {
         GateSettings {
             threshold: self.threshold,
@@ -343,6 +348,7 @@ impl Config {
             override_label: self.override_label.clone(),
             override_actors: self.override_actors.clone(),
             near_threshold: self.near_threshold,
+            history_percentile: self.history_percentile,
             thresholds: self.thresholds.clone(),
             critical_paths: self.critical_paths.clone(),
             critical_threshold: self.critical_threshold,

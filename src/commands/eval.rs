@@ -342,6 +342,18 @@ pub fn render_gate(r: &GateEvalReport) -> String {
             lift(x)
         ));
     }
+    s.push_str(
+        "\n  history-percentile  clean blocked  bug-inducing blocked  lift   (thresholds as configured; 100: off)\n",
+    );
+    for x in &r.history_percentiles {
+        s.push_str(&format!(
+            "  {:>18}  {:>13}  {:>20}  {}\n",
+            x.history_percentile,
+            rate(x.rates.clean_rate),
+            rate(x.rates.bug_inducing_rate),
+            lift(&x.rates)
+        ));
+    }
     let target = format!(
         "≤ {:.0}% of clean commits blocked",
         100.0 * r.target_clean_rate

@@ -354,6 +354,97 @@ fn malformed_gate_settings_name_the_file_line_and_key() {
     );
 }
 
+/// `main`: 60 small commits, one or two lines each; `feature`: 300 new lines over six files.
+fn long_history(config: &str) -> TestRepo {
+    let r = TestRepo::new();
+    r.write(".pr-risk.yml", config);
+    for i in 0..60 {
+        let lines: String = (0..=(i % 2))
+            .map(|j| format!("export const v{i}_{j} = {j};\n"))
+            .collect();
+        r.write(&format!("src/m{}.ts", i % 7), lines);
+        r.commit(&format!("tweak m{}", i % 7));
+    }
+    r.branch("feature");
+    for f in 0..6 {
+        let body: String = (0..50)
+            .map(|j| format!("export const n{f}_{j} = (x: number) => x * {j};\n"))
+            .collect();
+        r.write(&format!("src/new{f}.ts"), body);
+    }
+    r.commit("a change far larger than any before it");
+    r
+}
+
+#[test]
+fn a_change_riskier_than_the_repositorys_recent_commits_blocks() {
+    let r = long_history("");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(1);
+    let rel = &v["dimensions"]["regression"]["evidence"]["relative"];
+    assert_eq!(rel["commits"], 60, "{rel:#}");
+    assert_eq!(rel["higher_than"], 100.0, "{rel:#}");
+    // The composite alone would pass: this rule is what blocks.
+    assert!(v["composite"]["score"].as_u64().unwrap() <= 70);
+    let rs = reasons(&v);
+    let why = with_code(&rs, "above-recent-commits");
+    assert!(why["dimension"].is_null());
+    let p = v["dimensions"]["regression"]["evidence"]["probability"]
+        .as_f64()
+        .unwrap();
+    // The prior model learnt from commits 18.5 % of which were bug-inducing: p is above that too.
+    let average = rel["average"].as_f64().unwrap();
+    assert!(p > average, "{p} {average}");
+    assert_eq!(
+        why["message"],
+        format!("regression risk p = {p} is higher than 100 % of this repository's last 60 commits and above the average commit's {average:.2} (history-percentile 95: the riskiest 5 % block)")
+    );
+    // The regression dimension's reasons follow, with what would lower the risk.
+    assert!(
+        rs.iter()
+            .any(|r| r["dimension"] == "regression" && r["action"].is_string()),
+        "{rs:#?}"
+    );
+    assert!(
+        v["dimensions"]["regression"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("higher than 100 % of the last 60 commits"),
+        "{v:#}"
+    );
+
+    // `history-percentile: 100` turns the rule off; a pass then.
+    let r = long_history("history-percentile: 100\n");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    assert!(reasons(&v)
+        .iter()
+        .all(|r| r["code"] != "above-recent-commits"));
+
+    // A small change of the same history stays under the bar.
+    let r = long_history("");
+    r.checkout("main").branch("small");
+    r.write("src/m3.ts", "export const tiny = 1;\n");
+    r.commit("tweak m3 again");
+    let (run, v) = r.score_json(&["--base", "main"]);
+    run.assert_code(0);
+    let rel = &v["dimensions"]["regression"]["evidence"]["relative"];
+    assert!(rel["higher_than"].as_f64().unwrap() < 95.0, "{rel:#}");
+
+    // Out of range: the key, file and line.
+    let r = long_history("threshold: 70\nhistory-percentile: 30\n");
+    let run = r.run(&["score", "--base", "main"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains(".pr-risk.yml")
+            && run
+                .stderr
+                .contains("`history-percentile` must be between 50 and 100 (100: off), got 30"),
+        "{}",
+        run.stderr
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Action mode: the override label from the event, who may apply it, advisory mode.
 

@@ -182,8 +182,10 @@ fn frequently_fixed_file_ranks_above_stable_file() {
     );
     // The terminal shows the evidence.
     let text = r.run(&["score", "--base", "main", "--head", "hot"]);
+    // With its standing among the 57 of those commits that changed source (enough to rank).
     assert!(
-        text.stdout.contains("(the prior model): "),
+        text.stdout.contains("(the prior model; higher than ")
+            && text.stdout.contains(" % of the last 57 commits): "),
         "{}{}",
         text.stdout,
         text.stderr

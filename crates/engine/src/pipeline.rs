@@ -489,6 +489,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                             follow_renames: cfg.regression.follow_renames,
                         },
                         graph: &head_graph,
+                        baseline: &p.baseline,
                         weight: cfg.weights.regression,
                     },
                     &cfg.regression,
@@ -917,6 +918,8 @@ pub struct PreparedRegression {
     /// The window's commits, oldest first (the state's commit indexes point here).
     pub records: Vec<(git::Oid, history::CommitRecord)>,
     pub labels: regression::labels::Labels,
+    /// The model's probabilities for the window's recent commits, ascending.
+    pub baseline: Vec<f64>,
     pub state: HistoryState,
     pub window: regression::Window,
     /// The change's line facts, author, time and purpose.
@@ -960,6 +963,7 @@ fn prepare_regression(
             records: Vec::new(),
             labels: Default::default(),
             state: HistoryState::default(),
+            baseline: Vec::new(),
             window: regression::Window::default(),
             change,
             author,
@@ -1024,6 +1028,7 @@ fn prepare_regression(
             records,
             labels: Default::default(),
             state,
+            baseline: Vec::new(),
             window,
             change,
             author,
@@ -1042,7 +1047,7 @@ fn prepare_regression(
     let commits: Vec<(git::Oid, &history::CommitRecord)> =
         records.iter().map(|(id, r)| (*id, r)).collect();
     let production = |p: &str| ctx.production(p);
-    let (model, source, labels, state) = match fresh {
+    let (model, source, labels, state, baseline) = match fresh {
         Some(c) => {
             cache_note = Some(format!(
                 "model reused (trained on {} commits)",
@@ -1054,13 +1059,14 @@ fn prepare_regression(
                     regression::state_of(&commits, &matcher, ctx, rc.bulk_files),
                 )
             });
-            (c.model, ModelSource::Repository, labels, state)
+            (c.model, ModelSource::Repository, labels, state, c.baseline)
         }
         None => t.time(obs, "training", || {
             let graph = regression::features::GraphReach::new(base_graph, ctx.tests);
             let ds = regression::dataset(&commits, &matcher, ctx, &graph, rc.bulk_files);
             match regression::fit(&ds, cutoff, rc, &rc.feature_names()) {
                 Ok(m) => {
+                    let baseline = regression::baseline(&m, &ds);
                     if let Some((d, secret)) = cache_dir {
                         let newest = regression::training_set(&ds, cutoff, maturity)
                             .0
@@ -1070,6 +1076,7 @@ fn prepare_regression(
                             newest,
                             cutoff,
                             model: m.clone(),
+                            baseline: baseline.clone(),
                         };
                         cache_note =
                             Some(match cache::model::save(d, version, secret, key, &entry) {
@@ -1077,16 +1084,20 @@ fn prepare_regression(
                                 Err(e) => format!("model trained, not written ({e})"),
                             });
                     }
-                    (m, ModelSource::Repository, ds.labels, ds.state)
+                    (m, ModelSource::Repository, ds.labels, ds.state, baseline)
                 }
-                Err(why) => (
-                    prior.full,
-                    ModelSource::Prior(format!(
-                        "too little history to train this repository's model: {why}"
-                    )),
-                    ds.labels,
-                    ds.state,
-                ),
+                Err(why) => {
+                    let baseline = regression::baseline(&prior.full, &ds);
+                    (
+                        prior.full,
+                        ModelSource::Prior(format!(
+                            "too little history to train this repository's model: {why}"
+                        )),
+                        ds.labels,
+                        ds.state,
+                        baseline,
+                    )
+                }
             }
         }),
     };
@@ -1100,6 +1111,7 @@ fn prepare_regression(
         records,
         labels,
         state,
+        baseline,
         window,
         change,
         author,

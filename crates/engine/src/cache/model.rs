@@ -8,7 +8,8 @@
 //! then it retrains and overwrites it.
 //!
 //! The file is `regression-model-v<FORMAT>.bin` in the [`super::store`] format; the body is the
-//! model as JSON (the same shape as the prior model shipped with pr-risk). Corrupt, truncated or
+//! model as JSON (the same shape as the prior model shipped with pr-risk) with the baseline (its
+//! probabilities for the window's newest commits). Corrupt, truncated or
 //! other-version files are ignored and overwritten.
 
 use std::path::Path;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::store::{self, Kind};
 use crate::score::regression::model::Model;
 
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 pub const KIND: Kind = Kind {
     name: "regression-model",
     format: FORMAT,
@@ -32,6 +33,10 @@ pub struct Cached {
     /// The merge-base time it was trained at (labels known up to then).
     pub cutoff: i64,
     pub model: Model,
+    /// The model's probabilities for the newest commits of the window it was trained on,
+    /// ascending (what a change's probability is ranked against).
+    #[serde(default)]
+    pub baseline: Vec<f64>,
 }
 
 /// The model cached in `dir` (sealed with `secret`) for settings `key`; `Err(Some(why))` when the file is unusable.
@@ -91,6 +96,7 @@ mod tests {
             newest: 10,
             cutoff: 20,
             model: train(&["lines_added"], &rows, &labels, None, 1.0),
+            baseline: vec![0.1, 0.25],
         };
         assert_eq!(load(dir.path(), "1", &k, 7), Ok(None));
         save(dir.path(), "1", &k, 7, &c).unwrap();

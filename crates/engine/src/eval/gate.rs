@@ -61,9 +61,27 @@ pub struct GateCommit {
     pub threshold: u8,
     /// The gate's rules say block (whatever the mode).
     pub blocked: bool,
-    /// Blocked whatever the threshold (a new critical security finding).
+    /// Blocked whatever the threshold (a new critical security finding, or a regression risk
+    /// above `history-percentile` of the repository's recent commits).
     pub blocked_regardless: bool,
+    /// The share (%) of the repository's recent commits with a lower regression probability
+    /// (`null` when the history was too short to say).
+    pub regression_higher_than: Option<f64>,
+    /// Blocked whatever the thresholds: a new critical security finding.
+    pub critical: bool,
 }
+
+/// Block rates with `history-percentile` set to `history_percentile` (the composite at each
+/// commit's own threshold, and critical findings, as configured).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PercentileRates {
+    pub history_percentile: u8,
+    #[serde(flatten)]
+    pub rates: Rates,
+}
+
+/// The `history-percentile` values the sweep reports (100: the rule off).
+pub const PERCENTILES: [u8; 8] = [90, 93, 95, 96, 97, 98, 99, 100];
 
 /// Block rates at one threshold (a composite above it blocks).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -127,6 +145,8 @@ pub struct GateEvalReport {
     pub lowest_meeting_target: Option<Rates>,
     /// Every uniform threshold 0–100 (a composite above it, or a critical finding, blocks).
     pub thresholds: Vec<Rates>,
+    /// `history-percentile` at each of [`PERCENTILES`], the rest as configured.
+    pub history_percentiles: Vec<PercentileRates>,
     /// Every scored commit, oldest first.
     pub commits: Vec<GateCommit>,
     pub notes: Vec<String>,
@@ -220,10 +240,24 @@ pub fn run(
             },
             threshold: report.gate.threshold,
             blocked: report.gate.would_block,
-            blocked_regardless: report.gate.reasons.iter().any(|r| {
+            regression_higher_than: d
+                .regression
+                .evidence
+                .relative
+                .as_ref()
+                .map(|r| r.higher_than),
+            critical: report.gate.reasons.iter().any(|r| {
                 matches!(
                     r.code,
                     GateCode::NewCriticalFinding | GateCode::CriticalSuppressedByPr
+                )
+            }),
+            blocked_regardless: report.gate.reasons.iter().any(|r| {
+                matches!(
+                    r.code,
+                    GateCode::NewCriticalFinding
+                        | GateCode::CriticalSuppressedByPr
+                        | GateCode::AboveRecentCommits
                 )
             }),
         });
@@ -267,6 +301,17 @@ fn tabulate(
             rates(&commits, t, |c| {
                 c.blocked_regardless || c.composite.is_some_and(|s| s > t)
             })
+        })
+        .collect();
+    let history_percentiles = PERCENTILES
+        .iter()
+        .map(|&hp| PercentileRates {
+            history_percentile: hp,
+            rates: rates(&commits, threshold, |c| {
+                c.critical
+                    || c.composite.is_some_and(|s| s > c.threshold)
+                    || (hp < 100 && c.regression_higher_than.is_some_and(|h| h > f64::from(hp)))
+            }),
         })
         .collect();
     let lowest_meeting_target = thresholds
@@ -332,6 +377,7 @@ fn tabulate(
         target_lift: TARGET_LIFT,
         lowest_meeting_target,
         thresholds,
+        history_percentiles,
         commits,
         notes,
     }
@@ -378,6 +424,8 @@ mod tests {
             threshold: 70,
             blocked: score > 70 || regardless,
             blocked_regardless: regardless,
+            regression_higher_than: None,
+            critical: regardless,
         }
     }
 

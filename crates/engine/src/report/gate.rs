@@ -35,6 +35,9 @@ pub const DEFAULT_OVERRIDE_LABEL: &str = "pr-risk:accepted";
 pub const DEFAULT_NEAR_THRESHOLD: u8 = 10;
 /// The threshold of a change that touches a critical path, by default.
 pub const DEFAULT_CRITICAL_THRESHOLD: u8 = 50;
+/// A change whose regression probability is higher than this share (%) of the repository's
+/// recent commits blocks, by default: calibrated on five real repositories (docs/gate.md).
+pub const DEFAULT_HISTORY_PERCENTILE: f64 = 95.0;
 /// Findings or violations named one by one per dimension (the rest are counted).
 pub const LISTED: usize = 3;
 /// Matched files listed per threshold entry or critical path (the rest are counted).
@@ -84,6 +87,9 @@ pub struct GateSettings {
     pub override_actors: Vec<String>,
     /// A pass this many points or fewer under the threshold says so (0: never).
     pub near_threshold: u8,
+    /// A change whose regression probability is higher than this share (%) of the repository's
+    /// recent commits blocks, whatever the composite (100: never).
+    pub history_percentile: f64,
     /// Lower thresholds for changes that touch some paths.
     pub thresholds: Vec<PathThreshold>,
     /// Globs of code that deserves a careful review (auth, payments, migrations): a change that
@@ -101,6 +107,7 @@ impl Default for GateSettings {
             override_label: DEFAULT_OVERRIDE_LABEL.to_string(),
             override_actors: Vec::new(),
             near_threshold: DEFAULT_NEAR_THRESHOLD,
+            history_percentile: DEFAULT_HISTORY_PERCENTILE,
             thresholds: Vec::new(),
             critical_paths: Vec::new(),
             critical_threshold: DEFAULT_CRITICAL_THRESHOLD,
@@ -126,6 +133,14 @@ impl GateSettings {
                 message,
             })
         };
+        let hp = self.history_percentile;
+        if !(hp.is_finite() && (50.0..=100.0).contains(&hp)) {
+            return bad(
+                "history-percentile",
+                None,
+                format!("`history-percentile` must be between 50 and 100 (100: off), got {hp}"),
+            );
+        }
         for (key, v) in [
             ("threshold", self.threshold),
             ("near-threshold", self.near_threshold),
@@ -413,6 +428,9 @@ pub enum GateCode {
     /// The pull request suppresses a critical finding itself (`pr-risk-ignore` on a line it
     /// added) and the base settings do not say `security.pr-suppressions: allow`.
     CriticalSuppressedByPr,
+    /// The regression probability is higher than `history-percentile` % of the repository's
+    /// recent commits.
+    AboveRecentCommits,
     /// A pass within `near-threshold` points of the threshold.
     NearThreshold,
     /// The override label is on the pull request but does not count: who applied it is not in
@@ -459,6 +477,30 @@ pub fn decide(
             GateCode::ScoreAboveThreshold,
             format!("risk score {s} is above the threshold {threshold}"),
         ));
+    }
+    let regression = &report.dimensions.regression.evidence;
+    if let Some(r) = regression.relative.as_ref() {
+        let p = regression.probability;
+        // Riskier than most of this repository's commits, and than the average commit the model
+        // learnt from: a history of tiny commits does not make a low risk a block.
+        if settings.history_percentile < 100.0
+            && r.higher_than > settings.history_percentile
+            && r.average.is_none_or(|a| p > a)
+        {
+            triggers.push(GateReason::new(
+                GateCode::AboveRecentCommits,
+                format!(
+                    "regression risk p = {p} is higher than {} % of this repository's last {} commits{} (history-percentile {}: the riskiest {} % block)",
+                    r.higher_than,
+                    r.commits,
+                    r.average
+                        .map(|a| format!(" and above the average commit's {a:.2}"))
+                        .unwrap_or_default(),
+                    settings.history_percentile,
+                    (1000.0 - 10.0 * settings.history_percentile).round() / 10.0
+                ),
+            ));
+        }
     }
     let evidence = &report.dimensions.security.evidence;
     if settings.fail_on_critical_security {

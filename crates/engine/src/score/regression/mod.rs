@@ -444,6 +444,10 @@ pub struct RegressionEvidence {
     pub model: ModelInfo,
     /// The calibrated probability that the change introduces a bug (0–1).
     pub probability: f64,
+    /// Where `probability` stands among the repository's own recent commits (`null` when the
+    /// history gives fewer than [`MIN_BASELINE`] of them: a shallow or blobless checkout, a
+    /// young repository).
+    pub relative: Option<Relative>,
     /// The raw values behind the features.
     pub features: Raw,
     /// Every feature's contribution to the log-odds, largest first.
@@ -453,6 +457,59 @@ pub struct RegressionEvidence {
     pub window: Window,
     /// Changed files with fix or revert history, most recently fixed first.
     pub files: Vec<FileRisk>,
+}
+
+/// The change's probability against the repository's recent commits, each scored by the same
+/// model on the history before it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Relative {
+    /// How many recent commits it is compared with.
+    pub commits: usize,
+    /// The share (%) of them with a lower probability, one decimal.
+    pub higher_than: f64,
+    /// The probability of the commit at the 97th percentile, for reference.
+    pub p97: f64,
+    /// The share of bug-inducing commits the model learnt from: the average commit's risk
+    /// (`null` when the model does not say).
+    pub average: Option<f64>,
+}
+
+/// Recent commits a change's probability is compared with (the newest of the window).
+pub const BASELINE_COMMITS: usize = 1000;
+/// Fewer recent commits than this give no relative standing.
+pub const MIN_BASELINE: usize = 50;
+
+/// The model's probability for each of the newest [`BASELINE_COMMITS`] samples of the window,
+/// ascending: the repository's own distribution of regression risk. In-sample for the commits a
+/// repository model was trained on (regularised, four parameters: the optimism is small).
+pub fn baseline(model: &Model, ds: &Dataset) -> Vec<f64> {
+    let from = ds.samples.len().saturating_sub(BASELINE_COMMITS);
+    let mut p: Vec<f64> = ds.samples[from..]
+        .iter()
+        .map(|s| model.probability(&s.x))
+        .filter(|p| p.is_finite())
+        .collect();
+    p.sort_by(f64::total_cmp);
+    p
+}
+
+/// Where `p` stands in `baseline` (ascending), or `None` when it is too short to say;
+/// `trained` gives the average commit's risk.
+pub fn relative(p: f64, baseline: &[f64], trained: &Trained) -> Option<Relative> {
+    let n = baseline.len();
+    if n < MIN_BASELINE {
+        return None;
+    }
+    // Compared at the precision the report prints, so a tie is a tie.
+    let lower = baseline.partition_point(|b| round3(*b) < round3(p));
+    let at = ((n as f64) * 0.97).ceil() as usize;
+    Some(Relative {
+        commits: n,
+        higher_than: (1000.0 * lower as f64 / n as f64).round() / 10.0,
+        p97: round3(baseline[at.clamp(1, n) - 1]),
+        average: (trained.commits > 0)
+            .then(|| round3(trained.bug_inducing as f64 / trained.commits as f64)),
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -551,6 +608,8 @@ pub struct RegressionInput<'a> {
     pub fix: bool,
     pub ctx: Context<'a>,
     pub graph: &'a dyn GraphFeatures,
+    /// The model's probabilities for the repository's recent commits, ascending ([`baseline`]).
+    pub baseline: &'a [f64],
     /// The dimension's weight in the composite.
     pub weight: f64,
 }
@@ -799,22 +858,24 @@ pub fn score(input: RegressionInput, rc: &RegressionSettings) -> Dimension<Regre
         .map(|(f, _)| describe(&f, &raw))
         .collect();
     let files = file_history(&input, &raw, rc.top);
+    let relative = relative(p, input.baseline, &m.trained);
+    let source = match &relative {
+        Some(r) => format!(
+            "{}; higher than {} % of the last {} commits",
+            input.source.describe(),
+            r.higher_than,
+            thousands(r.commits as u64)
+        ),
+        None => input.source.describe().to_string(),
+    };
     let summary = if raw.files == 0 {
-        format!(
-            "p = {p:.2} ({}): no source file changed (only tests, docs, CI or manifests)",
-            input.source.describe()
-        )
+        format!("p = {p:.2} ({source}): no source file changed (only tests, docs, CI or manifests)")
     } else if reasons.is_empty() {
         format!(
-            "p = {p:.2} ({}): nothing about this change raises the risk above the average commit",
-            input.source.describe()
+            "p = {p:.2} ({source}): nothing about this change raises the risk above the average commit"
         )
     } else {
-        format!(
-            "p = {p:.2} ({}): {}",
-            input.source.describe(),
-            reasons.join("; ")
-        )
+        format!("p = {p:.2} ({source}): {}", reasons.join("; "))
     };
     let terms: String = contributions
         .iter()
@@ -854,6 +915,7 @@ pub fn score(input: RegressionInput, rc: &RegressionSettings) -> Dimension<Regre
                 intercept: round3(m.intercept),
             },
             probability: round3(p),
+            relative,
             features: Raw {
                 entropy: round3(raw.entropy),
                 author_bug_share: round3(raw.author_bug_share),
@@ -937,6 +999,27 @@ mod tests {
     use crate::git::history::tests::commit_at;
     use crate::git::history::{fill_facts, mine, Commits, MineOptions};
     use crate::git::hunks::facts_between;
+
+    #[test]
+    fn relative_standing_counts_lower_probabilities_and_needs_enough_commits() {
+        let baseline: Vec<f64> = (0..100).map(|i| f64::from(i) / 100.0).collect();
+        let t = Trained {
+            commits: 400,
+            bug_inducing: 70,
+            ..Default::default()
+        };
+        assert_eq!(relative(0.5, &baseline[..MIN_BASELINE - 1], &t), None);
+        let r = relative(0.5, &baseline, &t).unwrap();
+        assert_eq!((r.commits, r.higher_than, r.p97), (100, 50.0, 0.96));
+        assert_eq!(r.average, Some(0.175));
+        // Ties do not count as lower; above every commit is 100 %.
+        assert_eq!(relative(0.0, &baseline, &t).unwrap().higher_than, 0.0);
+        assert_eq!(relative(0.995, &baseline, &t).unwrap().higher_than, 100.0);
+        // Compared at the printed precision: 0.5004 ties 0.500.
+        assert_eq!(relative(0.5004, &baseline, &t).unwrap().higher_than, 50.0);
+        let untrained = Trained::default();
+        assert_eq!(relative(0.5, &baseline, &untrained).unwrap().average, None);
+    }
 
     /// A commit's features are the same whether it is read as a training sample (against the
     /// history before it) or scored as a change from its parent (against the history up to the
