@@ -5,10 +5,21 @@
 //! from a single pass over the bytes plus a small recogniser over the token stream, and gives up
 //! (returns `None`, so the caller falls back to tree-sitter) whenever it cannot be sure it would
 //! produce exactly what [`super::typescript::extract_tree_sitter`] produces: unterminated
-//! literals or comments, unbalanced brackets, JSX, a `/` whose meaning (regex or division)
-//! cannot be decided locally, an `import(…)` that might sit in a type position the scanner cannot
-//! classify the way the tree-sitter walk does, and any `import` / `export` form it does not fully
+//! literals or comments, unbalanced brackets, a `/` whose meaning (regex or division) cannot be
+//! decided locally, an `import(…)` that might sit in a type position the scanner cannot classify
+//! the way the tree-sitter walk does, and any `import` / `export` form it does not fully
 //! recognise. Differential tests against tree-sitter keep the two in step.
+//!
+//! In the TSX grammar (`.tsx .jsx .js …`) a `<` where an expression may start opens JSX or a
+//! generic arrow function's type parameters (`<T,>`, `<T extends U>`, `<const T>`). JSX is read
+//! by a small state machine in the lexer (tag, attributes, children) that shares the bracket
+//! stack with the code: each element becomes one token, or a head / middle / tail token around
+//! each expression container `{…}`, like a template literal around its substitutions, so the
+//! code inside containers (more JSX included) goes through the recogniser as usual. What the
+//! scanner leaves to tree-sitter: `<T>(` (arrow function or element), `<T extends U>` when a
+//! `</T` follows, element names the grammar may read as keywords (`<this.X>`), a `&` in JSX text
+//! or strings that is not a character reference, `>` or `}` in JSX text, mismatched closing
+//! tags, type arguments with anything beyond plain type syntax, and whitespace after a `<`.
 //!
 //! The scanner does not find syntax errors: a file it accepts reports `syntax_errors: 0`.
 
