@@ -125,6 +125,38 @@ enum Open {
     },
 }
 
+/// Keywords that end an expression only as a statement or clause keyword: `x!` after them is
+/// not a non-null assertion.
+const NOT_OPERANDS: &[&[u8]] = &[
+    b"default",
+    b"export",
+    b"return",
+    b"case",
+    b"else",
+    b"do",
+    b"throw",
+    b"typeof",
+    b"instanceof",
+    b"of",
+    b"let",
+    b"var",
+    b"as",
+    b"satisfies",
+    b"is",
+    b"keyof",
+    b"type",
+    b"module",
+    b"namespace",
+    b"declare",
+    b"get",
+    b"set",
+    b"static",
+    b"public",
+    b"private",
+    b"protected",
+    b"from",
+];
+
 /// Where the JSX reader resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JsxMode {
@@ -666,8 +698,28 @@ impl<'a> Lexer<'a> {
                     let export_default = n >= 2
                         && self.text(&self.toks[n - 1]) == b"default"
                         && self.text(&self.toks[n - 2]) == b"export";
+                    // `x! < y`: a non-null assertion written against its operand is followed
+                    // by an operator (an element cannot follow an expression).
+                    let non_null = n >= 2 && {
+                        let (p, q) = (self.toks[n - 2], self.toks[n - 1]);
+                        let operand = match p.kind {
+                            Kind::Ident => {
+                                self.after_dot(n - 2) || !JSX_NAME_KEYWORDS.contains(&self.text(&p))
+                            }
+                            Kind::Punct => matches!(self.text(&p), b")" | b"]"),
+                            Kind::JsxHead | Kind::JsxMid | Kind::TplHead | Kind::TplMid => false,
+                            _ => true,
+                        };
+                        q.kind == Kind::Punct
+                            && self.text(&q) == b"!"
+                            && q.start == p.end
+                            && operand
+                            && !NOT_OPERANDS.contains(&self.text(&p))
+                    };
                     let context = if export_default {
                         Slash::Regex
+                    } else if non_null {
+                        Slash::Div
                     } else {
                         self.slash_context()
                     };
@@ -756,7 +808,8 @@ impl<'a> Lexer<'a> {
         if word == b"const" && is_ident_start(next) {
             return Some(true);
         }
-        if next == b',' {
+        // `<T,>` and `<T = D>` cannot start an element.
+        if next == b',' || (next == b'=' && b.get(k + 1) != Some(&b'=')) {
             return Some(true);
         }
         if b[k..].starts_with(b"extends") && !b.get(k + 7).is_some_and(|&c| is_ident_byte(c)) {
@@ -2087,7 +2140,10 @@ mod tests {
         ("jsx this member element", Lang::Tsx, "const a = <this.Component {...this.props} />;\nimport d from './d';\n", false),
         ("jsx mismatched closing tag", Lang::Tsx, "const a = <a>{require('./x')}</b>;\n", false),
         ("tsx extends with a closing tag", Lang::Tsx, "const f = <T extends U>(x: T) => x;\nconst g = <p>{require('./g')}</T>;\n", false),
-        ("tsx non-null before comparison", Lang::Tsx, "const a = x.index! < y.index!;\nimport b from './b';\n", false),
+        ("tsx non-null before comparison", Lang::Tsx, "const a = x.index! < y.index!;\nconst b = f(c)! <d;\nconst e = !<F />;\nimport g from './g';\n", true),
+        ("tsx spaced non-null before a less-than", Lang::Tsx, "const a = x ! < y;\nimport b from './b';\n", false),
+        ("tsx type parameter defaults", Lang::Tsx, "const f = <T = string>(x: T) => x;\ninterface Q {\n  <TData = unknown>(input: TData): void;\n}\nimport i from './i';\n", true),
+        ("jsx attribute string with a bare query ampersand", Lang::Tsx, "const a = <a href=\"https://x.y/?a=1&b=2\">x</a>;\nimport i from './i';\n", false),
         ("tsx single type parameter", Lang::Tsx, "const f = <T>(x: T) => x;\nimport i from './i';\n", false),
         ("tsx generic calls and types", Lang::Tsx, "const m = useState<string | null>(null);\nconst n = f<A, B>(c) / 2;\nlet o: Array<Map<string, number>> = [];\nif (a < b && c > d) {}\nimport p from './p';\n", true),
         ("tsx return of jsx", Lang::Tsx, "function F() {\n  if (!x) return <Empty />;\n  return <div>\n    {list.length > 0 && list.map(i => <Row {...i} />)}\n  </div>;\n}\nimport g from './g';\n", true),
