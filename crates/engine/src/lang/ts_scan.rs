@@ -2282,10 +2282,10 @@ mod tests {
     ];
 
     /// Every snippet with a token inserted at every position, and with each character deleted
-    /// in turn: the scanner never panics, and
-    /// agrees with tree-sitter on every mutant tree-sitter reads without a syntax error (this is
-    /// how holes in argument lists, mid-line `-->`, `let` as an identifier and `namespace X` as an
-    /// expression were found).
+    /// in turn: the scanner never panics, and agrees with tree-sitter on every mutant
+    /// tree-sitter reads without a syntax error (this is how holes in argument lists, mid-line
+    /// `-->`, `let` as an identifier, `namespace X` as an expression and `export default! <a>`
+    /// were found).
     #[test]
     fn mutants_of_snippets_agree_or_fall_back() {
         let mut compared = 0;
