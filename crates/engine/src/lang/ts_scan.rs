@@ -5,10 +5,21 @@
 //! from a single pass over the bytes plus a small recogniser over the token stream, and gives up
 //! (returns `None`, so the caller falls back to tree-sitter) whenever it cannot be sure it would
 //! produce exactly what [`super::typescript::extract_tree_sitter`] produces: unterminated
-//! literals or comments, unbalanced brackets, JSX, a `/` whose meaning (regex or division)
-//! cannot be decided locally, an `import(…)` that might sit in a type position the scanner cannot
-//! classify the way the tree-sitter walk does, and any `import` / `export` form it does not fully
+//! literals or comments, unbalanced brackets, a `/` whose meaning (regex or division) cannot be
+//! decided locally, an `import(…)` that might sit in a type position the scanner cannot classify
+//! the way the tree-sitter walk does, and any `import` / `export` form it does not fully
 //! recognise. Differential tests against tree-sitter keep the two in step.
+//!
+//! In the TSX grammar (`.tsx .jsx .js …`) a `<` where an expression may start opens JSX or a
+//! generic arrow function's type parameters (`<T,>`, `<T extends U>`, `<const T>`). JSX is read
+//! by a small state machine in the lexer (tag, attributes, children) that shares the bracket
+//! stack with the code: each element becomes one token, or a head / middle / tail token around
+//! each expression container `{…}`, like a template literal around its substitutions, so the
+//! code inside containers (more JSX included) goes through the recogniser as usual. What the
+//! scanner leaves to tree-sitter: `<T>(` (arrow function or element), `<T extends U>` when a
+//! `</T` follows, element names the grammar may read as keywords (`<this.X>`), a `&` in JSX text
+//! or strings that is not a character reference, `>` or `}` in JSX text, mismatched closing
+//! tags, type arguments with anything beyond plain type syntax, and whitespace after a `<`.
 //!
 //! The scanner does not find syntax errors: a file it accepts reports `syntax_errors: 0`.
 
@@ -72,6 +83,14 @@ enum Kind {
     TplTail,
     Regex,
     Punct,
+    /// A whole JSX element without expression containers.
+    Jsx,
+    /// A JSX element from its `<` to its first container's `{`.
+    JsxHead,
+    /// From a container's `}` to the next container's `{`.
+    JsxMid,
+    /// From the last container's `}` to the end of the element.
+    JsxTail,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +113,91 @@ enum Open {
     Brace,
     /// `${` inside a template literal.
     Subst,
+    /// `{` of a JSX expression container (an attribute value, a spread attribute or a child).
+    JsxExpr,
+    /// Inside a JSX opening tag, after its name (the attributes).
+    JsxTag {
+        name: (u32, u32),
+    },
+    /// Among the children of a JSX element (a fragment's name is empty).
+    JsxElem {
+        name: (u32, u32),
+    },
 }
+
+/// Keywords that end an expression only as a statement or clause keyword: `x!` after them is
+/// not a non-null assertion.
+const NOT_OPERANDS: &[&[u8]] = &[
+    b"default",
+    b"export",
+    b"return",
+    b"case",
+    b"else",
+    b"do",
+    b"throw",
+    b"typeof",
+    b"instanceof",
+    b"of",
+    b"let",
+    b"var",
+    b"as",
+    b"satisfies",
+    b"is",
+    b"keyof",
+    b"type",
+    b"module",
+    b"namespace",
+    b"declare",
+    b"get",
+    b"set",
+    b"static",
+    b"public",
+    b"private",
+    b"protected",
+    b"from",
+];
+
+/// Where the JSX reader resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsxMode {
+    /// At a `<` that opens an element or fragment.
+    Start,
+    /// In an opening tag's attribute list.
+    Tag,
+    /// Among an element's children.
+    Children,
+}
+
+/// Words that the grammar may read as keywords where a JSX element name would start: such
+/// elements are left to tree-sitter.
+const JSX_NAME_KEYWORDS: &[&[u8]] = &[
+    b"const",
+    b"this",
+    b"new",
+    b"typeof",
+    b"keyof",
+    b"void",
+    b"in",
+    b"out",
+    b"class",
+    b"function",
+    b"async",
+    b"await",
+    b"yield",
+    b"super",
+    b"import",
+    b"delete",
+    b"true",
+    b"false",
+    b"null",
+    b"readonly",
+    b"unique",
+    b"infer",
+    b"asserts",
+    b"extends",
+    b"abstract",
+    b"declare",
+];
 
 /// What a `/` means at this point.
 enum Slash {
@@ -419,6 +522,8 @@ impl<'a> Lexer<'a> {
         let t = self.toks[n - 1 - back];
         match t.kind {
             Kind::Num | Kind::Str | Kind::Tpl | Kind::TplTail | Kind::Regex => true,
+            Kind::Jsx | Kind::JsxTail => true,
+            Kind::JsxHead | Kind::JsxMid => false,
             Kind::Ident => {
                 let txt = self.text(&t);
                 !REGEX_KEYWORDS.contains(&txt) && !SOFT_KEYWORDS.contains(&txt)
@@ -436,7 +541,8 @@ impl<'a> Lexer<'a> {
         };
         match last.kind {
             Kind::Num | Kind::Str | Kind::Tpl | Kind::TplTail | Kind::Regex => Slash::Div,
-            Kind::TplHead | Kind::TplMid => Slash::Regex,
+            Kind::Jsx | Kind::JsxTail => Slash::Div,
+            Kind::TplHead | Kind::TplMid | Kind::JsxHead | Kind::JsxMid => Slash::Regex,
             Kind::Ident => {
                 let after_dot = n >= 2
                     && self.toks[n - 2].kind == Kind::Punct
@@ -568,6 +674,15 @@ impl<'a> Lexer<'a> {
                     self.i += 1;
                     return self.template(start, false);
                 }
+                Some(Open::JsxExpr) => {
+                    self.i += 1;
+                    let mode = match self.stack.last() {
+                        Some(Open::JsxTag { .. }) => JsxMode::Tag,
+                        Some(Open::JsxElem { .. }) => JsxMode::Children,
+                        _ => return None,
+                    };
+                    return self.jsx(start, false, mode);
+                }
                 _ => return None,
             },
             b'<' => {
@@ -575,10 +690,48 @@ impl<'a> Lexer<'a> {
                 if self.b[self.i..].starts_with(b"<!--") {
                     return None;
                 }
-                // In the TSX grammar a `<` where an expression may start opens JSX (or is a
-                // generic arrow function): leave those files to tree-sitter.
-                if self.tsx && !matches!(self.slash_context(), Slash::Div) {
-                    return None;
+                // In the TSX grammar a `<` where an expression may start opens JSX or a generic
+                // arrow function's type parameters.
+                if self.tsx {
+                    let n = self.toks.len();
+                    // `export default <A />`: `default` reads as an identifier otherwise.
+                    let export_default = n >= 2
+                        && self.text(&self.toks[n - 1]) == b"default"
+                        && self.text(&self.toks[n - 2]) == b"export";
+                    // `x! < y`: a non-null assertion written against its operand is followed
+                    // by an operator (an element cannot follow an expression).
+                    let non_null = n >= 2 && {
+                        let (p, q) = (self.toks[n - 2], self.toks[n - 1]);
+                        let operand = match p.kind {
+                            Kind::Ident => {
+                                self.after_dot(n - 2) || !JSX_NAME_KEYWORDS.contains(&self.text(&p))
+                            }
+                            Kind::Punct => matches!(self.text(&p), b")" | b"]"),
+                            Kind::JsxHead | Kind::JsxMid | Kind::TplHead | Kind::TplMid => false,
+                            _ => true,
+                        };
+                        q.kind == Kind::Punct
+                            && self.text(&q) == b"!"
+                            && q.start == p.end
+                            && operand
+                            && !NOT_OPERANDS.contains(&self.text(&p))
+                    };
+                    let context = if export_default {
+                        Slash::Regex
+                    } else if non_null {
+                        Slash::Div
+                    } else {
+                        self.slash_context()
+                    };
+                    match context {
+                        Slash::Div => {}
+                        Slash::Ambiguous => return None,
+                        Slash::Regex => {
+                            if !self.type_parameters_here()? {
+                                return self.jsx(start, true, JsxMode::Start);
+                            }
+                        }
+                    }
                 }
                 self.i += if matches!(self.peek(1), b'=' | b'<') {
                     if self.peek(2) == b'=' {
@@ -627,6 +780,391 @@ impl<'a> Lexer<'a> {
         let n = self.toks.len();
         n >= 2 && self.text(&self.toks[n - 1]) == b"await" && self.text(&self.toks[n - 2]) == b"for"
     }
+
+    /// At a `<` where an expression may start in the TSX grammar: `Some(true)` when it opens a
+    /// generic arrow function's type parameters (`<T,>`, `<T extends U>`, `<const T>`),
+    /// `Some(false)` when it opens JSX, `None` when the scanner cannot tell.
+    fn type_parameters_here(&self) -> Option<bool> {
+        let b = self.b;
+        let mut j = skip_spaces(b, self.i + 1);
+        // An element name follows its `<` directly here; type parameters may start on the next
+        // line.
+        let spaced = j > self.i + 1;
+        match b.get(j) {
+            Some(b'>') if !spaced => return Some(false),
+            Some(&c) if is_ident_start(c) => {}
+            _ => return None,
+        }
+        let w0 = j;
+        while j < b.len() && is_ident_byte(b[j]) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(|&c| c >= 0x80 || c == b'\\') {
+            return None;
+        }
+        let word = &b[w0..j];
+        let k = skip_spaces(b, j);
+        let next = b.get(k).copied().unwrap_or(0);
+        if word == b"const" && is_ident_start(next) {
+            return Some(true);
+        }
+        // `<T,>` and `<T = D>` cannot start an element.
+        if next == b',' || (next == b'=' && b.get(k + 1) != Some(&b'=')) {
+            return Some(true);
+        }
+        if b[k..].starts_with(b"extends") && !b.get(k + 7).is_some_and(|&c| is_ident_byte(c)) {
+            if b.get(skip_spaces(b, k + 7)) == Some(&b'=') {
+                // An attribute named `extends`.
+                return Some(false);
+            }
+            // `<T extends U>…</T>` could also be an element with two boolean attributes.
+            if closing_tag_follows(&b[k..], word) {
+                return None;
+            }
+            return Some(true);
+        }
+        if spaced || (next == b'>' && b.get(skip_spaces(b, k + 1)) == Some(&b'(')) {
+            // `<T>(x: T) => x` (an arrow function or an element, by what follows).
+            return None;
+        }
+        Some(false)
+    }
+
+    /// Reads JSX from `start` (a `<` when `head`, else the `}` of a container, just consumed)
+    /// until an expression container opens (`{`, pushed on the stack) or the outermost element
+    /// ends, and pushes one token for the text read.
+    fn jsx(&mut self, start: usize, head: bool, mut mode: JsxMode) -> Option<()> {
+        let line = self.line;
+        let nl = self.nl;
+        loop {
+            match mode {
+                JsxMode::Start => {
+                    self.i += 1;
+                    if self.peek(0) == b'>' {
+                        self.i += 1;
+                        self.stack.push(Open::JsxElem { name: (0, 0) });
+                        mode = JsxMode::Children;
+                        continue;
+                    }
+                    let name = self.jsx_name(true)?;
+                    self.stack.push(Open::JsxTag { name });
+                    if self.peek(0) == b'<' {
+                        let (s, e) = (name.0 as usize, name.1 as usize);
+                        if self.b[s..e].iter().any(|&c| c == b'-' || c == b':') {
+                            return None;
+                        }
+                        self.jsx_type_arguments()?;
+                    }
+                    mode = JsxMode::Tag;
+                }
+                JsxMode::Tag => {
+                    self.jsx_trivia()?;
+                    match self.peek(0) {
+                        b'>' => {
+                            self.i += 1;
+                            let Some(Open::JsxTag { name }) = self.stack.pop() else {
+                                return None;
+                            };
+                            self.stack.push(Open::JsxElem { name });
+                            mode = JsxMode::Children;
+                        }
+                        b'/' if self.peek(1) == b'>' => {
+                            self.i += 2;
+                            let Some(Open::JsxTag { .. }) = self.stack.pop() else {
+                                return None;
+                            };
+                            match self.after_jsx_element() {
+                                Some(m) => mode = m,
+                                None => return self.jsx_token(start, head, true, line, nl),
+                            }
+                        }
+                        b'{' => return self.jsx_container(start, head, line, nl),
+                        c if is_ident_start(c) => {
+                            self.jsx_name(false)?;
+                            self.jsx_trivia()?;
+                            if self.peek(0) == b'=' {
+                                self.i += 1;
+                                self.jsx_trivia()?;
+                                match self.peek(0) {
+                                    q @ (b'"' | b'\'') => self.jsx_string(q)?,
+                                    b'{' => return self.jsx_container(start, head, line, nl),
+                                    b'<' => mode = JsxMode::Start,
+                                    _ => return None,
+                                }
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+                JsxMode::Children => {
+                    // JSX text: quotes, slashes and the like are text here.
+                    loop {
+                        match *self.b.get(self.i)? {
+                            b'<' | b'>' | b'{' | b'}' | b'&' => break,
+                            b'\n' => {
+                                self.line += 1;
+                                self.i += 1;
+                            }
+                            _ => self.i += 1,
+                        }
+                    }
+                    match self.peek(0) {
+                        b'&' => self.jsx_entity()?,
+                        b'{' => return self.jsx_container(start, head, line, nl),
+                        b'<' if self.peek(1) == b'/' => {
+                            self.i += 2;
+                            self.jsx_trivia()?;
+                            let name = if self.peek(0) == b'>' {
+                                (0, 0)
+                            } else {
+                                self.jsx_name(true)?
+                            };
+                            self.jsx_trivia()?;
+                            if self.peek(0) != b'>' {
+                                return None;
+                            }
+                            self.i += 1;
+                            let Some(Open::JsxElem { name: open }) = self.stack.pop() else {
+                                return None;
+                            };
+                            let text = |(s, e): (u32, u32)| &self.b[s as usize..e as usize];
+                            if text(open) != text(name) {
+                                return None;
+                            }
+                            match self.after_jsx_element() {
+                                Some(m) => mode = m,
+                                None => return self.jsx_token(start, head, true, line, nl),
+                            }
+                        }
+                        b'<' => mode = JsxMode::Start,
+                        // `>` and `}` are not allowed in JSX text.
+                        _ => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// An element's type arguments `<A, B<C> | "d">` from their `<`: only plain type syntax (no
+    /// comments, template or escaped strings, or `import`).
+    fn jsx_type_arguments(&mut self) -> Option<()> {
+        let mut angle = 0u32;
+        let mut brackets = Vec::new();
+        loop {
+            let c = *self.b.get(self.i)?;
+            match c {
+                b'<' => angle += 1,
+                b'>' => {
+                    angle = angle.checked_sub(1)?;
+                    if angle == 0 {
+                        if !brackets.is_empty() {
+                            return None;
+                        }
+                        self.i += 1;
+                        return Some(());
+                    }
+                }
+                b'=' if self.peek(1) == b'>' => self.i += 1,
+                b'(' | b'[' | b'{' => brackets.push(c),
+                b')' | b']' | b'}' => {
+                    let open = brackets.pop()?;
+                    if !matches!((open, c), (b'(', b')') | (b'[', b']') | (b'{', b'}')) {
+                        return None;
+                    }
+                }
+                b'"' | b'\'' => {
+                    self.i += 1;
+                    while *self.b.get(self.i)? != c {
+                        if matches!(self.b[self.i], b'\\' | b'\n' | b'\r') {
+                            return None;
+                        }
+                        self.i += 1;
+                    }
+                }
+                b'\n' => self.line += 1,
+                b'i' if self.b[self.i..].starts_with(b"import")
+                    && !self.b.get(self.i + 6).is_some_and(|&c| is_ident_byte(c)) =>
+                {
+                    return None;
+                }
+                _ if is_ident_start(c) => {
+                    while is_ident_byte(self.peek(1)) {
+                        self.i += 1;
+                    }
+                }
+                b' ' | b'\t' | b'\r' | b'|' | b'&' | b',' | b'.' | b':' | b';' | b'?' | b'-' => {}
+                b'0'..=b'9' => {}
+                _ => return None,
+            }
+            self.i += 1;
+        }
+    }
+
+    /// After an element closed: where the reader goes on, or `None` when the outermost element
+    /// of this run ended.
+    fn after_jsx_element(&self) -> Option<JsxMode> {
+        match self.stack.last() {
+            Some(Open::JsxTag { .. }) => Some(JsxMode::Tag),
+            Some(Open::JsxElem { .. }) => Some(JsxMode::Children),
+            _ => None,
+        }
+    }
+
+    fn jsx_container(&mut self, start: usize, head: bool, line: u32, nl: bool) -> Option<()> {
+        self.i += 1;
+        self.stack.push(Open::JsxExpr);
+        self.jsx_token(start, head, false, line, nl)
+    }
+
+    fn jsx_token(
+        &mut self,
+        start: usize,
+        head: bool,
+        done: bool,
+        line: u32,
+        nl: bool,
+    ) -> Option<()> {
+        let kind = match (head, done) {
+            (true, true) => Kind::Jsx,
+            (true, false) => Kind::JsxHead,
+            (false, false) => Kind::JsxMid,
+            (false, true) => Kind::JsxTail,
+        };
+        self.nl = nl;
+        self.push_at(kind, start, line);
+        Some(())
+    }
+
+    /// An element name (`a`, `a-b`, `a:b`, `a.b.c`) or, with `element` false, an attribute name
+    /// (no member access). Returns its span.
+    fn jsx_name(&mut self, element: bool) -> Option<(u32, u32)> {
+        let start = self.i;
+        let mut dashed = false;
+        let mut parts = 0;
+        loop {
+            let s = self.i;
+            if !is_ident_start(self.peek(0)) {
+                return None;
+            }
+            while is_ident_byte(self.peek(0)) || (self.peek(0) == b'-' && (dashed || parts == 0)) {
+                if self.peek(0) == b'-' {
+                    dashed = true;
+                }
+                self.i += 1;
+            }
+            if self.peek(0) >= 0x80 || self.peek(0) == b'\\' {
+                return None;
+            }
+            let word = &self.b[s..self.i];
+            let reserved = if element {
+                JSX_NAME_KEYWORDS.contains(&word)
+            } else {
+                word == b"extends"
+            };
+            if reserved && !word.contains(&b'-') {
+                return None;
+            }
+            parts += 1;
+            match self.peek(0) {
+                b':' if parts == 1 => {
+                    self.i += 1;
+                    dashed = true;
+                }
+                b'.' if element && !dashed => self.i += 1,
+                b':' | b'.' | b'-' => return None,
+                _ => break,
+            }
+        }
+        Some((start as u32, self.i as u32))
+    }
+
+    /// Whitespace and comments between the tokens of a tag.
+    fn jsx_trivia(&mut self) -> Option<()> {
+        loop {
+            match self.peek(0) {
+                b' ' | b'\t' | 0x0b | 0x0c => self.i += 1,
+                b'\n' => {
+                    self.line += 1;
+                    self.i += 1;
+                }
+                b'\r' if self.peek(1) == b'\n' => self.i += 1,
+                b'/' if self.peek(1) == b'/' => self.line_comment(),
+                b'/' if self.peek(1) == b'*' => self.block_comment()?,
+                _ => return Some(()),
+            }
+        }
+    }
+
+    /// A JSX attribute string: no escapes, line breaks allowed, `&` only as an entity.
+    fn jsx_string(&mut self, q: u8) -> Option<()> {
+        self.i += 1;
+        loop {
+            match *self.b.get(self.i)? {
+                b'\n' => {
+                    self.line += 1;
+                    self.i += 1;
+                }
+                b'&' if self.peek(1) == b'#' || self.peek(1).is_ascii_alphabetic() => {
+                    self.jsx_entity()?
+                }
+                c if c == q => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// `&name;`, `&#123;` or `&#x1F;` (the grammar's character reference).
+    fn jsx_entity(&mut self) -> Option<()> {
+        let rest = &self.b[self.i + 1..];
+        let run = |from: usize, ok: fn(&u8) -> bool| {
+            rest.get(from..)
+                .map_or(0, |r| r.iter().take_while(|c| ok(c)).count())
+        };
+        let (len, min, max, from) = match rest.first()? {
+            b'#' if matches!(rest.get(1), Some(b'x' | b'X')) => {
+                (run(2, u8::is_ascii_hexdigit), 1, 6, 2)
+            }
+            b'#' => (run(1, u8::is_ascii_digit), 1, 5, 1),
+            c if c.is_ascii_alphabetic() => (run(0, u8::is_ascii_alphabetic), 1, 30, 0),
+            _ => return None,
+        };
+        if len < min || len > max || rest.get(from + len) != Some(&b';') {
+            return None;
+        }
+        self.i += 1 + from + len + 1;
+        Some(())
+    }
+}
+
+/// Index of the first byte from `j` that is not a space, tab or line break.
+fn skip_spaces(b: &[u8], mut j: usize) -> usize {
+    while b
+        .get(j)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        j += 1;
+    }
+    j
+}
+
+/// Whether `rest` holds a closing tag `</name` (the name not followed by more name bytes).
+fn closing_tag_follows(rest: &[u8], name: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(at) = rest[from..].windows(2).position(|w| w == b"</") {
+        let j = skip_spaces(rest, from + at + 2);
+        if rest[j..].starts_with(name)
+            && !rest
+                .get(j + name.len())
+                .is_some_and(|&c| is_ident_byte(c) || c == b'-' || c >= 0x80)
+        {
+            return true;
+        }
+        from += at + 2;
+    }
+    false
 }
 
 /// Whether the tokens seen so far at a bracket level are (part of) a type, an expression, or
@@ -653,6 +1191,8 @@ enum LevelKind {
     InterfaceBody,
     /// `${ … }`
     Subst,
+    /// A JSX expression container `{ … }`.
+    JsxExpr,
 }
 
 struct Level {
@@ -815,6 +1355,13 @@ impl<'a> Recogniser<'a> {
 
     /// Whether token `i` (an `import` / `export`) can start a statement here.
     fn at_statement_start(&self, i: usize) -> bool {
+        if self
+            .levels
+            .last()
+            .is_some_and(|l| l.kind == LevelKind::JsxExpr)
+        {
+            return false;
+        }
         if i == 0 || self.toks[i].nl {
             return true;
         }
@@ -1136,7 +1683,15 @@ impl<'a> Recogniser<'a> {
                             let obj = prev.is_some()
                                 && !asi_block
                                 && (OBJ_BEFORE.contains(&prev_text)
-                                    || matches!(prev_kind, Some(Kind::TplHead | Kind::TplMid)));
+                                    || matches!(
+                                        prev_kind,
+                                        Some(
+                                            Kind::TplHead
+                                                | Kind::TplMid
+                                                | Kind::JsxHead
+                                                | Kind::JsxMid
+                                        )
+                                    ));
                             if obj {
                                 Level::new(LevelKind::Obj, St::Expr)
                             } else {
@@ -1359,6 +1914,31 @@ impl<'a> Recogniser<'a> {
                     }
                     self.close(i)?;
                 }
+                // JSX is an expression: never where the scanner reads a type.
+                Kind::Jsx => {
+                    if self.top().st == St::Type {
+                        return None;
+                    }
+                }
+                Kind::JsxHead => {
+                    if self.top().st == St::Type {
+                        return None;
+                    }
+                    self.levels.push(Level::new(LevelKind::JsxExpr, St::Expr));
+                }
+                Kind::JsxMid => {
+                    let lv = self.top();
+                    if lv.kind != LevelKind::JsxExpr {
+                        return None;
+                    }
+                    *lv = Level::new(LevelKind::JsxExpr, St::Expr);
+                }
+                Kind::JsxTail => {
+                    if self.top().kind != LevelKind::JsxExpr {
+                        return None;
+                    }
+                    self.close(i)?;
+                }
                 Kind::Punct => self.punct(i)?,
                 Kind::Num | Kind::Str | Kind::Tpl | Kind::Regex => {}
             }
@@ -1534,8 +2114,41 @@ mod tests {
         ("unicode", Lang::TypeScript, "const café = 'naïve ☃';\nconst 変数 = \"値\";\nimport a from './ä';\n", true),
         ("crlf", Lang::TypeScript, "import a from './a';\r\n// c\r\nconst b = require('./b');\r\n/// <reference path=\"./r.d.ts\" />\r\nexport * from './c';\r\n", true),
         ("bom", Lang::TypeScript, "\u{feff}import a from './a';\nconst b = require('./b');\n", true),
-        ("jsx", Lang::Tsx, "const React = require('react');\nexport const A = () => <div>{require('./x')}</div>;\n", false),
-        ("jsx with quote in text", Lang::Tsx, "import x from './x';\nconst a = <p>Don't</p>;\n", false),
+        ("jsx", Lang::Tsx, "const React = require('react');\nexport const A = () => <div>{require('./x')}</div>;\n", true),
+        ("jsx with quote in text", Lang::Tsx, "import x from './x';\nconst a = <p>Don't</p>;\n", true),
+        ("jsx nested elements", Lang::Tsx, "import React from 'react';\nexport function App() {\n  return (\n    <Layout.Root title=\"x\">\n      <ul className=\"list\">\n        <li key={1}><a href='/a'>A</a></li>\n        <my-el data-x-y=\"1\" aria-label='l' />\n        <svg:rect xlink:href=\"#r\" />\n      </ul>\n    </Layout.Root>\n  );\n}\nimport B from './b';\n", true),
+        ("jsx text that looks like code", Lang::Tsx, "import a from './a';\nconst x = <p>\n  It's \"quoted\" // not a comment /* nor this */ a / b / c\n  require('./no') import('./no2') `tick`\n</p>;\nconst y = require('./y');\n", true),
+        ("jsx comments in containers and tags", Lang::Tsx, "const a = (\n  <div /* tag comment */ id=\"x\" // line\n  >\n    {/* child comment */}\n    {// line comment\n    }\n    {}\n  </div>\n);\nimport b from './b';\n", true),
+        ("jsx attributes with code", Lang::Tsx, "const a = <Button onClick={() => { const m = import('./m'); return m; }} label={`x ${y}`} style={{ color: 'red' }} {...props} render={(x: number) => <b>{x}</b>} />;\nconst c = require('./c');\n", true),
+        ("jsx imports in containers", Lang::Tsx, "export const A = () => (\n  <Suspense fallback={<Spinner />}>\n    {require('./x')}\n    {items.map((i) => <Item key={i} src={import('./y')} />)}\n    <Lazy load={() => import(`./z`)} />\n  </Suspense>\n);\n", true),
+        ("jsx fragments", Lang::Tsx, "const a = <>\n  <A />\n  <>{require('./f')}</>\n</>;\nimport g from './g';\n", true),
+        ("jsx conditional and comparisons", Lang::Tsx, "const a = i < n ? <X /> : null;\nconst b = cond && <Y>{a < b ? 'lt' : 'ge'}</Y>;\nfor (let i = 0; i < n; i++) { c = i > 2 ? <Z /> : i; }\nimport d from './d';\n", true),
+        ("jsx entities", Lang::Tsx, "const a = <p title=\"Tom &amp; Jerry & co\">a &lt; b &#169; &#x1F600; &nbsp;</p>;\nimport e from './e';\n", true),
+        ("jsx bare ampersand", Lang::Tsx, "const a = <p>Tom & Jerry</p>;\nimport e from './e';\n", false),
+        ("jsx greater-than in text", Lang::Tsx, "const a = <p>a > b</p>;\nimport e from './e';\n", false),
+        ("jsx closing-tag text in strings", Lang::Tsx, "const s = '</div>';\nconst t = \"<a>\";\nconst u = `</b>`;\nconst v = <p>{'</p>'}</p>;\nimport w from './w';\n", true),
+        ("jsx in template substitution", Lang::Tsx, "const t = `a ${<b>{require('./b')}</b>} c ${x}`;\nimport d from './d';\n", true),
+        ("jsx element as attribute value", Lang::Tsx, "const a = <A icon=<Icon name=\"x\" /> other={1}>t</A>;\nimport b from './b';\n", true),
+        ("jsx multiline attribute string", Lang::Tsx, "const a = <A title=\"line one\nline two\" b='c\\' />;\nconst d = require('./d');\n", true),
+        ("tsx generic arrow functions", Lang::Tsx, "const f = <T,>(x: T) => x;\nconst g = <T extends object>(x: T): T => x;\nconst h = <const T, U = string>(x: T) => import('./h');\nimport i from './i';\n", true),
+        ("jsx element type arguments", Lang::Tsx, "const a = <List<User> items={require('./u')} />;\nconst b = <Radio<\"a\" | 'b'> value=\"a\">x</Radio>;\nconst c = <Select<Map<string, (x: number) => void>, { k: T[] }>>{import('./c')}</Select>;\nimport d from './d';\n", true),
+        ("jsx element type argument with import type", Lang::Tsx, "const a = <List<import('./t').T> />;\n", false),
+        ("tsx type parameters on their own lines", Lang::Tsx, "const f = <\n  T extends object,\n  U = T,\n>(x: T): U => require('./f');\nimport g from './g';\n", true),
+        ("jsx keyword-like names", Lang::Tsx, "const a = <svg><symbol id=\"s\" /><switch><text x=\"1\">t</text></switch></svg>;\nconst b = <label for=\"x\" class=\"c\" type=\"button\" default async in />;\nconst c = <a.default />;\nimport d from './d';\n", true),
+        ("export default jsx", Lang::Tsx, "import a from './a';\nexport default <div>It's {require('./b')}</div>;\n", true),
+        ("export default generic arrow", Lang::Tsx, "export default <T,>(x: T) => import('./c');\n", true),
+        ("jsx this member element", Lang::Tsx, "const a = <this.Component {...this.props} />;\nimport d from './d';\n", false),
+        ("jsx mismatched closing tag", Lang::Tsx, "const a = <a>{require('./x')}</b>;\n", false),
+        ("tsx extends with a closing tag", Lang::Tsx, "const f = <T extends U>(x: T) => x;\nconst g = <p>{require('./g')}</T>;\n", false),
+        ("tsx non-null before comparison", Lang::Tsx, "const a = x.index! < y.index!;\nconst b = f(c)! <d;\nconst e = !<F />;\nimport g from './g';\n", true),
+        ("tsx spaced non-null before a less-than", Lang::Tsx, "const a = x ! < y;\nimport b from './b';\n", false),
+        ("tsx type parameter defaults", Lang::Tsx, "const f = <T = string>(x: T) => x;\ninterface Q {\n  <TData = unknown>(input: TData): void;\n}\nimport i from './i';\n", true),
+        ("jsx attribute string with a bare query ampersand", Lang::Tsx, "const a = <a href=\"https://x.y/?a=1&b=2\">x</a>;\nimport i from './i';\n", false),
+        ("tsx single type parameter", Lang::Tsx, "const f = <T>(x: T) => x;\nimport i from './i';\n", false),
+        ("tsx generic calls and types", Lang::Tsx, "const m = useState<string | null>(null);\nconst n = f<A, B>(c) / 2;\nlet o: Array<Map<string, number>> = [];\nif (a < b && c > d) {}\nimport p from './p';\n", true),
+        ("tsx return of jsx", Lang::Tsx, "function F() {\n  if (!x) return <Empty />;\n  return <div>\n    {list.length > 0 && list.map(i => <Row {...i} />)}\n  </div>;\n}\nimport g from './g';\n", true),
+        ("ts generic call and assertion", Lang::TypeScript, "const a = f<b>(c);\nconst d = <T>e;\nconst g = i < n;\nimport h from './h';\n", true),
+        ("jsx in js file", Lang::Tsx, "const React = require('react');\nmodule.exports = function A(props) { return <div className=\"a\">{props.children}</div>; };\n", true),
         ("plain js", Lang::Tsx, "'use strict';\nconst a = require('./a');\nif (a < 2 && b > 3) { c = a / 2; }\nmodule.exports = a;\n", true),
         ("esm js", Lang::Tsx, "import a from './a.js';\nexport { b } from './b.js';\nexport default async function () { return (await import('./c.js')).default; }\n", true),
         ("decorators", Lang::TypeScript, "import { Component } from '@angular/core';\n@Component({ selector: 'x', template: require('./t.html') })\nexport class X {}\n", true),
@@ -1658,12 +2271,21 @@ mod tests {
         " await ",
         " yield ",
         " in ",
+        "</",
+        "/>",
+        "<>",
+        "</>",
+        "<a>",
+        "&",
+        "\"",
+        "<T,>",
     ];
 
-    /// Every snippet with a token inserted at every position: the scanner never panics, and
-    /// agrees with tree-sitter on every mutant tree-sitter reads without a syntax error (this is
-    /// how holes in argument lists, mid-line `-->`, `let` as an identifier and `namespace X` as an
-    /// expression were found).
+    /// Every snippet with a token inserted at every position, and with each character deleted
+    /// in turn: the scanner never panics, and agrees with tree-sitter on every mutant
+    /// tree-sitter reads without a syntax error (this is how holes in argument lists, mid-line
+    /// `-->`, `let` as an identifier, `namespace X` as an expression and `export default! <a>`
+    /// were found).
     #[test]
     fn mutants_of_snippets_agree_or_fall_back() {
         let mut compared = 0;
@@ -1682,6 +2304,21 @@ mod tests {
                 }
             }
         }
+        // And every snippet with one character deleted (an unclosed tag, a lost quote or brace).
+        for (name, lang, src, _) in TRICKY {
+            for (at, ch) in src.char_indices() {
+                let mutant = format!("{}{}", &src[..at], &src[at + ch.len_utf8()..]);
+                let Some(fast) = scan(*lang, &mutant) else {
+                    continue;
+                };
+                let slow = extract_tree_sitter(*lang, &mutant);
+                if slow.syntax_errors == 0 {
+                    assert_eq!(rows(&fast), rows(&slow), "{name:?}: {mutant:?}");
+                    compared += 1;
+                }
+            }
+        }
+        eprintln!("mutants: {compared} compared");
         assert!(compared > 10_000, "only {compared} mutants compared");
     }
 
@@ -1731,12 +2368,18 @@ mod tests {
         let (total, fell_back) = differential_dir(&dir);
         eprintln!("fixtures: {} of {total} fell back", fell_back.len());
         assert!(total > 20, "fixtures not found");
-        // Only JSX files (all in .tsx fixtures) are left to tree-sitter.
-        let not_jsx: Vec<_> = fell_back
+        // JSX files included: the scanner reads every fixture itself.
+        let mut files = Vec::new();
+        source_files(&dir, &mut files);
+        let jsx = files
             .iter()
-            .filter(|f| f.extension().is_none_or(|e| e != "tsx"))
-            .collect();
-        assert!(not_jsx.is_empty(), "gave up on {not_jsx:?}");
+            .filter(|f| f.extension().is_some_and(|e| e == "tsx" || e == "jsx"))
+            .filter(|f| {
+                std::fs::read_to_string(f).is_ok_and(|s| s.contains("</") || s.contains("/>"))
+            })
+            .count();
+        assert!(jsx >= 4, "only {jsx} fixtures with JSX elements");
+        assert!(fell_back.is_empty(), "gave up on {fell_back:?}");
     }
 
     /// `PR_RISK_TS_CORPUS=/path/to/node_modules cargo test --lib ts_scan -- --nocapture` runs
@@ -1746,8 +2389,15 @@ mod tests {
         let Some(dir) = std::env::var_os("PR_RISK_TS_CORPUS") else {
             return;
         };
-        let (total, fell_back) = differential_dir(std::path::Path::new(&dir));
+        let dir = std::path::Path::new(&dir);
+        let (total, fell_back) = differential_dir(dir);
         eprintln!("corpus: {} of {total} fell back", fell_back.len());
+        let mut jsx = Vec::new();
+        source_files(dir, &mut jsx);
+        let is_jsx = |f: &std::path::Path| f.extension().is_some_and(|e| e == "tsx" || e == "jsx");
+        let jsx_total = jsx.iter().filter(|f| is_jsx(f)).count();
+        let jsx_fell = fell_back.iter().filter(|f| is_jsx(f)).count();
+        eprintln!("corpus: {jsx_fell} of {jsx_total} .tsx/.jsx files fell back");
     }
 
     #[test]
