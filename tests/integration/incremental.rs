@@ -76,7 +76,9 @@ fn way(repo: &Repo, base: Oid, head: Oid) -> (usize, bool) {
     (js, !d.rust)
 }
 
-fn check(r: &TestRepo, base: Oid, head: Oid, what: &str) -> (usize, bool) {
+/// Builds `base..head` both ways and asserts they agree; gives [`way`] and whether the head side
+/// has notes.
+fn check(r: &TestRepo, base: Oid, head: Oid, what: &str) -> ((usize, bool), bool) {
     let repo = Repo::discover(r.path()).unwrap();
     let inc = build(&repo, base, head, true);
     let scratch = build(&repo, base, head, false);
@@ -93,7 +95,8 @@ fn check(r: &TestRepo, base: Oid, head: Oid, what: &str) -> (usize, bool) {
             );
         }
     }
-    way(&repo, base, head)
+    let noted = inc.0.iter().any(|f| f.starts_with("note "));
+    (way(&repo, base, head), noted)
 }
 
 fn pick<'a>(rng: &mut Lcg, v: &'a [String]) -> &'a String {
@@ -174,10 +177,16 @@ fn incremental_typescript_head_graph_equals_scratch() {
         "packages/p1/package.json",
         "{ \"name\": \"@synth/p1\", \"types\": \"./src/index.ts\" }\n",
     );
+    // A tsconfig that cannot be loaded (its `extends` names a package that is not installed):
+    // files under it make a note.
     r.write(
         "packages/p1/tsconfig.json",
-        "{ \"extends\": \"../../tsconfig.json\" }\n",
+        "{ \"extends\": \"@tsconfig/absent/tsconfig.json\" }\n",
     );
+    // The same, for files with relative imports only (their notes come with carried entries).
+    r.write("tools/tsconfig.json", "{ \"extends\": \"@tsconfig/gone\" }\n");
+    r.write("tools/a.ts", "import { b } from \"./b\";\n");
+    r.write("tools/b.ts", "export const b = 1;\n");
     r.write("packages/p1/src/index.ts", "export * from \"./d7/s0/x\";\n");
     files.push("packages/p1/src/index.ts".into());
     let mut modules: Vec<String> = Vec::new();
@@ -282,11 +291,15 @@ fn incremental_typescript_head_graph_equals_scratch() {
             }
         }
         let head = r.commit(&format!("step {step}"));
-        ways.insert(check(&r, base, head, &format!("step {step}: {did:?}")).0);
+        let ((js, _), noted) = check(&r, base, head, &format!("step {step}: {did:?}"));
+        ways.insert((js, noted));
         base = head;
     }
-    // Each way was taken: shared resolver, carried memo, from scratch.
-    assert_eq!(ways, BTreeSet::from([0, 1, 2]));
+    // Each way was taken: shared resolver, carried memo, from scratch; the carried one with the
+    // note of the tsconfig that cannot be loaded.
+    let js: BTreeSet<usize> = ways.iter().map(|w| w.0).collect();
+    assert_eq!(js, BTreeSet::from([0, 1, 2]));
+    assert!(ways.contains(&(1, true)), "{ways:?}");
 }
 
 #[test]
@@ -377,7 +390,7 @@ fn incremental_rust_head_graph_equals_scratch() {
             }
         }
         let head = r.commit(&format!("step {step}"));
-        ways.insert(check(&r, base, head, &format!("step {step}: {did:?}")).1);
+        ways.insert(check(&r, base, head, &format!("step {step}: {did:?}")).0 .1);
         base = head;
     }
     // Both ways were taken: the base's Rust resolution carried over, and resolved again.

@@ -1169,6 +1169,17 @@ impl Resolution {
         snapshot: &Snapshot,
         memo: Option<crate::resolve::memo::Memo>,
     ) -> Resolution {
+        Resolution::with_noted(git_dir, snapshot, memo, Vec::new())
+    }
+
+    /// [`Resolution::with_memo`], plus entries that carry their notes
+    /// ([`JsResolver::preload_noted`]).
+    fn with_noted(
+        git_dir: &Path,
+        snapshot: &Snapshot,
+        memo: Option<crate::resolve::memo::Memo>,
+        noted: Vec<crate::resolve::javascript::NotedEntry>,
+    ) -> Resolution {
         let (packages, limits) = match Repo::open(git_dir) {
             Ok(r) => workspaces::packages_within_caps(&r, snapshot),
             Err(_) => (BTreeMap::new(), Vec::new()),
@@ -1183,6 +1194,7 @@ impl Resolution {
         if let Some(m) = memo {
             resolver.preload(m.entries, m.notes);
         }
+        resolver.preload_noted(noted);
         let surfaces = packages::surfaces(git_dir, snapshot, &packages, |from, spec| {
             resolver.resolve(from, spec)
         });
@@ -1204,8 +1216,8 @@ impl Resolution {
 /// - paths added, removed or renamed, but no resolution-config change: the head gets its own
 ///   resolver, started from the base's memo minus every entry the added/removed paths could
 ///   change ([`crate::resolve::memo::carry`]); only those specifiers are resolved again;
-/// - a resolution-config change (or resolver notes on the base, e.g. a tsconfig that could not
-///   be loaded): the head side is resolved from scratch.
+/// - a resolution-config change, or base entries loaded from the cache with notes (which entry
+///   made which note is not known then): the head side is resolved from scratch.
 ///
 /// The Rust resolution (a whole-crate pass) is the base's when no `.rs`/`.toml` file changed.
 /// Either way the head side is exactly what resolving it on its own gives (`incremental: false`).
@@ -1232,18 +1244,24 @@ pub fn build_sides(
     let r = Resolution::with_memo(git_dir, &base_snap, loaded);
     let base_js = js_imports(&base_sources, store, &r.resolver);
     let delta = incremental.then(|| memo::delta(&base_snap, &head_snap));
-    let head_plan = match &delta {
-        Some(d) if d.same_js() => HeadPlan::Shared,
-        Some(d) if !d.config && r.resolver.notes().is_empty() => HeadPlan::Carried,
+    // Carrying entries over needs to know which entry made which note (a tsconfig that could not
+    // be loaded): not so for entries loaded from the cache with notes.
+    let noted = match &delta {
+        Some(d) if !d.config && !d.paths.is_empty() => r.resolver.noted_entries(),
+        _ => None,
+    };
+    let head_plan = match (&delta, &noted) {
+        (Some(d), _) if d.same_js() => HeadPlan::Shared,
+        (Some(_), Some(_)) => HeadPlan::Carried,
         _ => HeadPlan::Scratch,
     };
     // JavaScript: the base first, so a shared head side finds the memo filled (and a carried one
     // starts from it). Then the Rust resolutions, the graphs, and saving the memo, in parallel.
     let head_js =
         (head_plan == HeadPlan::Shared).then(|| js_imports(&head_sources, store, &r.resolver));
-    let carried = (head_plan == HeadPlan::Carried).then(|| {
+    let carried = noted.map(|entries| {
         let d = delta.as_ref().expect("carried only with a delta");
-        memo::carry(r.resolver.memo_entries(), d, &head_snap)
+        memo::carry(entries, d, &head_snap)
     });
     let rust_shared = delta.as_ref().is_some_and(|d| !d.rust);
     let save = || {
@@ -1269,14 +1287,7 @@ pub fn build_sides(
         match (head_js, carried) {
             (Some(js), _) => finish_side(head_snap, head_sources, store, &r, js, rust),
             (None, Some(entries)) => {
-                let hr = Resolution::with_memo(
-                    git_dir,
-                    &head_snap,
-                    Some(memo::Memo {
-                        entries,
-                        notes: Vec::new(),
-                    }),
-                );
+                let hr = Resolution::with_noted(git_dir, &head_snap, None, entries);
                 let js = js_imports(&head_sources, store, &hr.resolver);
                 finish_side(head_snap, head_sources, store, &hr, js, rust)
             }

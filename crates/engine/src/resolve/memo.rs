@@ -140,11 +140,11 @@ pub fn delta(base: &Snapshot, head: &Snapshot) -> Delta {
 ///   unless a path that exists on one side only starts with the stem. It is dropped as well when
 ///   the stem reaches through a symlink or `node_modules`, or a `package.json` lies under it (its
 ///   `main` may point anywhere), or the specifier is absolute or climbs above the root.
-pub fn carry(
-    entries: Vec<(String, Target)>,
+pub fn carry<N>(
+    entries: Vec<(String, Target, N)>,
     delta: &Delta,
     head: &Snapshot,
-) -> Vec<(String, Target)> {
+) -> Vec<(String, Target, N)> {
     use std::collections::BTreeSet;
     if delta.paths.is_empty() {
         return entries;
@@ -191,7 +191,7 @@ pub fn carry(
             .is_some_and(|p| p.starts_with(&stem));
         !through_link && !changed && !starts(&package_dirs, &stem)
     };
-    entries.into_iter().filter(|(k, _)| holds(k)).collect()
+    entries.into_iter().filter(|(k, _, _)| holds(k)).collect()
 }
 
 /// The stem of a relative specifier written in directory `dir` (see [`carry`]); None when it climbs
