@@ -184,7 +184,10 @@ fn incremental_typescript_head_graph_equals_scratch() {
         "{ \"extends\": \"@tsconfig/absent/tsconfig.json\" }\n",
     );
     // The same, for files with relative imports only (their notes come with carried entries).
-    r.write("tools/tsconfig.json", "{ \"extends\": \"@tsconfig/gone\" }\n");
+    r.write(
+        "tools/tsconfig.json",
+        "{ \"extends\": \"@tsconfig/gone\" }\n",
+    );
     r.write("tools/a.ts", "import { b } from \"./b\";\n");
     r.write("tools/b.ts", "export const b = 1;\n");
     r.write("packages/p1/src/index.ts", "export * from \"./d7/s0/x\";\n");
