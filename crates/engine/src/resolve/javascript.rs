@@ -39,13 +39,16 @@ pub struct JsResolver {
     notes: Mutex<BTreeSet<String>>,
     /// `"<dir>\0<specifier>"` → target and the note its resolution made (a tsconfig that could
     /// not be loaded), sharded to keep parallel resolvers apart.
-    memo: Vec<Mutex<FxHashMap<String, (Target, Option<Arc<str>>)>>>,
+    memo: Vec<Mutex<FxHashMap<String, Memoized>>>,
     /// Entries were preloaded with notes of their own ([`JsResolver::preload`]): which entry
     /// made which note is not known.
     preloaded_notes: AtomicBool,
 }
 
 const MEMO_SHARDS: usize = 16;
+
+/// What a memo key resolved to, and the note its resolution made.
+type Memoized = (Target, Option<Arc<str>>);
 
 /// A memo entry: key, target, and the note its resolution made.
 pub type NotedEntry = (String, Target, Option<Arc<str>>);
