@@ -11,6 +11,7 @@ mod gate;
 mod golden;
 mod guidance;
 mod impact;
+mod incremental;
 mod layers;
 mod odd_repos;
 mod server;

@@ -325,7 +325,7 @@ pub fn run(repo: &Repo, req: &Request, obs: &dyn Observer) -> Result<Outcome> {
                 [head_snap, base_snap],
                 [head_sources, base_sources],
                 &store,
-                same_resolution(&changes),
+                true,
                 caches.as_ref(),
             )
         });
@@ -1181,6 +1181,17 @@ impl Resolution {
         snapshot: &Snapshot,
         memo: Option<crate::resolve::memo::Memo>,
     ) -> Resolution {
+        Resolution::with_noted(git_dir, snapshot, memo, Vec::new())
+    }
+
+    /// [`Resolution::with_memo`], plus entries that carry their notes
+    /// ([`JsResolver::preload_noted`]).
+    fn with_noted(
+        git_dir: &Path,
+        snapshot: &Snapshot,
+        memo: Option<crate::resolve::memo::Memo>,
+        noted: Vec<crate::resolve::javascript::NotedEntry>,
+    ) -> Resolution {
         let (packages, limits) = match Repo::open(git_dir) {
             Ok(r) => workspaces::packages_within_caps(&r, snapshot),
             Err(_) => (BTreeMap::new(), Vec::new()),
@@ -1195,6 +1206,7 @@ impl Resolution {
         if let Some(m) = memo {
             resolver.preload(m.entries, m.notes);
         }
+        resolver.preload_noted(noted);
         let surfaces = packages::surfaces(git_dir, snapshot, &packages, |from, spec| {
             resolver.resolve(from, spec)
         });
@@ -1206,32 +1218,64 @@ impl Resolution {
     }
 }
 
-/// The head and base sides. With `shared` (see [`same_resolution`]) both use one resolver and its
-/// memo, built on the base snapshot, so the head side costs little more than memo lookups.
+/// The head and base sides.
+///
+/// With `incremental`, the head side starts from the base's work where the two snapshots resolve
+/// alike ([`crate::resolve::memo::delta`]):
+/// - only files edited in place (no path added or removed, no JSON/YAML, symlink or submodule
+///   touched): one resolver and its memo, built on the base snapshot, serve both sides, so the
+///   head side costs little more than memo lookups;
+/// - paths added, removed or renamed, but no resolution-config change: the head gets its own
+///   resolver, started from the base's memo minus every entry the added/removed paths could
+///   change ([`crate::resolve::memo::carry`]); only those specifiers are resolved again;
+/// - a resolution-config change, or base entries loaded from the cache with notes (which entry
+///   made which note is not known then): the head side is resolved from scratch.
+///
+/// The Rust resolution (a whole-crate pass) is the base's when no `.rs`/`.toml` file changed.
+/// Either way the head side is exactly what resolving it on its own gives (`incremental: false`).
 ///
 /// With `caches` (the cache directory and key), the base side's resolver starts from the memo an
 /// earlier run saved for the same resolution context ([`cache::resolve`]), and what this run
-/// resolved is saved back. The head side shares it when `shared`.
+/// resolved is saved back. The head side shares it only when the resolver is shared.
 pub fn build_sides(
     git_dir: &Path,
     [head_snap, base_snap]: [Snapshot; 2],
     [head_sources, base_sources]: [Vec<SourceFile>; 2],
     store: &ParseStore,
-    shared: bool,
+    incremental: bool,
     caches: Option<&cache::Location>,
 ) -> (Side, Side, Option<cache::resolve::Stats>) {
+    use crate::resolve::memo;
     let version = cache::store::tool_version();
     let mut stats = cache::resolve::Stats::default();
     let memo_dir = caches.map(|l| l.dir.as_path());
     let context = memo_dir.map(|_| cache::resolve::context(&base_snap));
-    let memo = caches
+    let loaded = caches
         .zip(context)
         .and_then(|(l, c)| cache::resolve::load(&l.dir, version, &l.key, c, &mut stats));
-    let r = Resolution::with_memo(git_dir, &base_snap, memo);
+    let r = Resolution::with_memo(git_dir, &base_snap, loaded);
     let base_js = js_imports(&base_sources, store, &r.resolver);
-    // JavaScript: the base first, so a shared head side finds the memo filled. Then the Rust
-    // resolutions (a whole-crate pass per side), the graphs, and saving the memo, in parallel.
-    let head_js = shared.then(|| js_imports(&head_sources, store, &r.resolver));
+    let delta = incremental.then(|| memo::delta(&base_snap, &head_snap));
+    // Carrying entries over needs to know which entry made which note (a tsconfig that could not
+    // be loaded): not so for entries loaded from the cache with notes.
+    let noted = match &delta {
+        Some(d) if !d.config && !d.paths.is_empty() => r.resolver.noted_entries(),
+        _ => None,
+    };
+    let head_plan = match (&delta, &noted) {
+        (Some(d), _) if d.same_js() => HeadPlan::Shared,
+        (Some(_), Some(_)) => HeadPlan::Carried,
+        _ => HeadPlan::Scratch,
+    };
+    // JavaScript: the base first, so a shared head side finds the memo filled (and a carried one
+    // starts from it). Then the Rust resolutions, the graphs, and saving the memo, in parallel.
+    let head_js =
+        (head_plan == HeadPlan::Shared).then(|| js_imports(&head_sources, store, &r.resolver));
+    let carried = noted.map(|entries| {
+        let d = delta.as_ref().expect("carried only with a delta");
+        memo::carry(entries, d, &head_snap)
+    });
+    let rust_shared = delta.as_ref().is_some_and(|d| !d.rust);
     let save = || {
         let (Some(loc), Some(context)) = (caches, context) else {
             return;
@@ -1249,19 +1293,56 @@ pub fn build_sides(
             Err(e) => stats.write_error = Some(e.to_string()),
         }
     };
+    // The head side, with the base's Rust resolution when it holds for the head too.
+    let head_side = |rust: Option<rust::RustResolution>| {
+        let rust = rust.unwrap_or_else(|| rust_imports(git_dir, &head_snap, &head_sources, store));
+        match (head_js, carried) {
+            (Some(js), _) => finish_side(head_snap, head_sources, store, &r, js, rust),
+            (None, Some(entries)) => {
+                let hr = Resolution::with_noted(git_dir, &head_snap, None, entries);
+                let js = js_imports(&head_sources, store, &hr.resolver);
+                finish_side(head_snap, head_sources, store, &hr, js, rust)
+            }
+            (None, None) => {
+                let hr = Resolution::of(git_dir, &head_snap);
+                let js = js_imports(&head_sources, store, &hr.resolver);
+                finish_side(head_snap, head_sources, store, &hr, js, rust)
+            }
+        }
+    };
     let ((head, base), ()) = rayon::join(
         || {
-            rayon::join(
-                || match head_js {
-                    Some(js) => finish_side(git_dir, head_snap, head_sources, store, &r, js),
-                    None => build_side(git_dir, head_snap, head_sources, store),
-                },
-                || finish_side(git_dir, base_snap, base_sources, store, &r, base_js),
-            )
+            if rust_shared {
+                let rust = rust_imports(git_dir, &base_snap, &base_sources, store);
+                let for_head = rust.clone();
+                rayon::join(
+                    || head_side(Some(for_head)),
+                    || finish_side(base_snap, base_sources, store, &r, base_js, rust),
+                )
+            } else {
+                rayon::join(
+                    || head_side(None),
+                    || {
+                        let rust = rust_imports(git_dir, &base_snap, &base_sources, store);
+                        finish_side(base_snap, base_sources, store, &r, base_js, rust)
+                    },
+                )
+            }
         },
         save,
     );
     (head, base, memo_dir.map(|_| stats))
+}
+
+/// How [`build_sides`] resolves the head side's JavaScript imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeadPlan {
+    /// The base's resolver serves both sides.
+    Shared,
+    /// A head resolver started from the base memo's entries that still hold.
+    Carried,
+    /// A head resolver of its own, from nothing.
+    Scratch,
 }
 
 /// Resolve every import of a snapshot's sources and build its graph.
@@ -1284,7 +1365,8 @@ fn build_side_with(
     r: &Resolution,
 ) -> Side {
     let imports = js_imports(&sources, store, &r.resolver);
-    finish_side(git_dir, snapshot, sources, store, r, imports)
+    let rust = rust_imports(git_dir, &snapshot, &sources, store);
+    finish_side(snapshot, sources, store, r, imports, rust)
 }
 
 /// Resolve the TypeScript/JavaScript imports of `sources`, in parallel.
@@ -1311,14 +1393,13 @@ fn js_imports(
 
 /// Add the Rust imports to a side's resolved imports and build its graph.
 fn finish_side(
-    git_dir: &Path,
     snapshot: Snapshot,
     sources: Vec<SourceFile>,
     store: &ParseStore,
     r: &Resolution,
     mut imports: Vec<ResolvedImport>,
+    rust: rust::RustResolution,
 ) -> Side {
-    let rust = rust_imports(git_dir, &snapshot, &sources, store);
     imports.extend(rust.imports);
     let parsed = sources
         .iter()

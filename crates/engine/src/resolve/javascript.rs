@@ -23,7 +23,8 @@ use std::hash::BuildHasher;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use oxc_resolver::{ResolveError, ResolveOptions, ResolverGeneric, TsconfigDiscovery};
 
@@ -36,11 +37,21 @@ pub struct JsResolver {
     without_tsconfig: ResolverGeneric<SnapshotFs>,
     packages: BTreeMap<String, Package>,
     notes: Mutex<BTreeSet<String>>,
-    /// `"<dir>\0<specifier>"` → target, sharded to keep parallel resolvers apart.
-    memo: Vec<Mutex<FxHashMap<String, Target>>>,
+    /// `"<dir>\0<specifier>"` → target and the note its resolution made (a tsconfig that could
+    /// not be loaded), sharded to keep parallel resolvers apart.
+    memo: Vec<Mutex<FxHashMap<String, Memoized>>>,
+    /// Entries were preloaded with notes of their own ([`JsResolver::preload`]): which entry
+    /// made which note is not known.
+    preloaded_notes: AtomicBool,
 }
 
 const MEMO_SHARDS: usize = 16;
+
+/// What a memo key resolved to, and the note its resolution made.
+type Memoized = (Target, Option<Arc<str>>);
+
+/// A memo entry: key, target, and the note its resolution made.
+pub type NotedEntry = (String, Target, Option<Arc<str>>);
 
 fn options() -> ResolveOptions {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
@@ -79,6 +90,7 @@ impl JsResolver {
             packages,
             notes: Mutex::new(BTreeSet::new()),
             memo: (0..MEMO_SHARDS).map(|_| Mutex::default()).collect(),
+            preloaded_notes: AtomicBool::new(false),
         }
     }
 
@@ -119,11 +131,26 @@ impl JsResolver {
         for (key, target) in entries {
             let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
             if let Ok(mut m) = shard.lock() {
-                m.insert(key, target);
+                m.insert(key, (target, None));
             }
+        }
+        if !notes.is_empty() {
+            self.preloaded_notes.store(true, Ordering::Relaxed);
         }
         if let Ok(mut n) = self.notes.lock() {
             n.extend(notes);
+        }
+    }
+
+    /// Fill the memo with entries that carry the note their resolution made (from
+    /// [`JsResolver::noted_entries`] of a resolver over a snapshot that resolves these entries
+    /// alike). A note joins [`JsResolver::notes`] when its entry is used, as if resolved here.
+    pub fn preload_noted(&self, entries: Vec<NotedEntry>) {
+        for (key, target, note) in entries {
+            let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
+            if let Ok(mut m) = shard.lock() {
+                m.insert(key, (target, note));
+            }
         }
     }
 
@@ -132,10 +159,28 @@ impl JsResolver {
         let mut out = Vec::with_capacity(self.memo_len());
         for shard in &self.memo {
             if let Ok(m) = shard.lock() {
-                out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+                out.extend(m.iter().map(|(k, (t, _))| (k.clone(), t.clone())));
             }
         }
         out
+    }
+
+    /// Every memo entry with the note its resolution made; None when entries were preloaded with
+    /// notes of unknown origin.
+    pub fn noted_entries(&self) -> Option<Vec<NotedEntry>> {
+        if self.preloaded_notes.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.memo_len());
+        for shard in &self.memo {
+            if let Ok(m) = shard.lock() {
+                out.extend(
+                    m.iter()
+                        .map(|(k, (t, n))| (k.clone(), t.clone(), n.clone())),
+                );
+            }
+        }
+        Some(out)
     }
 
     pub fn memo_len(&self) -> usize {
@@ -154,23 +199,36 @@ impl JsResolver {
         };
         let key = format!("{scope}\0{specifier}");
         let shard = &self.memo[FxBuildHasher.hash_one(&key) as usize % MEMO_SHARDS];
-        if let Some(t) = shard.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some((t, note)) = shard.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            if let Some(n) = note {
+                self.note(&n);
+            }
             return t;
         }
-        let target = self.resolve_uncached(from, specifier);
+        let mut note = None;
+        let target = self.resolve_uncached(from, specifier, &mut note);
+        if let Some(n) = &note {
+            self.note(n);
+        }
         if let Ok(mut m) = shard.lock() {
-            m.insert(key, target.clone());
+            m.insert(key, (target.clone(), note));
         }
         target
     }
 
-    fn resolve_uncached(&self, from: &str, specifier: &str) -> Target {
+    fn note(&self, note: &str) {
+        if let Ok(mut n) = self.notes.lock() {
+            if !n.contains(note) {
+                n.insert(note.to_string());
+            }
+        }
+    }
+
+    fn resolve_uncached(&self, from: &str, specifier: &str, note: &mut Option<Arc<str>>) -> Target {
         let abs = vfs::to_virtual(from);
         let result = match self.with_tsconfig.resolve_file(&abs, specifier) {
             Err(e) if is_tsconfig_error(&e) => {
-                if let Ok(mut n) = self.notes.lock() {
-                    n.insert(format!("tsconfig could not be loaded ({e}); files under it were resolved without tsconfig paths"));
-                }
+                *note = Some(format!("tsconfig could not be loaded ({e}); files under it were resolved without tsconfig paths").into());
                 self.without_tsconfig.resolve_file(&abs, specifier)
             }
             other => other,

@@ -104,6 +104,7 @@ struct Found {
 pub const MAX_INLINE_DEPTH: usize = 64;
 
 /// The resolved imports of the Rust files of a snapshot, and notes about what could not be read.
+#[derive(Clone)]
 pub struct RustResolution {
     pub imports: Vec<ResolvedImport>,
     pub notes: Vec<String>,
